@@ -1,0 +1,33 @@
+// Shared jest settings: @swc/jest compiles TypeScript (legacy decorators + metadata) and the
+// ESM-only inversify packages to CommonJS; workspace packages resolve to their sources.
+const path = require('node:path');
+
+const root = __dirname;
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j|mj)s$': [
+      require.resolve('@swc/jest'),
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  moduleNameMapper: {
+    '^@open-hostfactory/core$': path.join(root, 'packages/core/src/index.ts'),
+    '^@open-hostfactory/core/testing$': path.join(root, 'packages/core/src/testing/index.ts'),
+    '^@open-hostfactory/storage-sqlite$': path.join(root, 'packages/storage-sqlite/src/index.ts'),
+    '^@open-hostfactory/aws-ec2$': path.join(root, 'packages/aws-ec2/src/index.ts'),
+  },
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  setupFiles: [path.join(root, 'tools/jest/env.js')],
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'aws-ec2',
+  rootDir: __dirname,
+};

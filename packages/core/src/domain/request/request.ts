@@ -1,0 +1,104 @@
+import { returnResult, type Machine } from '../machine/machine';
+import type { ProviderApi } from '../template/template';
+
+export type RequestKind = 'acquire' | 'return';
+/** HF's request status. */
+export type RequestStatus = 'running' | 'complete' | 'complete_with_error';
+
+export const ACQUIRE_PREFIX = 'req-';
+export const RETURN_PREFIX = 'ret-';
+
+/**
+ * An acquire (`req-…`) or return (`ret-…`) request. Machines are stored separately and point at
+ * their request (`Machine.requestId` / `Machine.returnRequestId`).
+ */
+export interface Request {
+  readonly requestId: string;
+  readonly kind: RequestKind;
+  /** Acquire: the template; return: undefined. */
+  readonly templateId?: string;
+  readonly providerApi?: ProviderApi;
+  /** Acquire: machines wanted; return: machines to return. */
+  readonly machineCount: number;
+  readonly status: RequestStatus;
+  readonly message: string;
+  /** Acquire: cloud launch calls claimed so far (each gets its own idempotency token). */
+  readonly launchAttempts: number;
+  /** Acquire: launch attempts in a row that brought no machine. */
+  readonly failedAttempts: number;
+  /** Adapter bookkeeping (fleet id, group name…), opaque to core. */
+  readonly providerData: Readonly<Record<string, string>>;
+  /** Epoch ms. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Optimistic-concurrency version; 0 for a request never stored. */
+  readonly version: number;
+}
+
+export function requestKindOf(requestId: string): RequestKind | undefined {
+  if (requestId.startsWith(ACQUIRE_PREFIX)) return 'acquire';
+  if (requestId.startsWith(RETURN_PREFIX)) return 'return';
+  return undefined;
+}
+
+export interface AcquireProgress {
+  readonly status: RequestStatus;
+  readonly message: string;
+}
+
+export interface AcquirePolicy {
+  /** Launch attempts in a row without a machine after which the request gives up. */
+  readonly maxFailedAttempts: number;
+  /** Epoch ms now, and how long a request may keep seeking capacity (ms). */
+  readonly now: number;
+  readonly capacityTimeoutMs: number;
+}
+
+/** How many more machines an acquire request still has to launch. */
+export function shortfall(request: Request, machines: readonly Machine[]): number {
+  const usable = machines.filter((m) => m.result !== 'fail').length;
+  return Math.max(0, request.machineCount - usable);
+}
+
+/** Whether an acquire request may still try to launch what it lacks. */
+export function maySeekCapacity(request: Request, policy: AcquirePolicy): boolean {
+  return (
+    request.status === 'running' &&
+    request.failedAttempts < policy.maxFailedAttempts &&
+    policy.now - request.createdAt < policy.capacityTimeoutMs
+  );
+}
+
+/**
+ * Derives an acquire request's status from its machines: `running` while any machine is
+ * executing or capacity is still sought; `complete` when all wanted machines succeeded;
+ * `complete_with_error` when it ended with fewer, with the reason.
+ */
+export function deriveAcquireStatus(
+  request: Request,
+  machines: readonly Machine[],
+  stillSeeking: boolean,
+  lastError?: string,
+): AcquireProgress {
+  const succeeded = machines.filter((m) => m.result === 'succeed').length;
+  const executing = machines.filter((m) => m.result === 'executing').length;
+  const failed = machines.filter((m) => m.result === 'fail');
+  if (succeeded >= request.machineCount) return { status: 'complete', message: '' };
+  if (executing > 0 || (stillSeeking && shortfall(request, machines) > 0)) {
+    return { status: 'running', message: lastError ?? '' };
+  }
+  const reasons = [...new Set(failed.map((m) => m.message).filter(Boolean))];
+  if (lastError) reasons.unshift(lastError);
+  const summary = `${succeeded} of ${request.machineCount} machines started`;
+  return {
+    status: 'complete_with_error',
+    message: reasons.length ? `${summary}: ${reasons.join('; ')}` : summary,
+  };
+}
+
+/** A return request is complete when every machine in it is terminated or gone. */
+export function deriveReturnStatus(machines: readonly Machine[]): AcquireProgress {
+  const pending = machines.filter((m) => returnResult(m) !== 'succeed').length;
+  if (pending === 0) return { status: 'complete', message: '' };
+  return { status: 'running', message: `${pending} of ${machines.length} machines still terminating` };
+}

@@ -1,0 +1,83 @@
+export type AttributeKind = 'String' | 'Numeric' | 'Boolean';
+/** HF attribute: `[kind, value-as-string]`, e.g. `["Numeric", "2"]`. */
+export type AttributeValue = readonly [AttributeKind, string];
+export type TemplateAttributes = Readonly<Record<string, AttributeValue>>;
+
+export type PriceType = 'ondemand' | 'spot' | 'heterogeneous';
+export type ProviderApi = 'RunInstances' | 'EC2Fleet' | 'SpotFleet' | 'ASG';
+export type FleetType = 'instant' | 'request' | 'maintain';
+
+export const PROVIDER_APIS: readonly ProviderApi[] = ['RunInstances', 'EC2Fleet', 'SpotFleet', 'ASG'];
+export const PRICE_TYPES: readonly PriceType[] = ['ondemand', 'spot', 'heterogeneous'];
+export const TEMPLATE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A machine template as the provider knows it (IBM `awsprov_templates.json` names, normalised:
+ * `subnetIds` is always an array, `instanceTags` a map). Templates are immutable values.
+ */
+export interface Template {
+  readonly templateId: string;
+  /** Most machines of this template held at once; -1 = unlimited. */
+  readonly maxNumber: number;
+  /** HF attributes as configured; `ncpus`/`nram` may be missing and are then derived. */
+  readonly attributes: TemplateAttributes;
+  readonly imageId: string;
+  readonly subnetIds: readonly string[];
+  /** One instance type, or the first key of `vmTypes`. */
+  readonly vmType?: string;
+  /** Instance types with their weights (`{"t3.medium": 1}`). */
+  readonly vmTypes?: Readonly<Record<string, number>>;
+  readonly priceType: PriceType;
+  readonly providerApi: ProviderApi;
+  readonly fleetType?: FleetType;
+  readonly keyName?: string;
+  readonly securityGroupIds: readonly string[];
+  readonly instanceTags: Readonly<Record<string, string>>;
+  readonly instanceProfile?: string;
+  readonly userData?: string;
+  readonly rootDeviceVolumeSize?: number;
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly placementGroupName?: string;
+  readonly tenancy?: string;
+  readonly launchTemplateId?: string;
+  readonly launchTemplateVersion?: string;
+  readonly maxSpotPrice?: number;
+  readonly percentOnDemand?: number;
+  readonly allocationStrategy?: string;
+  readonly allocationStrategyOnDemand?: string;
+  readonly fleetRole?: string;
+  readonly spotFleetRequestExpiry?: number;
+  readonly poolsCount?: number;
+}
+
+/** The instance types a template may launch, in preference order. */
+export function templateInstanceTypes(template: Template): string[] {
+  const types = new Set<string>();
+  if (template.vmType) types.add(template.vmType);
+  for (const type of Object.keys(template.vmTypes ?? {})) types.add(type);
+  return [...types];
+}
+
+/** `{"team": "hpc", "project": "risk"}` -> `"team=hpc;project=risk"` (HF's tag string). */
+export function formatInstanceTags(tags: Readonly<Record<string, string>>): string {
+  return Object.entries(tags)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(';');
+}
+
+/** `"team=hpc;project=risk"` -> `{"team": "hpc", "project": "risk"}`; empty parts are skipped. */
+export function parseInstanceTags(text: string | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const part of (text ?? '').split(';')) {
+    const trimmed = part.trim();
+    if (!trimmed) continue;
+    const eq = trimmed.indexOf('=');
+    if (eq <= 0) {
+      tags[trimmed] = '';
+    } else {
+      tags[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim();
+    }
+  }
+  return tags;
+}

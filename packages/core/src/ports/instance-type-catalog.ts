@@ -1,0 +1,21 @@
+/** What HF needs to know of an instance type. */
+export interface InstanceTypeInfo {
+  readonly instanceType: string;
+  readonly vcpus: number;
+  readonly cores?: number;
+  /** MiB. */
+  readonly memoryMiB: number;
+  /** `x86_64`, `arm64`, `i386`. */
+  readonly architecture?: string;
+}
+
+/** Facts about instance types (EC2 DescribeInstanceTypes, or a fake). */
+export interface InstanceTypeCatalog {
+  /**
+   * Info for each known type; unknown types are left out (no error). Throws HostFactoryError
+   * with a provider code (`THROTTLED`, `AUTH_ERROR`, `PROVIDER_ERROR`) when the cloud fails.
+   * Idempotent, read-only.
+   */
+  describe(instanceTypes: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>>;
+}
+export const InstanceTypeCatalog = Symbol.for('open-hostfactory.InstanceTypeCatalog');

@@ -1,0 +1,57 @@
+import type { Machine } from '../domain/machine/machine';
+import type { Request, RequestKind, RequestStatus } from '../domain/request/request';
+
+export interface RequestQuery {
+  readonly kind?: RequestKind;
+  readonly statuses?: readonly RequestStatus[];
+  readonly templateId?: string;
+}
+
+/** Machines matching any of the given keys (a union); an empty query matches nothing. */
+export interface MachineQuery {
+  readonly machineIds?: readonly string[];
+  readonly names?: readonly string[];
+  readonly requestIds?: readonly string[];
+  readonly returnRequestIds?: readonly string[];
+  readonly templateIds?: readonly string[];
+  /** Every machine HF holds or may hold (result not `fail`, not returned, not gone). */
+  readonly held?: boolean;
+}
+
+/** One atomic write: records with version 0 are inserted, others updated if their version matches. */
+export interface StateChanges {
+  readonly requests?: readonly Request[];
+  readonly machines?: readonly Machine[];
+}
+
+export interface StoredChanges {
+  /** The written records with their new versions. */
+  readonly requests: readonly Request[];
+  readonly machines: readonly Machine[];
+}
+
+/**
+ * Durable state of one provider instance (HF_PROVIDER_NAME): requests, machines and a small
+ * cache. Every write is versioned: a record read at version n can only be written back as n+1,
+ * so two processes updating the same record cannot lose each other's change.
+ *
+ * Errors: `CONFLICT` (transient) when a version does not match or an inserted id exists;
+ * `STORAGE_ERROR` when the store cannot be read or written. A failed `write` changes nothing.
+ */
+export interface StateStore {
+  /** Atomic, all-or-nothing. Not idempotent (a replay conflicts on versions). */
+  write(changes: StateChanges): Promise<StoredChanges>;
+  /** The requests with these ids that exist, in the given order. Read-only. */
+  getRequests(requestIds: readonly string[]): Promise<Request[]>;
+  /** Requests matching the query, oldest first. Read-only. */
+  listRequests(query: RequestQuery): Promise<Request[]>;
+  /** Machines matching the query, each once, by creation time. Read-only. */
+  getMachines(query: MachineQuery): Promise<Machine[]>;
+  /** A cached value, or undefined when absent or expired at `now` (epoch ms). */
+  getCached(key: string, now: number): Promise<string | undefined>;
+  /** Sets a cached value until `expiresAt` (epoch ms). Idempotent. */
+  putCached(key: string, value: string, expiresAt: number): Promise<void>;
+  /** Releases the connection. Idempotent. */
+  close(): Promise<void>;
+}
+export const StateStore = Symbol.for('open-hostfactory.StateStore');

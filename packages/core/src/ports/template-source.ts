@@ -1,0 +1,12 @@
+import type { Template } from '../domain/template/template';
+
+/** Where templates come from (a file, a database…). */
+export interface TemplateSource {
+  /**
+   * All templates, in the configured order (HF provisions in that order).
+   * Throws HostFactoryError `CONFIG_INVALID` / `TEMPLATE_INVALID` when they cannot be read.
+   * Idempotent.
+   */
+  list(): Promise<readonly Template[]>;
+}
+export const TemplateSource = Symbol.for('open-hostfactory.TemplateSource');
