@@ -64,3 +64,24 @@ export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
 export type { AcquireInput, AcquireResult, DescribeInput, DescribeResult } from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
 export { Logger, silentLogger } from './ports/logger';
+
+export type {
+  AvailableTemplate,
+  MachineRef,
+  MachineReport,
+  ReclaimReport,
+  RequestMachinesInput,
+  RequestMachinesOutput,
+  RequestReport,
+  ReturnMachinesInput,
+  ReturnMachinesOutput,
+} from './application/results';
+
+export { CachedInstanceTypeCatalog } from './application/cached-instance-type-catalog';
+export { retryOnConflict } from './application/conflict-retry';
+export { GetAvailableTemplates } from './application/get-available-templates';
+export { GetRequestStatus } from './application/get-request-status';
+export { GetReturnRequests } from './application/get-return-requests';
+export { RequestMachines } from './application/request-machines';
+export { RequestReturnMachines } from './application/request-return-machines';
+export { availableNumber, heldByTemplate } from './application/template-usage';

@@ -1,0 +1,66 @@
+import { templateInstanceTypes, type Template } from '../domain/template/template';
+import { hasMandatoryAttributes, resolveTemplateAttributes } from '../domain/template/template-attributes';
+import { HostFactoryError, toHostFactoryError } from '../errors';
+import type { InstanceTypeCatalog, InstanceTypeInfo } from '../ports/instance-type-catalog';
+import type { Logger } from '../ports/logger';
+import type { StateStore } from '../ports/state-store';
+import type { TemplateSource } from '../ports/template-source';
+import type { AvailableTemplate } from './results';
+import { availableNumber, heldByTemplate } from './template-usage';
+
+/**
+ * getAvailableTemplates: every template in configured order, with HF's mandatory attributes
+ * (derived from the instance type when not configured) and how many machines can be had now.
+ * Never answers with a partial list: if a template's attributes cannot be derived because the
+ * cloud failed, the call fails (HF keeps what it had and asks again).
+ */
+export class GetAvailableTemplates {
+  constructor(
+    private readonly templates: TemplateSource,
+    private readonly catalog: InstanceTypeCatalog,
+    private readonly store: StateStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(): Promise<AvailableTemplate[]> {
+    const templates = await this.templates.list();
+    const infos = await this.instanceTypeInfos(templates);
+    const held = await heldByTemplate(
+      this.store,
+      templates.map((t) => t.templateId),
+    );
+    return templates.map((template) => {
+      const type = templateInstanceTypes(template)[0];
+      const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined);
+      if (!hasMandatoryAttributes(attributes)) {
+        throw new HostFactoryError(
+          'TEMPLATE_INVALID',
+          `Template '${template.templateId}': ncpus/nram are not configured and instance type '${type ?? '(none)'}' is unknown to the cloud`,
+          { details: { templateId: template.templateId, instanceType: type } },
+        );
+      }
+      return { template, attributes, availableNumber: availableNumber(template, held.get(template.templateId) ?? 0) };
+    });
+  }
+
+  private async instanceTypeInfos(templates: readonly Template[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
+    const needed = new Set<string>();
+    for (const template of templates) {
+      const a = template.attributes;
+      const type = templateInstanceTypes(template)[0];
+      if (type && !(a['ncpus'] && a['nram'] && a['type'])) needed.add(type);
+    }
+    if (needed.size === 0) return new Map();
+    try {
+      return await this.catalog.describe([...needed]);
+    } catch (error) {
+      const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
+      this.logger.warn('instance type lookup failed', { error: failure.message, code: failure.code });
+      throw new HostFactoryError(
+        failure.code,
+        `Cannot derive template attributes (ncpus/nram) for ${[...needed].join(', ')}: ${failure.message}`,
+        { cause: error, transient: failure.transient, details: failure.details },
+      );
+    }
+  }
+}

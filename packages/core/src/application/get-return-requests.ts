@@ -1,0 +1,74 @@
+import { isEndedState, machineChanged, markGone, observeMachine, type Machine } from '../domain/machine/machine';
+import type { ProviderApi } from '../domain/template/template';
+import type { CapacityProviders } from '../ports/capacity-provider';
+import type { Clock } from '../ports/clock';
+import type { Logger } from '../ports/logger';
+import type { ProviderSettings } from '../ports/provider-settings';
+import type { StateStore } from '../ports/state-store';
+import { resolveMachineRefs } from './resolve-machines';
+import type { MachineRef, ReclaimReport } from './results';
+
+/**
+ * getReturnRequests: the machines HF should give back because the cloud is taking them: spot
+ * interruption / rebalance notices (grace period = seconds left), instances stopped or
+ * terminated outside the plugin (grace 0) and instances the cloud no longer knows (grace 0).
+ * Machines already in one of our return requests are never listed. Looks at the machines HF
+ * names, or at every machine HF holds when it names none. A cloud failure fails the call
+ * (an empty answer would wrongly say that nothing is being taken).
+ */
+export class GetReturnRequests {
+  constructor(
+    private readonly store: StateStore,
+    private readonly providers: CapacityProviders,
+    private readonly clock: Clock,
+    private readonly settings: ProviderSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: { readonly machines?: readonly MachineRef[] }): Promise<ReclaimReport[]> {
+    const candidates = input.machines
+      ? (await resolveMachineRefs(this.store, input.machines)).machines
+      : await this.store.getMachines({ held: true });
+    const watched = candidates.filter((m) => m.returnRequestId === undefined && m.result === 'succeed');
+    if (watched.length === 0) return [];
+
+    const byApi = new Map<ProviderApi, Machine[]>();
+    for (const machine of watched) byApi.set(machine.providerApi, [...(byApi.get(machine.providerApi) ?? []), machine]);
+    const context = { now: this.clock.now(), pendingTimeoutSec: this.settings.pendingTimeoutSec };
+    const reports: ReclaimReport[] = [];
+    const changed: Machine[] = [];
+    for (const [api, group] of byApi) {
+      const result = await this.providers.forApi(api).describe({ requests: [], machines: group });
+      const observations = new Map(result.observations.map((o) => [o.machineId, o]));
+      const missing = new Set(result.missing);
+      for (const machine of group) {
+        const observation = observations.get(machine.machineId);
+        let next = machine;
+        if (observation) next = observeMachine(machine, observation, context);
+        else if (missing.has(machine.machineId)) next = markGone(machine, context);
+        if (machineChanged(machine, next)) changed.push(next);
+        const report = this.reclaim(next, context.now);
+        if (report) reports.push(report);
+      }
+    }
+    if (changed.length > 0) {
+      // Keeping what was seen is a courtesy; a concurrent writer's newer view wins.
+      await this.store.write({ machines: changed }).catch((error: unknown) =>
+        this.logger.debug('reclaim observations not stored', { error: String(error) }),
+      );
+    }
+    this.logger.info('reclaims', { watched: watched.length, reclaimed: reports.map((r) => r.machineId) });
+    return reports;
+  }
+
+  private reclaim(machine: Machine, now: number): ReclaimReport | undefined {
+    const base = { machineId: machine.machineId, name: machine.name || machine.privateIpAddress || machine.machineId };
+    if (machine.gone) return { ...base, gracePeriod: 0, reason: 'instance no longer exists' };
+    if (isEndedState(machine.status)) return { ...base, gracePeriod: 0, reason: `instance ${machine.status} outside the plugin` };
+    if (machine.notice) {
+      const left = machine.notice.deadline === undefined ? 0 : Math.max(0, Math.floor(machine.notice.deadline - now / 1000));
+      return { ...base, gracePeriod: left, reason: machine.notice.kind };
+    }
+    return undefined;
+  }
+}

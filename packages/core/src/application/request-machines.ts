@@ -1,0 +1,124 @@
+import { newMachine, type Machine } from '../domain/machine/machine';
+import { ACQUIRE_PREFIX, type Request } from '../domain/request/request';
+import { formatInstanceTags } from '../domain/template/template';
+import { HostFactoryError, toHostFactoryError } from '../errors';
+import type { CapacityProviders } from '../ports/capacity-provider';
+import type { Clock } from '../ports/clock';
+import type { IdGenerator } from '../ports/id-generator';
+import type { Logger } from '../ports/logger';
+import type { ProviderSettings } from '../ports/provider-settings';
+import type { StateStore } from '../ports/state-store';
+import type { TemplateSource } from '../ports/template-source';
+import { findTemplate } from './find-template';
+import type { RequestMachinesInput, RequestMachinesOutput } from './results';
+import { availableNumber, heldByTemplate } from './template-usage';
+
+/**
+ * requestMachines: checks the count against the template's availableNumber, stores the request
+ * *before* any cloud call, then makes the first launch attempt (attempt 1). A launch that brings
+ * fewer machines than asked leaves the request running: later status polls top it up.
+ * A launch that fails ends the request `complete_with_error` and the call fails with the cause.
+ */
+export class RequestMachines {
+  constructor(
+    private readonly templates: TemplateSource,
+    private readonly store: StateStore,
+    private readonly providers: CapacityProviders,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly settings: ProviderSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: RequestMachinesInput): Promise<RequestMachinesOutput> {
+    const template = await findTemplate(this.templates, input.templateId);
+    if (!Number.isInteger(input.machineCount) || input.machineCount < 1) {
+      throw new HostFactoryError('INVALID_INPUT', `machineCount must be a positive integer, got ${input.machineCount}`, {
+        details: { machineCount: input.machineCount },
+      });
+    }
+    const held = await heldByTemplate(this.store, [template.templateId]);
+    const available = availableNumber(template, held.get(template.templateId) ?? 0);
+    if (available >= 0 && input.machineCount > available) {
+      throw new HostFactoryError(
+        'MAX_NUMBER_EXCEEDED',
+        `Template '${template.templateId}' has ${available} machines available (maxNumber ${template.maxNumber}); ${input.machineCount} requested`,
+        { details: { templateId: template.templateId, requested: input.machineCount, availableNumber: available, maxNumber: template.maxNumber } },
+      );
+    }
+    const provider = this.providers.forApi(template.providerApi);
+
+    const now = this.clock.now();
+    const draft: Request = {
+      requestId: this.ids.next(ACQUIRE_PREFIX),
+      kind: 'acquire',
+      templateId: template.templateId,
+      providerApi: template.providerApi,
+      machineCount: input.machineCount,
+      status: 'running',
+      message: '',
+      launchAttempts: 1,
+      failedAttempts: 0,
+      providerData: {},
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
+    };
+    const [stored] = (await this.store.write({ requests: [draft] })).requests;
+    const request = stored as Request;
+    this.logger.info('request stored', { requestId: request.requestId, templateId: template.templateId, machineCount: input.machineCount });
+
+    let result;
+    try {
+      result = await provider.acquire({ request, template, count: input.machineCount, attempt: 1 });
+    } catch (error) {
+      const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
+      this.logger.error('launch failed', { requestId: request.requestId, code: failure.code, error: failure.message });
+      await this.store
+        .write({
+          requests: [
+            {
+              ...request,
+              status: 'complete_with_error',
+              message: `Launch failed: ${failure.message}`,
+              failedAttempts: request.failedAttempts + 1,
+              updatedAt: this.clock.now(),
+            },
+          ],
+        })
+        .catch((storeError: unknown) =>
+          this.logger.error('could not record the failed launch', { requestId: request.requestId, error: String(storeError) }),
+        );
+      throw failure;
+    }
+
+    const context = { now: this.clock.now(), pendingTimeoutSec: this.settings.pendingTimeoutSec };
+    const owner = {
+      requestId: request.requestId,
+      templateId: template.templateId,
+      providerApi: template.providerApi,
+      instanceTags: formatInstanceTags(template.instanceTags),
+    };
+    const machines: Machine[] = dedupe(result.machines.map((o) => newMachine(o, owner, context)));
+    const launched: Request = {
+      ...request,
+      failedAttempts: machines.length > 0 ? 0 : 1,
+      message: machines.length < input.machineCount ? (result.shortfallReason ?? '') : '',
+      providerData: { ...request.providerData, ...(result.providerData ?? {}) },
+      updatedAt: context.now,
+    };
+    const written = await this.store.write({ requests: [launched], machines });
+    this.logger.info('launch started', {
+      requestId: request.requestId,
+      machineIds: machines.map((m) => m.machineId),
+      shortfall: input.machineCount - machines.length,
+    });
+    return { request: written.requests[0] as Request, template, machines: written.machines };
+  }
+}
+
+function dedupe(machines: Machine[]): Machine[] {
+  const seen = new Map<string, Machine>();
+  for (const machine of machines) seen.set(machine.machineId, machine);
+  return [...seen.values()];
+}

@@ -1,0 +1,121 @@
+import { isEndedState, type Machine } from '../domain/machine/machine';
+import { RETURN_PREFIX, type Request } from '../domain/request/request';
+import type { ProviderApi } from '../domain/template/template';
+import { HostFactoryError, toHostFactoryError } from '../errors';
+import type { CapacityProviders } from '../ports/capacity-provider';
+import type { Clock } from '../ports/clock';
+import type { IdGenerator } from '../ports/id-generator';
+import type { Logger } from '../ports/logger';
+import type { StateStore } from '../ports/state-store';
+import { retryOnConflict } from './conflict-retry';
+import { resolveMachineRefs } from './resolve-machines';
+import type { MachineRef, ReturnMachinesInput, ReturnMachinesOutput } from './results';
+
+/**
+ * requestReturnMachines: records a return request for the named machines (atomically marking
+ * them, so two concurrent returns cannot both take a machine), then terminates the live ones
+ * through the API that made them. Machines already being returned are not an error: their
+ * termination is re-issued, and when nothing new is named the earlier return request is the
+ * answer. If the cloud refuses the termination the return stays recorded (status polls retry it)
+ * and the call fails so HF tries again.
+ */
+export class RequestReturnMachines {
+  constructor(
+    private readonly store: StateStore,
+    private readonly providers: CapacityProviders,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: ReturnMachinesInput): Promise<ReturnMachinesOutput> {
+    const outcome = await retryOnConflict(async () => {
+      const { machines: named, unknown } = await this.named(input);
+      const fresh = named.filter((m) => m.returnRequestId === undefined);
+      const alreadyReturning = named.filter((m) => m.returnRequestId !== undefined);
+      const now = this.clock.now();
+      const alive = fresh.filter((m) => !m.gone && !isEndedState(m.status));
+      let request: Request;
+      let marked: readonly Machine[] = [];
+      const earlier = [...new Set(alreadyReturning.map((m) => m.returnRequestId as string))];
+      if (fresh.length === 0 && earlier.length === 1) {
+        const [existing] = await this.store.getRequests(earlier);
+        request = existing as Request;
+      } else {
+        const draft: Request = {
+          requestId: this.ids.next(RETURN_PREFIX),
+          kind: 'return',
+          machineCount: fresh.length,
+          status: alive.length === 0 ? 'complete' : 'running',
+          message: alive.length === 0 ? 'No Active VM' : '',
+          launchAttempts: 0,
+          failedAttempts: 0,
+          providerData: {},
+          createdAt: now,
+          updatedAt: now,
+          version: 0,
+        };
+        const written = await this.store.write({
+          requests: [draft],
+          machines: fresh.map((m) => ({ ...m, returnRequestId: draft.requestId, updatedAt: now })),
+        });
+        request = written.requests[0] as Request;
+        marked = written.machines;
+      }
+      const stillAlive = (m: Machine): boolean => !m.gone && !isEndedState(m.status);
+      return {
+        request,
+        machines: marked.filter(stillAlive),
+        alreadyReturning,
+        unknown,
+        toRelease: [...marked.filter(stillAlive), ...alreadyReturning.filter(stillAlive)],
+      };
+    });
+    if (outcome.unknown.length > 0) {
+      this.logger.warn('return names machines this provider does not hold', { unknown: outcome.unknown });
+    }
+    this.logger.info('return recorded', {
+      requestId: outcome.request.requestId,
+      machineIds: outcome.machines.map((m) => m.machineId),
+    });
+    await this.release(outcome.toRelease, outcome.request.requestId);
+    return {
+      request: outcome.request,
+      machines: outcome.request.status === 'running' ? [...outcome.machines, ...outcome.alreadyReturning] : [],
+      alreadyReturning: outcome.alreadyReturning,
+      unknown: outcome.unknown,
+    };
+  }
+
+  private async named(input: ReturnMachinesInput): Promise<{ machines: Machine[]; unknown: MachineRef[] }> {
+    if ('requestId' in input) {
+      const [request] = await this.store.getRequests([input.requestId]);
+      if (!request || request.kind !== 'acquire') {
+        throw new HostFactoryError('REQUEST_NOT_FOUND', `Request ${input.requestId} not found`, {
+          details: { requestId: input.requestId },
+        });
+      }
+      const machines = await this.store.getMachines({ requestIds: [input.requestId] });
+      return { machines: machines.filter((m) => m.result !== 'fail' || !m.gone), unknown: [] };
+    }
+    return resolveMachineRefs(this.store, input.machines);
+  }
+
+  private async release(machines: readonly Machine[], requestId: string): Promise<void> {
+    const byApi = new Map<ProviderApi, Machine[]>();
+    for (const machine of machines) byApi.set(machine.providerApi, [...(byApi.get(machine.providerApi) ?? []), machine]);
+    for (const [api, group] of byApi) {
+      try {
+        await this.providers.forApi(api).release(group);
+      } catch (error) {
+        const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
+        this.logger.error('terminate failed', { requestId, code: failure.code, error: failure.message });
+        throw new HostFactoryError(
+          failure.code,
+          `Return ${requestId} is recorded but the cloud did not take it yet: ${failure.message}`,
+          { cause: error, details: { ...failure.details, requestId }, transient: true },
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,320 @@
+import { HostFactoryError } from '../errors';
+import { aTemplate } from '../testing/builders';
+import { harness } from './harness.spec-util';
+
+const code = async (promise: Promise<unknown>): Promise<string> => {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as HostFactoryError).code;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('getAvailableTemplates', () => {
+  it('derives attributes from the instance type, keeps order and counts what is available', async () => {
+    const h = harness({
+      templates: [aTemplate({ templateId: 'B', attributes: {}, maxNumber: 5 }), aTemplate({ templateId: 'A', maxNumber: -1 })],
+    });
+    await h.requestMachines.execute({ templateId: 'B', machineCount: 2 });
+    const list = await h.getAvailableTemplates.execute();
+    expect(list.map((t) => t.template.templateId)).toEqual(['B', 'A']);
+    expect(list[0]?.attributes).toMatchObject({ ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'], type: ['String', 'X86_64'] });
+    expect(list[0]?.availableNumber).toBe(3);
+    expect(list[1]?.availableNumber).toBe(-1);
+  });
+
+  it('fails (never answers a partial list) when attributes cannot be derived because the cloud failed', async () => {
+    const h = harness({ templates: [aTemplate({ attributes: {} })] });
+    h.catalog.failWith = new HostFactoryError('THROTTLED', 'Rate exceeded');
+    expect(await code(h.getAvailableTemplates.execute())).toBe('THROTTLED');
+  });
+
+  it('does not ask the cloud when every template states its attributes', async () => {
+    const h = harness();
+    await h.getAvailableTemplates.execute();
+    expect(h.catalog.calls).toBe(0);
+  });
+
+  it('returned and terminated machines free their place again', async () => {
+    const h = harness({ templates: [aTemplate({ maxNumber: 2 })] });
+    const out = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    h.cloud.setAll('pending', 'running');
+    await h.getRequestStatus.execute({ requestIds: [out.request.requestId] });
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(0);
+    await h.requestReturnMachines.execute({ machines: [{ machineId: out.machines[0]?.machineId }] });
+    h.cloud.setAll('shutting-down', 'terminated');
+    const ret = await h.store.listRequests({ kind: 'return' });
+    await h.getRequestStatus.execute({ requestIds: ret.map((r) => r.requestId) });
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(1);
+  });
+});
+
+describe('requestMachines', () => {
+  it('stores the request before the cloud call and tags machines to it', async () => {
+    const h = harness();
+    h.cloud.failures.acquire.push(new HostFactoryError('INSUFFICIENT_CAPACITY', 'no capacity'));
+    expect(await code(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 }))).toBe('INSUFFICIENT_CAPACITY');
+    const [stored] = await h.store.listRequests({ kind: 'acquire' });
+    expect(stored).toMatchObject({ status: 'complete_with_error', launchAttempts: 1 });
+    expect(stored?.message).toContain('no capacity');
+  });
+
+  it('launches with attempt 1 and records the machines', async () => {
+    const h = harness();
+    const out = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 3 });
+    expect(out.request.requestId).toMatch(/^req-/);
+    expect(out.machines).toHaveLength(3);
+    expect(h.cloud.calls[0]?.input).toMatchObject({ attempt: 1, count: 3 });
+    expect(await h.store.getMachines({ requestIds: [out.request.requestId] })).toHaveLength(3);
+  });
+
+  it.each([
+    ['unknown template', { templateId: 'nope', machineCount: 1 }, 'TEMPLATE_NOT_FOUND'],
+    ['zero machines', { templateId: 'OnDemand-Small', machineCount: 0 }, 'INVALID_INPUT'],
+    ['negative', { templateId: 'OnDemand-Small', machineCount: -2 }, 'INVALID_INPUT'],
+    ['fractional', { templateId: 'OnDemand-Small', machineCount: 1.5 }, 'INVALID_INPUT'],
+    ['above availableNumber', { templateId: 'OnDemand-Small', machineCount: 11 }, 'MAX_NUMBER_EXCEEDED'],
+  ])('refuses %s and stores nothing', async (_name, input, expected) => {
+    const h = harness();
+    expect(await code(h.requestMachines.execute(input))).toBe(expected);
+    expect(await h.store.listRequests({})).toEqual([]);
+    expect(h.cloud.count('acquire')).toBe(0);
+  });
+
+  it('names the available templates when the template is unknown', async () => {
+    const h = harness();
+    await expect(h.requestMachines.execute({ templateId: 'nope', machineCount: 1 })).rejects.toMatchObject({
+      details: { available_templates: ['OnDemand-Small'] },
+    });
+  });
+});
+
+describe('getRequestStatus', () => {
+  it('runs an acquire request to complete; machines succeed when running', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    let [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('running');
+    expect(report?.machines.map((m) => m.result)).toEqual(['executing', 'executing']);
+    h.cloud.setAll('pending', 'running');
+    [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines.every((m) => m.result === 'succeed' && m.machine.name.startsWith('ip-'))).toBe(true);
+  });
+
+  it('tops up a partial launch on later polls, one claimed attempt at a time (moto-like cloud)', async () => {
+    const h = harness({ launchLimit: 1 });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 3 });
+    expect((await h.store.getMachines({ requestIds: [request.requestId] })).length).toBe(1);
+    for (let poll = 0; poll < 4; poll++) {
+      h.cloud.setAll('pending', 'running');
+      await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    }
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines).toHaveLength(3);
+    const attempts = h.cloud.calls.filter((c) => c.op === 'acquire').map((c) => (c.input as { attempt: number }).attempt);
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('two concurrent polls never launch the same top-up twice', async () => {
+    const h = harness({ launchLimit: 1 });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    await Promise.all([
+      h.getRequestStatus.execute({ requestIds: [request.requestId] }),
+      h.getRequestStatus.execute({ requestIds: [request.requestId] }),
+    ]);
+    expect(h.cloud.instances.size).toBe(2);
+  });
+
+  it('gives up with complete_with_error after repeated capacity failures', async () => {
+    const h = harness({ launchLimit: 1, settings: { maxFailedLaunchAttempts: 2 } });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    h.cloud.setAll('pending', 'running');
+    h.cloud.failures.acquire.push(
+      new HostFactoryError('INSUFFICIENT_CAPACITY', 'InsufficientInstanceCapacity'),
+      new HostFactoryError('INSUFFICIENT_CAPACITY', 'InsufficientInstanceCapacity'),
+    );
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete_with_error');
+    expect(report?.message).toContain('1 of 2');
+    expect(report?.message).toContain('InsufficientInstanceCapacity');
+  });
+
+  it('stops seeking capacity when the capacity timeout has passed', async () => {
+    const h = harness({ launchLimit: 1, settings: { capacityTimeoutSec: 60 } });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    h.cloud.setAll('pending', 'running');
+    h.clock.advance(61_000);
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete_with_error');
+    expect(h.cloud.count('acquire')).toBe(1);
+  });
+
+  it('fails a machine stuck pending past the timeout, terminates it and replaces it', async () => {
+    const h = harness({ settings: { pendingTimeoutSec: 180 } });
+    const { request, machines } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    h.clock.advance(181_000);
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    const stuck = report?.machines.find((m) => m.machine.machineId === machines[0]?.machineId);
+    expect(stuck?.result).toBe('fail');
+    expect(stuck?.message).toContain('pending');
+    expect(h.cloud.instances.get(machines[0]?.machineId as string)?.observation.state).toBe('shutting-down');
+    expect(report?.machines).toHaveLength(2);
+    expect(report?.status).toBe('running');
+  });
+
+  it('adopts instances launched for the request but never recorded', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    const [only] = await h.store.getMachines({ requestIds: [request.requestId] });
+    // Simulate a crash between the launch and the write: the store forgets, the cloud does not.
+    const lost = { ...only!, machineId: 'i-lost' };
+    h.cloud.instances.set('i-lost', { observation: { ...h.cloud.instances.get(only!.machineId)!.observation, machineId: 'i-lost', state: 'running' }, token: 'x' });
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.machines.map((m) => m.machine.machineId)).toContain(lost.machineId);
+  });
+
+  it('reports a passing cloud error as running with a message, and loses nothing', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    h.cloud.failures.describe.push(new HostFactoryError('THROTTLED', 'Rate exceeded'));
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('running');
+    expect(report?.message).toContain('Rate exceeded');
+    expect(report?.machines).toHaveLength(1);
+  });
+
+  it('answers unknown ids with complete_with_error, keeps input order and duplicates', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    const reports = await h.getRequestStatus.execute({ requestIds: ['req-unknown', request.requestId, 'req-unknown'] });
+    expect(reports.map((r) => [r.requestId, r.found, r.status])).toEqual([
+      ['req-unknown', false, 'complete_with_error'],
+      [request.requestId, true, 'running'],
+      ['req-unknown', false, 'complete_with_error'],
+    ]);
+  });
+
+  it('describes every request of one poll in one cloud call', async () => {
+    const h = harness();
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 })).request.requestId);
+    const before = h.cloud.count('describe');
+    await h.getRequestStatus.execute({ requestIds: ids });
+    expect(h.cloud.count('describe') - before).toBe(1);
+  });
+});
+
+describe('requestReturnMachines and the return request', () => {
+  async function running(h: ReturnType<typeof harness>, count = 2) {
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: count });
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    return report!.machines.map((m) => m.machine);
+  }
+
+  it('terminates by id or name and completes once terminated', async () => {
+    const h = harness();
+    const [a, b] = await running(h);
+    const out = await h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }, { name: b!.name }] });
+    expect(out.request.requestId).toMatch(/^ret-/);
+    expect(out.machines.map((m) => m.machineId).sort()).toEqual([a!.machineId, b!.machineId].sort());
+    let [report] = await h.getRequestStatus.execute({ requestIds: [out.request.requestId] });
+    expect(report?.status).toBe('running');
+    expect(report?.machines.every((m) => m.result === 'executing')).toBe(true);
+    h.cloud.setAll('shutting-down', 'terminated');
+    [report] = await h.getRequestStatus.execute({ requestIds: [out.request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines.every((m) => m.result === 'succeed')).toBe(true);
+  });
+
+  it('returning the same machine twice is not an error and answers the earlier return', async () => {
+    const h = harness();
+    const [a] = await running(h, 1);
+    const first = await h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }] });
+    const second = await h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }] });
+    expect(second.request.requestId).toBe(first.request.requestId);
+  });
+
+  it('answers No Active VM (complete, no machines) when nothing named is alive', async () => {
+    const h = harness();
+    const out = await h.requestReturnMachines.execute({ machines: [{ machineId: 'i-unknown' }] });
+    expect(out.machines).toEqual([]);
+    expect(out.unknown).toEqual([{ machineId: 'i-unknown' }]);
+    const [report] = await h.getRequestStatus.execute({ requestIds: [out.request.requestId] });
+    expect(report?.status).toBe('complete');
+  });
+
+  it('a terminate the cloud refused stays recorded, fails the call, and is retried by the status poll', async () => {
+    const h = harness();
+    const [a] = await running(h, 1);
+    h.cloud.failures.release.push(new HostFactoryError('PROVIDER_ERROR', 'connect ECONNREFUSED', { transient: true }));
+    await expect(h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }] })).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+    });
+    const [ret] = await h.store.listRequests({ kind: 'return' });
+    await h.getRequestStatus.execute({ requestIds: [ret!.requestId] });
+    expect(h.cloud.instances.get(a!.machineId)?.observation.state).toBe('shutting-down');
+  });
+
+  it('guide dialect: returns every live machine of an acquire request', async () => {
+    const h = harness();
+    const machines = await running(h, 2);
+    const out = await h.requestReturnMachines.execute({ requestId: machines[0]!.requestId });
+    expect(out.machines).toHaveLength(2);
+    expect(await code(h.requestReturnMachines.execute({ requestId: 'req-nope' }))).toBe('REQUEST_NOT_FOUND');
+  });
+
+  it('two concurrent returns of one machine: one return owns it', async () => {
+    const h = harness();
+    const [a] = await running(h, 1);
+    const [x, y] = await Promise.all([
+      h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }] }),
+      h.requestReturnMachines.execute({ machines: [{ machineId: a!.machineId }] }),
+    ]);
+    const [stored] = await h.store.getMachines({ machineIds: [a!.machineId] });
+    expect([x.request.requestId, y.request.requestId]).toContain(stored?.returnRequestId);
+  });
+});
+
+describe('getReturnRequests', () => {
+  it('lists machines stopped or terminated outside the plugin, and vanished ones, but not our returns', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 4 });
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    const [a, b, c, d] = report!.machines.map((m) => m.machine);
+    h.cloud.setState(a!.machineId, 'terminated', 'User initiated');
+    h.cloud.setState(b!.machineId, 'stopped');
+    h.cloud.forget(c!.machineId);
+    await h.requestReturnMachines.execute({ machines: [{ machineId: d!.machineId }] });
+    const reclaims = await h.getReturnRequests.execute({});
+    expect(reclaims.map((r) => r.machineId).sort()).toEqual([a!.machineId, b!.machineId, c!.machineId].sort());
+    expect(reclaims.every((r) => r.gracePeriod === 0)).toBe(true);
+  });
+
+  it('reports a spot interruption notice with the seconds left', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    const m = report!.machines[0]!.machine;
+    h.cloud.update(m.machineId, { notice: { kind: 'spot-interruption', deadline: h.clock.now() / 1000 + 90 } });
+    const reclaims = await h.getReturnRequests.execute({ machines: [{ machineId: m.machineId, name: m.name }] });
+    expect(reclaims).toEqual([{ machineId: m.machineId, name: m.name, gracePeriod: 90, reason: 'spot-interruption' }]);
+  });
+
+  it('fails rather than answer an empty list when the cloud cannot be asked', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    h.cloud.setAll('pending', 'running');
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    h.cloud.failures.describe.push(new HostFactoryError('PROVIDER_ERROR', 'unreachable', { transient: true }));
+    expect(await code(h.getReturnRequests.execute({}))).toBe('PROVIDER_ERROR');
+  });
+});

@@ -1,0 +1,198 @@
+import type { MachineObservation, MachineState } from '../domain/machine/machine';
+import type { Machine } from '../domain/machine/machine';
+import type { ProviderApi, Template } from '../domain/template/template';
+import { HostFactoryError } from '../errors';
+import type {
+  AcquireInput,
+  AcquireResult,
+  CapacityProvider,
+  CapacityProviders,
+  DescribeInput,
+  DescribeResult,
+} from '../ports/capacity-provider';
+import type { Clock } from '../ports/clock';
+import type { IdGenerator } from '../ports/id-generator';
+import type { InstanceTypeCatalog, InstanceTypeInfo } from '../ports/instance-type-catalog';
+import type { TemplateSource } from '../ports/template-source';
+
+/** A clock that only moves when told. */
+export class FixedClock implements Clock {
+  constructor(private current = 1_700_000_000_000) {}
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
+
+/** `req-00000001`, `ret-00000002`, … */
+export class SequentialIdGenerator implements IdGenerator {
+  private counter = 0;
+  next(prefix: 'req-' | 'ret-'): string {
+    this.counter += 1;
+    return `${prefix}${String(this.counter).padStart(8, '0')}`;
+  }
+}
+
+export class StaticTemplateSource implements TemplateSource {
+  constructor(public templates: Template[]) {}
+  async list(): Promise<readonly Template[]> {
+    return this.templates;
+  }
+}
+
+export class StaticInstanceTypeCatalog implements InstanceTypeCatalog {
+  calls = 0;
+  failWith?: Error;
+  constructor(private readonly infos: readonly InstanceTypeInfo[]) {}
+  async describe(instanceTypes: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
+    this.calls += 1;
+    if (this.failWith) throw this.failWith;
+    return new Map(this.infos.filter((i) => instanceTypes.includes(i.instanceType)).map((i) => [i.instanceType, i]));
+  }
+}
+
+interface FakeInstance {
+  observation: MachineObservation;
+  token: string;
+}
+
+export interface InMemoryCapacityProviderOptions {
+  readonly api?: ProviderApi;
+  /** Most instances one acquire call launches (like moto, which launches only MinCount). */
+  readonly launchLimit?: number;
+  /** State of newly launched instances. */
+  readonly initialState?: MachineState;
+  readonly clock?: Clock;
+}
+
+/**
+ * An in-memory cloud: instances launched per (request, attempt) token exactly once, states that
+ * tests move by hand, failures injected per operation. Records every call.
+ */
+export class InMemoryCapacityProvider implements CapacityProvider {
+  readonly api: ProviderApi;
+  readonly instances = new Map<string, FakeInstance>();
+  readonly calls: { op: 'acquire' | 'describe' | 'release'; input: unknown }[] = [];
+  /** Errors thrown by the next calls of an operation, in order. */
+  readonly failures: { acquire: Error[]; describe: Error[]; release: Error[] } = { acquire: [], describe: [], release: [] };
+  launchLimit: number;
+  private sequence = 0;
+  private readonly tokens = new Map<string, string[]>();
+
+  constructor(private readonly options: InMemoryCapacityProviderOptions = {}) {
+    this.api = options.api ?? 'RunInstances';
+    this.launchLimit = options.launchLimit ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  async acquire(input: AcquireInput): Promise<AcquireResult> {
+    this.calls.push({ op: 'acquire', input });
+    const failure = this.failures.acquire.shift();
+    if (failure) throw failure;
+    const token = `${input.request.requestId}:${input.attempt}`;
+    const existing = this.tokens.get(token);
+    if (existing) {
+      return { machines: existing.map((id) => (this.instances.get(id) as FakeInstance).observation) };
+    }
+    const count = Math.min(input.count, this.launchLimit);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      this.sequence += 1;
+      const machineId = `i-${String(this.sequence).padStart(17, '0')}`;
+      const ip = `10.0.${Math.floor(this.sequence / 250)}.${(this.sequence % 250) + 1}`;
+      const observation: MachineObservation = {
+        machineId,
+        requestId: input.request.requestId,
+        templateId: input.template.templateId,
+        name: `ip-${ip.replace(/\./g, '-')}.ec2.internal`,
+        privateIpAddress: ip,
+        publicIpAddress: '',
+        launchTime: Math.floor((this.options.clock?.now() ?? Date.now()) / 1000),
+        state: this.options.initialState ?? 'pending',
+        instanceType: input.template.vmType ?? 't3.medium',
+        priceType: input.template.priceType === 'spot' ? 'spot' : 'ondemand',
+      };
+      this.instances.set(machineId, { observation, token });
+      ids.push(machineId);
+    }
+    this.tokens.set(token, ids);
+    return {
+      machines: ids.map((id) => (this.instances.get(id) as FakeInstance).observation),
+      shortfallReason: count < input.count ? `launched ${count} of ${input.count}` : undefined,
+    };
+  }
+
+  async describe(input: DescribeInput): Promise<DescribeResult> {
+    this.calls.push({ op: 'describe', input });
+    const failure = this.failures.describe.shift();
+    if (failure) throw failure;
+    const requestIds = new Set(input.requests.map((r) => r.requestId));
+    const observations = new Map<string, MachineObservation>();
+    for (const { observation } of this.instances.values()) {
+      if (observation.requestId && requestIds.has(observation.requestId)) observations.set(observation.machineId, observation);
+    }
+    const missing: string[] = [];
+    for (const machine of input.machines) {
+      const instance = this.instances.get(machine.machineId);
+      if (instance) observations.set(machine.machineId, instance.observation);
+      else missing.push(machine.machineId);
+    }
+    return { observations: [...observations.values()], missing };
+  }
+
+  async release(machines: readonly Machine[]): Promise<void> {
+    this.calls.push({ op: 'release', input: machines.map((m) => m.machineId) });
+    const failure = this.failures.release.shift();
+    if (failure) throw failure;
+    for (const machine of machines) {
+      const instance = this.instances.get(machine.machineId);
+      if (instance && instance.observation.state !== 'terminated') {
+        instance.observation = { ...instance.observation, state: 'shutting-down' };
+      }
+    }
+  }
+
+  /** Moves an instance to a state, as the cloud would. */
+  setState(machineId: string, state: MachineState, stateReason?: string): void {
+    const instance = this.instances.get(machineId);
+    if (!instance) throw new HostFactoryError('NOT_FOUND', `no fake instance ${machineId}`);
+    instance.observation = { ...instance.observation, state, stateReason };
+  }
+
+  /** Every instance to a state (e.g. all pending ones to running). */
+  setAll(from: MachineState, to: MachineState): void {
+    for (const [id, instance] of this.instances) if (instance.observation.state === from) this.setState(id, to);
+  }
+
+  update(machineId: string, patch: Partial<MachineObservation>): void {
+    const instance = this.instances.get(machineId);
+    if (!instance) throw new HostFactoryError('NOT_FOUND', `no fake instance ${machineId}`);
+    instance.observation = { ...instance.observation, ...patch };
+  }
+
+  /** The cloud forgets an instance entirely. */
+  forget(machineId: string): void {
+    this.instances.delete(machineId);
+  }
+
+  count(op: 'acquire' | 'describe' | 'release'): number {
+    return this.calls.filter((c) => c.op === op).length;
+  }
+}
+
+/** Providers by API, for tests. */
+export class StaticCapacityProviders implements CapacityProviders {
+  private readonly byApi: Map<ProviderApi, CapacityProvider>;
+  constructor(providers: readonly CapacityProvider[]) {
+    this.byApi = new Map(providers.map((p) => [p.api, p]));
+  }
+  forApi(api: ProviderApi): CapacityProvider {
+    const provider = this.byApi.get(api);
+    if (!provider) throw new HostFactoryError('TEMPLATE_INVALID', `No capacity provider for providerApi '${api}'`);
+    return provider;
+  }
+}

@@ -1,0 +1,132 @@
+import { HostFactoryError } from '../errors';
+import type { Machine } from '../domain/machine/machine';
+import { isMachineHeld } from '../domain/machine/machine';
+import type { Request } from '../domain/request/request';
+import type { MachineQuery, RequestQuery, StateChanges, StateStore, StoredChanges } from '../ports/state-store';
+
+interface CacheEntry {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A {@link StateStore} held in memory, with the exact semantics of the port (versioned,
+ * all-or-nothing writes; copies in and out). For tests and for single-process experiments.
+ */
+export class InMemoryStateStore implements StateStore {
+  private requests = new Map<string, Request>();
+  private machines = new Map<string, Machine>();
+  private readonly cache = new Map<string, CacheEntry>();
+
+  async write(changes: StateChanges): Promise<StoredChanges> {
+    // Stage on copies of the maps so that a conflict anywhere leaves the store untouched.
+    const requests = new Map(this.requests);
+    const machines = new Map(this.machines);
+    const storedRequests = (changes.requests ?? []).map((request) =>
+      stage(requests, request.requestId, request, 'Request'),
+    );
+    const storedMachines = (changes.machines ?? []).map((machine) =>
+      stage(machines, machine.machineId, machine, 'Machine'),
+    );
+    this.requests = requests;
+    this.machines = machines;
+    return { requests: storedRequests.map(copyRequest), machines: storedMachines.map(copyMachine) };
+  }
+
+  async getRequests(requestIds: readonly string[]): Promise<Request[]> {
+    const seen = new Set<string>();
+    const found: Request[] = [];
+    for (const requestId of requestIds) {
+      if (seen.has(requestId)) continue;
+      seen.add(requestId);
+      const request = this.requests.get(requestId);
+      if (request) found.push(copyRequest(request));
+    }
+    return found;
+  }
+
+  async listRequests(query: RequestQuery): Promise<Request[]> {
+    const statuses = query.statuses === undefined ? undefined : new Set(query.statuses);
+    return [...this.requests.values()]
+      .filter(
+        (request) =>
+          (query.kind === undefined || request.kind === query.kind) &&
+          (statuses === undefined || statuses.has(request.status)) &&
+          (query.templateId === undefined || request.templateId === query.templateId),
+      )
+      .sort((a, b) => a.createdAt - b.createdAt || compare(a.requestId, b.requestId))
+      .map(copyRequest);
+  }
+
+  async getMachines(query: MachineQuery): Promise<Machine[]> {
+    const machineIds = toSet(query.machineIds);
+    const names = toSet(query.names);
+    const requestIds = toSet(query.requestIds);
+    const returnRequestIds = toSet(query.returnRequestIds);
+    const templateIds = toSet(query.templateIds);
+    return [...this.machines.values()]
+      .filter(
+        (machine) =>
+          machineIds.has(machine.machineId) ||
+          names.has(machine.name) ||
+          requestIds.has(machine.requestId) ||
+          (machine.returnRequestId !== undefined && returnRequestIds.has(machine.returnRequestId)) ||
+          templateIds.has(machine.templateId) ||
+          (query.held === true && isMachineHeld(machine)),
+      )
+      .sort((a, b) => a.createdAt - b.createdAt || compare(a.machineId, b.machineId))
+      .map(copyMachine);
+  }
+
+  async getCached(key: string, now: number): Promise<string | undefined> {
+    const entry = this.cache.get(key);
+    return entry !== undefined && now < entry.expiresAt ? entry.value : undefined;
+  }
+
+  async putCached(key: string, value: string, expiresAt: number): Promise<void> {
+    this.cache.set(key, { value, expiresAt });
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release; the data stays available to whoever still holds the instance.
+  }
+}
+
+function stage<T extends Request | Machine>(records: Map<string, T>, id: string, record: T, label: string): T {
+  const stored = records.get(id);
+  if (record.version === 0) {
+    if (stored !== undefined) {
+      throw new HostFactoryError('CONFLICT', `${label} ${id} already exists (version ${stored.version})`, {
+        details: { id, expectedVersion: 0, actualVersion: stored.version },
+      });
+    }
+  } else if (stored === undefined || stored.version !== record.version) {
+    const actual = stored === undefined ? 'missing' : `version ${stored.version}`;
+    throw new HostFactoryError('CONFLICT', `${label} ${id} was changed elsewhere (${actual}, expected version ${record.version})`, {
+      details: { id, expectedVersion: record.version, actualVersion: stored?.version },
+    });
+  }
+  const next = { ...copy(record), version: record.version + 1 } as T;
+  records.set(id, next);
+  return next;
+}
+
+function copy<T extends Request | Machine>(record: T): T {
+  return 'machineId' in record ? (copyMachine(record) as T) : (copyRequest(record as Request) as T);
+}
+
+function copyRequest(request: Request): Request {
+  return { ...request, providerData: { ...request.providerData } };
+}
+
+function copyMachine(machine: Machine): Machine {
+  return machine.notice === undefined ? { ...machine } : { ...machine, notice: { ...machine.notice } };
+}
+
+function toSet(values: readonly string[] | undefined): ReadonlySet<string> {
+  return new Set(values ?? []);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

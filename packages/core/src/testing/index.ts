@@ -1,0 +1,14 @@
+// @open-hostfactory/core/testing: fakes, builders and port contract suites for adapter authors.
+export { aMachine, aReturnRequest, aTemplate, anAcquireRequest, anObservation } from './builders';
+export { InMemoryStateStore } from './in-memory-state-store';
+export { describeStateStoreContract } from './state-store-contract';
+export type { StateStoreUnderTest } from './state-store-contract';
+export {
+  FixedClock,
+  InMemoryCapacityProvider,
+  SequentialIdGenerator,
+  StaticCapacityProviders,
+  StaticInstanceTypeCatalog,
+  StaticTemplateSource,
+} from './fakes';
+export type { InMemoryCapacityProviderOptions } from './fakes';
