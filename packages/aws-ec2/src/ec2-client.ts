@@ -1,0 +1,43 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+/**
+ * The narrow EC2 client the adapters depend on: only `send`. Tests hand in a fake
+ * `{ send: async (command) => … }`; the app builds a real one with {@link createEc2Client}.
+ */
+export type Ec2Client = Pick<EC2Client, 'send'>;
+
+export interface Ec2ClientOptions {
+  readonly region: string;
+  /** Another endpoint (moto_server in tests, a VPC endpoint in production). */
+  readonly endpoint?: string;
+  /** SDK attempts per call, retries included (SDK default 3). */
+  readonly maxAttempts?: number;
+  /** TCP connect timeout, ms (default 5000). */
+  readonly connectionTimeoutMs?: number;
+  /** Socket idle timeout per request, ms (default 20000). */
+  readonly requestTimeoutMs?: number;
+  /** A named profile of the shared AWS config files. */
+  readonly profile?: string;
+  /** Explicit credentials (tests against moto); otherwise the default provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
+/**
+ * Builds the EC2 client for one region. Timeouts are bounded so that one HF call (tens of
+ * seconds) never hangs on an unreachable endpoint.
+ */
+export function createEc2Client(options: Ec2ClientOptions): EC2Client {
+  return new EC2Client({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+    // Object form of NodeHttpHandler's options (the SDK builds the handler from it), so this
+    // package needs no direct dependency on @smithy/node-http-handler.
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 5000,
+      requestTimeout: options.requestTimeoutMs ?? 20000,
+    },
+  });
+}

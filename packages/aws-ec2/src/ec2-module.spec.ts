@@ -1,0 +1,62 @@
+import { Container } from 'inversify';
+import { InstanceTypeCatalog } from '@open-hostfactory/core';
+import { FakeEc2Client } from '../test/fake-ec2-client';
+import { createEc2Client } from './ec2-client';
+import { ec2CapacityModule } from './ec2-module';
+import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
+import { RunInstancesProvider } from './run-instances-provider';
+
+describe('ec2CapacityModule', () => {
+  it('binds the provider and the catalog as singletons and the catalog port to the catalog', async () => {
+    const container = new Container();
+    await container.load(ec2CapacityModule({ client: new FakeEc2Client(), providerName: 'awsinst' }));
+    const provider = container.get(RunInstancesProvider);
+    expect(provider).toBeInstanceOf(RunInstancesProvider);
+    expect(provider.api).toBe('RunInstances');
+    expect(container.get(RunInstancesProvider)).toBe(provider);
+    const catalog = container.get(Ec2InstanceTypeCatalog);
+    expect(container.get<InstanceTypeCatalog>(InstanceTypeCatalog)).toBe(catalog);
+  });
+
+  it('hands the client and provider name to the provider', async () => {
+    const client = new FakeEc2Client().on('RunInstancesCommand', () => ({ Instances: [] }));
+    const container = new Container();
+    await container.load(ec2CapacityModule({ client, providerName: 'aws-east' }));
+    const { aTemplate, anAcquireRequest } = await import('@open-hostfactory/core/testing');
+    await container.get(RunInstancesProvider).acquire({ request: anAcquireRequest(), template: aTemplate(), count: 1, attempt: 1 });
+    expect(client.calls('RunInstancesCommand')[0].TagSpecifications[0].Tags).toContainEqual({
+      Key: 'hf:provider-name',
+      Value: 'aws-east',
+    });
+  });
+});
+
+describe('createEc2Client', () => {
+  it('builds a client for the region and endpoint with bounded timeouts', async () => {
+    const client = createEc2Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:1',
+      maxAttempts: 2,
+      connectionTimeoutMs: 1000,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    expect(await client.config.region()).toBe('us-east-1');
+    expect(await client.config.maxAttempts()).toBe(2);
+    const endpoint = await client.config.endpoint?.();
+    expect(endpoint?.hostname).toBe('127.0.0.1');
+    client.destroy();
+  });
+
+  it('fails fast with a transient PROVIDER_ERROR when the endpoint is unreachable', async () => {
+    const client = createEc2Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      maxAttempts: 1,
+      connectionTimeoutMs: 1000,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const catalog = new Ec2InstanceTypeCatalog(client);
+    await expect(catalog.describe(['t3.medium'])).rejects.toMatchObject({ code: 'PROVIDER_ERROR', transient: true });
+    client.destroy();
+  });
+});

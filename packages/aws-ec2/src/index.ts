@@ -1,0 +1,19 @@
+// Public API of @open-hostfactory/aws-ec2. Explicit re-exports only.
+export { createEc2Client } from './ec2-client';
+export type { Ec2Client, Ec2ClientOptions } from './ec2-client';
+export { awsErrorCode, mapEc2Error } from './errors';
+export { ec2CapacityModule } from './ec2-module';
+export type { Ec2CapacityModuleOptions } from './ec2-module';
+export { Ec2InstanceTypeCatalog, INSTANCE_TYPES_BATCH } from './instance-type-catalog';
+export {
+  DEFAULT_ROOT_DEVICE,
+  FILTER_VALUES_LIMIT,
+  RunInstancesProvider,
+  TERMINATE_BATCH,
+  clientToken,
+  subnetForAttempt,
+  toBase64UserData,
+} from './run-instances-provider';
+export type { RunInstancesProviderOptions } from './run-instances-provider';
+export { TAG_NAME, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTags, tagValue } from './tags';
+export type { Ec2Tag } from './tags';

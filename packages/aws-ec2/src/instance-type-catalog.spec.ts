@@ -1,0 +1,90 @@
+import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
+
+const KNOWN: Record<string, [number, number, number, string]> = {
+  't3.medium': [2, 1, 4096, 'x86_64'],
+  'm5.large': [2, 1, 8192, 'x86_64'],
+  'm7g.large': [2, 2, 8192, 'arm64'],
+};
+
+function typeInfo(type: string): Record<string, unknown> {
+  const [vcpus, cores, memory, arch] = KNOWN[type] ?? [4, 2, 16384, 'x86_64'];
+  return {
+    InstanceType: type,
+    VCpuInfo: { DefaultVCpus: vcpus, DefaultCores: cores },
+    MemoryInfo: { SizeInMiB: memory },
+    ProcessorInfo: { SupportedArchitectures: [arch, 'i386'] },
+  };
+}
+
+/** Answers like EC2: the whole call fails when it names an unknown type. */
+function ec2Like(knows: (type: string) => boolean, message = (bad: string[]): string => `The following supplied instance types do not exist: [${bad.join(', ')}]`): FakeEc2Client {
+  return new FakeEc2Client().on('DescribeInstanceTypesCommand', (input) => {
+    const bad = (input.InstanceTypes as string[]).filter((type) => !knows(type));
+    if (bad.length) throw awsError('InvalidInstanceType', message(bad));
+    return { InstanceTypes: (input.InstanceTypes as string[]).map(typeInfo) };
+  });
+}
+
+describe('Ec2InstanceTypeCatalog', () => {
+  it('maps vCPUs, cores, memory and the first architecture', async () => {
+    const catalog = new Ec2InstanceTypeCatalog(ec2Like(() => true));
+    const infos = await catalog.describe(['t3.medium', 'm7g.large']);
+    expect(infos.get('t3.medium')).toEqual({ instanceType: 't3.medium', vcpus: 2, cores: 1, memoryMiB: 4096, architecture: 'x86_64' });
+    expect(infos.get('m7g.large')).toEqual({ instanceType: 'm7g.large', vcpus: 2, cores: 2, memoryMiB: 8192, architecture: 'arm64' });
+  });
+
+  it('asks in batches of 100, once per type, and follows pages', async () => {
+    const client = new FakeEc2Client().on('DescribeInstanceTypesCommand', (input) => {
+      const types = input.InstanceTypes as string[];
+      if (!input.NextToken && types.length > 50) {
+        return { InstanceTypes: types.slice(0, 50).map(typeInfo), NextToken: 'more' };
+      }
+      return { InstanceTypes: (input.NextToken ? types.slice(50) : types).map(typeInfo) };
+    });
+    const catalog = new Ec2InstanceTypeCatalog(client);
+    const types = Array.from({ length: 250 }, (_, i) => `x${i}.large`);
+    const infos = await catalog.describe([...types, 'x0.large']);
+    expect(infos.size).toBe(250);
+    const firstCalls = client.calls('DescribeInstanceTypesCommand').filter((c) => !c.NextToken);
+    expect(firstCalls.map((c) => c.InstanceTypes.length)).toEqual([100, 100, 50]);
+    expect(client.calls('DescribeInstanceTypesCommand')).toHaveLength(5);
+  });
+
+  it('leaves out unknown types named in the error and asks again without them', async () => {
+    const client = ec2Like((type) => type in KNOWN);
+    const catalog = new Ec2InstanceTypeCatalog(client);
+    const infos = await catalog.describe(['t3.medium', 'x9.bogus', 'm5.large', 'y1.nope']);
+    expect([...infos.keys()].sort()).toEqual(['m5.large', 't3.medium']);
+    expect(client.calls('DescribeInstanceTypesCommand')).toHaveLength(2);
+  });
+
+  it('asks type by type when the error does not name the unknown types', async () => {
+    const client = ec2Like((type) => type in KNOWN, () => 'Invalid instance type');
+    const catalog = new Ec2InstanceTypeCatalog(client);
+    const infos = await catalog.describe(['t3.medium', 'x9.bogus']);
+    expect([...infos.keys()]).toEqual(['t3.medium']);
+    expect(client.calls('DescribeInstanceTypesCommand').map((c) => c.InstanceTypes)).toEqual([
+      ['t3.medium', 'x9.bogus'],
+      ['t3.medium'],
+      ['x9.bogus'],
+    ]);
+  });
+
+  it('returns an empty map for no types without calling EC2', async () => {
+    const client = ec2Like(() => true);
+    expect((await new Ec2InstanceTypeCatalog(client).describe([])).size).toBe(0);
+    expect(client.sent).toHaveLength(0);
+  });
+
+  it('maps other errors (throttling, auth)', async () => {
+    const client = new FakeEc2Client().on('DescribeInstanceTypesCommand', () => {
+      throw awsError('RequestLimitExceeded');
+    });
+    await expect(new Ec2InstanceTypeCatalog(client).describe(['t3.medium'])).rejects.toMatchObject({ code: 'THROTTLED' });
+    client.on('DescribeInstanceTypesCommand', () => {
+      throw awsError('AuthFailure');
+    });
+    await expect(new Ec2InstanceTypeCatalog(client).describe(['t3.medium'])).rejects.toMatchObject({ code: 'AUTH_ERROR' });
+  });
+});

@@ -1,0 +1,105 @@
+import {
+  DescribeInstanceTypesCommand,
+  type DescribeInstanceTypesCommandInput,
+  type InstanceTypeInfo as Ec2InstanceTypeInfo,
+} from '@aws-sdk/client-ec2';
+import type { InstanceTypeCatalog, InstanceTypeInfo } from '@open-hostfactory/core';
+import { chunk, unique } from './collections';
+import type { Ec2Client } from './ec2-client';
+import { awsErrorCode, mapEc2Error } from './errors';
+
+/** Most instance types EC2 accepts in one DescribeInstanceTypes call. */
+export const INSTANCE_TYPES_BATCH = 100;
+
+/**
+ * Instance-type facts from EC2 DescribeInstanceTypes (vCPUs, cores, memory, architecture).
+ * No caching here: the app wraps the port in a caching decorator.
+ */
+export class Ec2InstanceTypeCatalog implements InstanceTypeCatalog {
+  constructor(private readonly client: Ec2Client) {}
+
+  /**
+   * Info for each known type; unknown types are left out (EC2 rejects a whole call naming one,
+   * so those calls are retried without the named types, or type by type). Throws
+   * HostFactoryError (THROTTLED, AUTH_ERROR, PROVIDER_ERROR…) when EC2 fails. Read-only.
+   */
+  async describe(instanceTypes: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
+    const found = new Map<string, InstanceTypeInfo>();
+    for (const batch of chunk(unique(instanceTypes), INSTANCE_TYPES_BATCH)) {
+      for (const info of await this.describeBatch(batch)) found.set(info.instanceType, info);
+    }
+    return found;
+  }
+
+  private async describeBatch(types: readonly string[]): Promise<InstanceTypeInfo[]> {
+    let remaining = [...types];
+    while (remaining.length > 0) {
+      try {
+        return await this.describeTypes(remaining);
+      } catch (error) {
+        if (awsErrorCode(error) !== 'InvalidInstanceType') throw mapEc2Error(error, 'DescribeInstanceTypes');
+        const named = new Set(typesNamedIn(error instanceof Error ? error.message : ''));
+        const next = remaining.filter((type) => !named.has(type));
+        if (next.length === remaining.length) return this.describeOneByOne(remaining);
+        remaining = next;
+      }
+    }
+    return [];
+  }
+
+  private async describeOneByOne(types: readonly string[]): Promise<InstanceTypeInfo[]> {
+    const infos: InstanceTypeInfo[] = [];
+    for (const type of types) {
+      try {
+        infos.push(...(await this.describeTypes([type])));
+      } catch (error) {
+        if (awsErrorCode(error) !== 'InvalidInstanceType') throw mapEc2Error(error, 'DescribeInstanceTypes');
+      }
+    }
+    return infos;
+  }
+
+  /** One DescribeInstanceTypes call with its pages; SDK errors are thrown raw. */
+  private async describeTypes(types: readonly string[]): Promise<InstanceTypeInfo[]> {
+    const infos: InstanceTypeInfo[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new DescribeInstanceTypesCommand({
+          InstanceTypes: types as DescribeInstanceTypesCommandInput['InstanceTypes'],
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      );
+      for (const raw of page.InstanceTypes ?? []) {
+        const info = toInstanceTypeInfo(raw);
+        if (info) infos.push(info);
+      }
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return infos;
+  }
+}
+
+function toInstanceTypeInfo(raw: Ec2InstanceTypeInfo): InstanceTypeInfo | undefined {
+  const vcpus = raw.VCpuInfo?.DefaultVCpus;
+  const memoryMiB = raw.MemoryInfo?.SizeInMiB;
+  if (!raw.InstanceType || vcpus === undefined || memoryMiB === undefined) return undefined;
+  const architecture = raw.ProcessorInfo?.SupportedArchitectures?.[0];
+  return {
+    instanceType: raw.InstanceType,
+    vcpus,
+    memoryMiB,
+    ...(raw.VCpuInfo?.DefaultCores !== undefined ? { cores: raw.VCpuInfo.DefaultCores } : {}),
+    ...(architecture ? { architecture } : {}),
+  };
+}
+
+/** Types named in `The following supplied instance types do not exist: [a, b]`. */
+function typesNamedIn(message: string): string[] {
+  const list = /\[([^\]]*)\]/.exec(message)?.[1];
+  if (!list) return [];
+  return list
+    .split(',')
+    .map((type) => type.trim().replace(/^['"]|['"]$/g, ''))
+    .filter(Boolean);
+}

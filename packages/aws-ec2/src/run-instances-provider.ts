@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type BlockDeviceMapping,
+  type Filter,
+  type Instance,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import {
+  HostFactoryError,
+  MACHINE_STATES,
+  systemClock,
+  templateInstanceTypes,
+  type AcquireInput,
+  type AcquireResult,
+  type CapacityProvider,
+  type Clock,
+  type DescribeInput,
+  type DescribeResult,
+  type Machine,
+  type MachineObservation,
+  type MachineState,
+  type ProviderApi,
+  type Template,
+} from '@open-hostfactory/core';
+import type { Ec2Client } from './ec2-client';
+import { chunk, unique } from './collections';
+import { awsErrorCode, mapEc2Error } from './errors';
+import { TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTags, tagValue } from './tags';
+
+/** Most values EC2 accepts in one filter. */
+export const FILTER_VALUES_LIMIT = 200;
+/** Instance ids per TerminateInstances call. */
+export const TERMINATE_BATCH = 1000;
+/** Page size of DescribeInstances (filters allow MaxResults 5..1000). */
+const DESCRIBE_PAGE_SIZE = 1000;
+/** Device name used when the AMI's root device cannot be looked up. */
+export const DEFAULT_ROOT_DEVICE = '/dev/xvda';
+
+export interface RunInstancesProviderOptions {
+  /** The HF provider instance name (HF_PROVIDER_NAME), written to every instance's tags. */
+  readonly providerName: string;
+  /** Time source for launch times EC2 did not report (defaults to the system clock). */
+  readonly clock?: Clock;
+}
+
+/**
+ * Capacity by EC2 RunInstances: one call per launch attempt, `MinCount: 1, MaxCount: count`, so
+ * EC2 launches what it can and the use case seeks the rest in later attempts. Every instance
+ * and volume carries the `hf:*` tags; the ClientToken makes each (request, attempt) idempotent.
+ */
+export class RunInstancesProvider implements CapacityProvider {
+  readonly api: ProviderApi = 'RunInstances';
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly client: Ec2Client,
+    private readonly options: RunInstancesProviderOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Launches up to `count` instances. Returns the instances EC2 started (possibly fewer, with
+   * `shortfallReason`). Throws HostFactoryError (see {@link mapEc2Error}); `TEMPLATE_INVALID`
+   * when the template cannot be launched by RunInstances. Idempotent per (request, attempt).
+   */
+  async acquire(input: AcquireInput): Promise<AcquireResult> {
+    const params = await this.buildRunInstancesInput(input);
+    let response;
+    try {
+      response = await this.client.send(new RunInstancesCommand(params));
+    } catch (error) {
+      throw mapEc2Error(error, 'RunInstances');
+    }
+    const machines = (response.Instances ?? [])
+      .map((instance) => this.toObservation(instance, input.request.requestId, input.template.templateId))
+      .filter((observation): observation is MachineObservation => observation !== undefined);
+    const result: AcquireResult = { machines };
+    if (machines.length < input.count) {
+      return {
+        ...result,
+        shortfallReason: `EC2 RunInstances launched ${machines.length} of ${input.count} instances (attempt ${input.attempt})`,
+      };
+    }
+    return result;
+  }
+
+  /**
+   * One batched pass: instances tagged with the asked acquire requests' ids, plus the asked
+   * machines by id (filters, so unknown ids never fail the call), all pages followed. Read-only.
+   */
+  async describe(input: DescribeInput): Promise<DescribeResult> {
+    const requestIds = unique(input.requests.map((request) => request.requestId));
+    const machineIds = unique(input.machines.map((machine) => machine.machineId));
+    const found = new Map<string, MachineObservation>();
+    const filters: Filter[] = [
+      ...chunk(requestIds, FILTER_VALUES_LIMIT).map((values) => ({ Name: `tag:${TAG_REQUEST_ID}`, Values: values })),
+      ...chunk(machineIds, FILTER_VALUES_LIMIT).map((values) => ({ Name: 'instance-id', Values: values })),
+    ];
+    for (const filter of filters) {
+      for (const instance of await this.describeInstances([filter])) {
+        const observation = this.toObservation(instance);
+        if (observation) found.set(observation.machineId, observation);
+      }
+    }
+    return {
+      observations: [...found.values()],
+      missing: machineIds.filter((id) => !found.has(id)),
+    };
+  }
+
+  /**
+   * Terminates the machines, in batches. Idempotent: ids EC2 no longer knows (or never knew)
+   * are dropped from the call and retried without them.
+   */
+  async release(machines: readonly Machine[]): Promise<void> {
+    const ids = unique(machines.map((machine) => machine.machineId));
+    for (const batch of chunk(ids, TERMINATE_BATCH)) {
+      await this.terminate(batch);
+    }
+  }
+
+  private async terminate(ids: readonly string[]): Promise<void> {
+    let remaining = [...ids];
+    // Each failed round removes at least one id, so this ends.
+    while (remaining.length > 0) {
+      try {
+        await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
+        return;
+      } catch (error) {
+        const code = awsErrorCode(error);
+        if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
+          throw mapEc2Error(error, 'TerminateInstances');
+        }
+        const named = new Set(instanceIdsIn(error instanceof Error ? error.message : ''));
+        const next = remaining.filter((id) => !named.has(id));
+        if (next.length === remaining.length) {
+          // The message named none of ours: look which still exist and terminate only those.
+          remaining = await this.existingIds(remaining);
+          if (remaining.length === 0) return;
+          await this.terminateExisting(remaining);
+          return;
+        }
+        remaining = next;
+      }
+    }
+  }
+
+  private async terminateExisting(ids: readonly string[]): Promise<void> {
+    try {
+      await this.client.send(new TerminateInstancesCommand({ InstanceIds: [...ids] }));
+    } catch (error) {
+      throw mapEc2Error(error, 'TerminateInstances');
+    }
+  }
+
+  private async existingIds(ids: readonly string[]): Promise<string[]> {
+    const existing: string[] = [];
+    for (const values of chunk(ids, FILTER_VALUES_LIMIT)) {
+      for (const instance of await this.describeInstances([{ Name: 'instance-id', Values: values }])) {
+        if (instance.InstanceId && instance.State?.Name !== 'terminated') existing.push(instance.InstanceId);
+      }
+    }
+    return existing;
+  }
+
+  private async describeInstances(filters: Filter[]): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeInstancesCommand({
+            Filters: filters,
+            MaxResults: DESCRIBE_PAGE_SIZE,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapEc2Error(error, 'DescribeInstances');
+      }
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return instances;
+  }
+
+  /** The RunInstances input of one attempt (exposed for tests through `acquire`). */
+  private async buildRunInstancesInput(input: AcquireInput): Promise<RunInstancesCommandInput> {
+    const { template, request, attempt, count } = input;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${count}`);
+    }
+    if (template.priceType === 'heterogeneous') {
+      throw new HostFactoryError(
+        'TEMPLATE_INVALID',
+        `Template '${template.templateId}': priceType 'heterogeneous' needs providerApi EC2Fleet or SpotFleet, not RunInstances`,
+        { details: { templateId: template.templateId } },
+      );
+    }
+    const launchTemplate = template.launchTemplateId !== undefined && template.launchTemplateId !== '';
+    const instanceType = templateInstanceTypes(template)[0];
+    if (!launchTemplate && (!template.imageId || !instanceType)) {
+      throw new HostFactoryError(
+        'TEMPLATE_INVALID',
+        `Template '${template.templateId}' needs imageId and vmType (or a launchTemplateId)`,
+        { details: { templateId: template.templateId } },
+      );
+    }
+    const tags = launchTags({
+      providerName: this.options.providerName,
+      requestId: request.requestId,
+      templateId: template.templateId,
+      instanceTags: template.instanceTags,
+    });
+    const params: RunInstancesCommandInput = {
+      MinCount: 1,
+      MaxCount: count,
+      ClientToken: clientToken(request.requestId, attempt),
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: tags },
+        { ResourceType: 'volume', Tags: tags },
+      ],
+    };
+    if (launchTemplate) {
+      params.LaunchTemplate = {
+        LaunchTemplateId: template.launchTemplateId,
+        Version: template.launchTemplateVersion || '$Default',
+      };
+    }
+    if (template.imageId) params.ImageId = template.imageId;
+    if (instanceType) params.InstanceType = instanceType as RunInstancesCommandInput['InstanceType'];
+    const subnetId = subnetForAttempt(template.subnetIds, attempt);
+    if (subnetId) params.SubnetId = subnetId;
+    if (template.securityGroupIds.length > 0) params.SecurityGroupIds = [...template.securityGroupIds];
+    if (template.keyName) params.KeyName = template.keyName;
+    if (template.instanceProfile) {
+      params.IamInstanceProfile = template.instanceProfile.startsWith('arn:')
+        ? { Arn: template.instanceProfile }
+        : { Name: template.instanceProfile };
+    }
+    if (template.userData) params.UserData = toBase64UserData(template.userData);
+    const blockDevice = await this.rootBlockDevice(template);
+    if (blockDevice) params.BlockDeviceMappings = [blockDevice];
+    if (template.placementGroupName || template.tenancy) {
+      params.Placement = {
+        ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
+        ...(template.tenancy ? { Tenancy: template.tenancy as NonNullable<RunInstancesCommandInput['Placement']>['Tenancy'] } : {}),
+      };
+    }
+    if (template.priceType === 'spot') {
+      params.InstanceMarketOptions = {
+        MarketType: 'spot',
+        SpotOptions: {
+          SpotInstanceType: 'one-time',
+          InstanceInterruptionBehavior: 'terminate',
+          ...(template.maxSpotPrice !== undefined && template.maxSpotPrice > 0
+            ? { MaxPrice: String(template.maxSpotPrice) }
+            : {}),
+        },
+      };
+    }
+    return params;
+  }
+
+  /** Root volume settings, on the AMI's root device name (DescribeImages), when the template sets any. */
+  private async rootBlockDevice(template: Template): Promise<BlockDeviceMapping | undefined> {
+    if (template.rootDeviceVolumeSize === undefined && !template.volumeType && template.iops === undefined) {
+      return undefined;
+    }
+    const deviceName = template.imageId ? await this.rootDeviceName(template.imageId) : DEFAULT_ROOT_DEVICE;
+    return {
+      DeviceName: deviceName,
+      Ebs: {
+        DeleteOnTermination: true,
+        ...(template.rootDeviceVolumeSize !== undefined ? { VolumeSize: template.rootDeviceVolumeSize } : {}),
+        ...(template.volumeType ? { VolumeType: template.volumeType as NonNullable<BlockDeviceMapping['Ebs']>['VolumeType'] } : {}),
+        ...(template.iops !== undefined ? { Iops: template.iops } : {}),
+      },
+    };
+  }
+
+  private async rootDeviceName(imageId: string): Promise<string> {
+    try {
+      const response = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      return response.Images?.[0]?.RootDeviceName || DEFAULT_ROOT_DEVICE;
+    } catch (error) {
+      const mapped = mapEc2Error(error, 'DescribeImages');
+      // Passing failures are retried by the caller; anything else (unknown image, no permission
+      // to describe it) leaves the verdict to RunInstances itself.
+      if (mapped.transient) throw mapped;
+      return DEFAULT_ROOT_DEVICE;
+    }
+  }
+
+  private toObservation(instance: Instance, requestId?: string, templateId?: string): MachineObservation | undefined {
+    if (!instance.InstanceId) return undefined;
+    const state = toMachineState(instance.State?.Name);
+    const launchTime =
+      instance.LaunchTime instanceof Date
+        ? Math.floor(instance.LaunchTime.getTime() / 1000)
+        : Math.floor(this.clock.now() / 1000);
+    const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
+    const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
+    const privateIp = instance.PrivateIpAddress ?? '';
+    const observation: MachineObservation = {
+      machineId: instance.InstanceId,
+      name: instance.PrivateDnsName || privateIp,
+      privateIpAddress: privateIp,
+      publicIpAddress: instance.PublicIpAddress ?? '',
+      launchTime,
+      state,
+      instanceType: instance.InstanceType ?? '',
+      priceType: instance.InstanceLifecycle === 'spot' ? 'spot' : 'ondemand',
+      ...(taggedRequest ? { requestId: taggedRequest } : {}),
+      ...(taggedTemplate ? { templateId: taggedTemplate } : {}),
+      ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
+      ...(instance.Placement?.HostId ? { cloudHostId: instance.Placement.HostId } : {}),
+    };
+    return observation;
+  }
+}
+
+/**
+ * The RunInstances ClientToken of one (request, attempt): `<requestId>:<attempt>` when it fits
+ * EC2's 64 ASCII characters, else its sha256 hex (64 characters). Same input, same token.
+ */
+export function clientToken(requestId: string, attempt: number): string {
+  const raw = `${requestId}:${attempt}`;
+  if (raw.length <= 64 && /^[\x21-\x7e]+$/.test(raw)) return raw;
+  return createHash('sha256').update(raw).digest('hex').slice(0, 64);
+}
+
+/** Subnet of an attempt: round-robin over the template's subnets, so retries move across AZs. */
+export function subnetForAttempt(subnetIds: readonly string[], attempt: number): string | undefined {
+  if (subnetIds.length === 0) return undefined;
+  const index = (Math.max(1, Math.trunc(attempt)) - 1) % subnetIds.length;
+  return subnetIds[index];
+}
+
+/**
+ * User data as EC2 wants it (base64). Text that already is canonical base64 (a strict
+ * round-trip, whitespace ignored) is kept; anything else (a `#!` script, cloud-config) is encoded.
+ */
+export function toBase64UserData(userData: string): string {
+  const compact = userData.replace(/\s+/g, '');
+  if (compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    if (Buffer.from(compact, 'base64').toString('base64') === compact) return compact;
+  }
+  return Buffer.from(userData, 'utf8').toString('base64');
+}
+
+function toMachineState(name: string | undefined): MachineState {
+  return (MACHINE_STATES as readonly string[]).includes(name ?? '') ? (name as MachineState) : 'pending';
+}
+
+/** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
+function instanceIdsIn(message: string): string[] {
+  return message.match(/i-[0-9a-zA-Z]+/g) ?? [];
+}
