@@ -458,7 +458,8 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         const many = Array.from({ length: 1200 }, (_, i) => `i-unknown-${i}`);
         many.splice(600, 0, 'i-e');
         many.push('i-a');
-        expect(ids(await store.getMachines({ machineIds: many, names: many, requestIds: many }))).toEqual(['i-a', 'i-e']);
+        expect(ids(await store.getMachines({ machineIds: many }))).toEqual(['i-a', 'i-e']);
+        expect(ids(await store.getMachines({ machineIds: many, names: ['host-f'] }))).toEqual(['i-a', 'i-f', 'i-e']);
       });
     });
 
