@@ -30,4 +30,5 @@ module.exports = {
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   setupFiles: [path.join(root, 'tools/jest/env.js')],
+  reporters: ['default', path.join(root, 'tools/jest/summary-reporter.js')],
 };

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Host Factory calls: requestMachines.sh -f <input-file>
+exec "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/invoke.sh" requestMachines "$@"

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { HostFactoryError, StateStore, silentLogger, type Logger } from '@open-hostfactory/core';
+import type { Container } from 'inversify';
+import { COMMAND_NAMES, COMMANDS, isCommandName, type Command } from './commands/commands';
+import { loadConfig } from './config';
+import { createFileLogger } from './logging';
+import { createContainer, type Overrides } from './container';
+import { exitCodeFor, formatError, parseJsonDocument, serialize } from './wire';
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Receives exactly one JSON document per call. */
+  readonly stdout: (text: string) => void;
+  /** Test seam: replaces adapters (a fake cloud, a fixed clock). */
+  readonly overrides?: Overrides;
+}
+
+const USAGE = `usage: hostfactory <${COMMAND_NAMES.join('|')}> -f <input-file>`;
+
+/**
+ * Runs one HF call: reads `-f FILE`, validates it, loads the configuration, runs the use case
+ * and prints one JSON document. Returns the exit status: 0 with the answer, non-zero with
+ * `{"message", "error": {"code", "message", "details"}}`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const started = Date.now();
+  let logger: Logger = silentLogger;
+  let container: Container | undefined;
+  let commandName = argv[0] ?? '';
+  try {
+    const { command, file } = parseArgs(argv);
+    commandName = command.name;
+    const parsed = command.parse(parseJsonDocument(readInput(file), file));
+    const config = loadConfig({ env: io.env, cwd: io.cwd });
+    logger = createFileLogger({
+      ...config.logging,
+      context: { provider: config.providerName, command: command.name },
+    });
+    logger.debug('call', { file, input: parsed });
+    container = await createContainer(config, logger, io.overrides);
+    const answer = await command.run(parsed, container);
+    io.stdout(serialize(answer));
+    logger.info('call done', { ms: Date.now() - started });
+    return 0;
+  } catch (error) {
+    const document = formatError(error);
+    logger.error('call failed', { command: commandName, error: document.error, cause: causeOf(error), ms: Date.now() - started });
+    io.stdout(serialize(document));
+    return exitCodeFor(error);
+  } finally {
+    if (container) {
+      const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
+      await store?.close().catch(() => undefined);
+    }
+  }
+}
+
+function parseArgs(argv: readonly string[]): { command: Command; file: string } {
+  let name: string | undefined;
+  let file: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-f' || arg === '--file') {
+      file = argv[++i];
+    } else if (arg.startsWith('--file=')) {
+      file = arg.slice('--file='.length);
+    } else if (name === undefined) {
+      name = arg;
+    } else {
+      throw new HostFactoryError('INVALID_INPUT', `Unexpected argument '${arg}'. ${USAGE}`);
+    }
+  }
+  if (!name || !isCommandName(name)) {
+    throw new HostFactoryError('INVALID_INPUT', `Unknown command '${name ?? ''}'. ${USAGE}`, {
+      details: { commands: [...COMMAND_NAMES] },
+    });
+  }
+  if (!file) throw new HostFactoryError('INVALID_INPUT', `Missing -f <input-file>. ${USAGE}`);
+  return { command: COMMANDS[name], file };
+}
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new HostFactoryError('INVALID_INPUT', `Cannot read input file '${file}' (${code})`, {
+      details: { file, reason: code },
+      cause: error,
+    });
+  }
+}
+
+function causeOf(error: unknown): unknown {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return cause;
+}

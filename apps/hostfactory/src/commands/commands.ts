@@ -1,0 +1,74 @@
+import {
+  GetAvailableTemplates,
+  GetRequestStatus,
+  GetReturnRequests,
+  RequestMachines,
+  RequestReturnMachines,
+} from '@open-hostfactory/core';
+import type { Container } from 'inversify';
+import {
+  formatRequestMachines,
+  formatRequestStatus,
+  formatReturnMachines,
+  formatReturnRequests,
+  formatTemplates,
+  parseGetAvailableTemplates,
+  parseGetRequestStatus,
+  parseGetReturnRequests,
+  parseRequestMachines,
+  parseRequestReturnMachines,
+} from '../wire';
+
+/**
+ * One HF call: `parse` checks the input before anything is loaded (a bad file fails fast and
+ * touches nothing), `run` executes the use case and returns the answer document.
+ */
+export interface Command {
+  readonly name: CommandName;
+  parse(doc: unknown): unknown;
+  run(parsed: unknown, container: Container): Promise<unknown>;
+}
+
+export const COMMAND_NAMES = [
+  'getAvailableTemplates',
+  'requestMachines',
+  'getRequestStatus',
+  'requestReturnMachines',
+  'getReturnRequests',
+] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+function command<P>(
+  name: CommandName,
+  parse: (doc: unknown) => P,
+  run: (parsed: P, container: Container) => Promise<unknown>,
+): Command {
+  return { name, parse, run: (parsed, container) => run(parsed as P, container) };
+}
+
+export const COMMANDS: Readonly<Record<CommandName, Command>> = {
+  getAvailableTemplates: command('getAvailableTemplates', parseGetAvailableTemplates, async (_parsed, container) =>
+    formatTemplates(await (await container.getAsync(GetAvailableTemplates)).execute()),
+  ),
+  requestMachines: command('requestMachines', parseRequestMachines, async (parsed, container) => {
+    const useCase = await container.getAsync(RequestMachines);
+    const out = await useCase.execute({ templateId: parsed.templateId, machineCount: parsed.machineCount });
+    return formatRequestMachines(out, parsed.dialect);
+  }),
+  getRequestStatus: command('getRequestStatus', parseGetRequestStatus, async (parsed, container) => {
+    const reports = await (await container.getAsync(GetRequestStatus)).execute({ requestIds: parsed.requestIds });
+    return formatRequestStatus(reports, parsed.dialect);
+  }),
+  requestReturnMachines: command('requestReturnMachines', parseRequestReturnMachines, async (parsed, container) => {
+    const out = await (await container.getAsync(RequestReturnMachines)).execute(parsed.input);
+    const acquireId = 'requestId' in parsed.input ? parsed.input.requestId : undefined;
+    return formatReturnMachines(out, parsed.dialect, acquireId);
+  }),
+  getReturnRequests: command('getReturnRequests', parseGetReturnRequests, async (parsed, container) =>
+    formatReturnRequests(await (await container.getAsync(GetReturnRequests)).execute({ machines: parsed.machines })),
+  ),
+};
+
+export function isCommandName(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name);
+}

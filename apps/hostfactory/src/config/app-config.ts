@@ -1,0 +1,83 @@
+import type { Template } from '@open-hostfactory/core';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** AWS and request-lifecycle settings of one provider instance. */
+export interface ProviderConfig {
+  /** AWS_REGION / provider.aws.region; default 'us-east-1'. */
+  region: string;
+  profile?: string;
+  endpointUrl?: string;
+  credentialFile?: string;
+  proxyHost?: string;
+  proxyPort?: number;
+  /** AWS_CONNECTION_TIMEOUT_MS, default 10000 (guide: provider.aws.timeout, seconds). */
+  connectionTimeoutMs: number;
+  /** AWS_REQUEST_RETRY_ATTEMPTS 0-10, default 3 (guide: max_retries). */
+  maxRetries: number;
+  /** AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS, default 3. */
+  describeRetryAttempts: number;
+  /** AWS_DESCRIBE_REQUEST_INTERVAL (ms), default 0. */
+  describeIntervalMs: number;
+  /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
+  pendingTimeoutSec: number;
+  /** How long a request keeps seeking missing capacity, default 600 (AWS_CAPACITY_TIMEOUT_SEC). */
+  capacityTimeoutSec: number;
+  /** Launch attempts in a row that bring nothing before a request gives up, default 3. */
+  maxFailedLaunchAttempts: number;
+  connectionPoolSize?: number;
+}
+
+export interface StorageConfig {
+  type: 'sqlite';
+  /** A database file or a directory to hold it; default the work dir. */
+  path: string;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  filePath: string;
+  /** Bytes a log file may reach before it is rotated. */
+  maxSize: number;
+  /** Rotated files kept (`file.1` … `file.N`); 0 = truncate instead. */
+  backupCount: number;
+  /** Also write log lines to stderr. */
+  stderr: boolean;
+}
+
+export interface CachingConfig {
+  instanceTypesTtlSec: number;
+}
+
+/** Everything the command line needs, resolved from defaults, files and the environment. */
+export interface AppConfig {
+  /** HF_PROVIDER_NAME / PROVIDER_NAME; default 'awsinst'. */
+  providerName: string;
+  confDir?: string;
+  workDir: string;
+  logDir: string;
+  provider: ProviderConfig;
+  storage: StorageConfig;
+  logging: LoggingConfig;
+  caching: CachingConfig;
+  /** Validated templates, in configured order. */
+  templates: Template[];
+}
+
+export const DEFAULT_PROVIDER_NAME = 'awsinst';
+
+export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
+  region: 'us-east-1',
+  connectionTimeoutMs: 10_000,
+  maxRetries: 3,
+  describeRetryAttempts: 3,
+  describeIntervalMs: 0,
+  pendingTimeoutSec: 180,
+  capacityTimeoutSec: 600,
+  maxFailedLaunchAttempts: 3,
+};
+
+export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
+export const DEFAULT_LOG_BACKUP_COUNT = 5;
+export const DEFAULT_INSTANCE_TYPES_TTL_SEC = 86_400;

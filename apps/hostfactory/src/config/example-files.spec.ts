@@ -1,0 +1,76 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig } from './load-config';
+
+/** The example files shipped in the repository's config/ directory must load and validate. */
+const EXAMPLES = resolve(__dirname, '../../../../config');
+
+describe('example config files', () => {
+  let root: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'ohf-examples-'));
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('loads awsprov_config.json and awsprov_templates.json from a provider config dir', () => {
+    const confDir = join(root, 'conf');
+    cpSync(join(EXAMPLES, 'awsprov_config.json'), join(confDir, 'awsprov_config.json'));
+    cpSync(join(EXAMPLES, 'awsprov_templates.json'), join(confDir, 'awsprov_templates.json'));
+    const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: confDir }, cwd: root });
+    expect(config.provider.region).toBe('us-east-1');
+    expect(config.templates.map((t) => [t.templateId, t.vmType, t.priceType, t.providerApi])).toEqual([
+      ['OnDemand-Small', 't3.medium', 'ondemand', 'RunInstances'],
+      ['Spot-Large', 'm5.large', 'spot', 'RunInstances'],
+    ]);
+    expect(config.templates[0]?.attributes['ncpus']).toBeUndefined();
+    expect(config.templates[1]?.attributes['nram']).toEqual(['Numeric', '8192']);
+  });
+
+  it('loads config.yml through CONFIG_PATH', () => {
+    const config = loadConfig({ env: { CONFIG_PATH: join(EXAMPLES, 'config.yml') }, cwd: root });
+    expect(config.storage.path).toBe(join(config.workDir, 'state.db'));
+    expect(config.templates).toHaveLength(1);
+    expect(config.templates[0]).toMatchObject({
+      templateId: 'Guide-Compute',
+      vmType: 'c5.xlarge',
+      attributes: { ncpus: ['Numeric', '4'], nram: ['Numeric', '8192'] },
+      userData: readFileSync(join(EXAMPLES, 'user-data.sh'), 'utf8'),
+    });
+  });
+
+  it('loads the whole config/ directory as one provider config dir (both dialects together)', () => {
+    const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: EXAMPLES }, cwd: root });
+    expect(config.templates.map((t) => t.templateId)).toEqual(['OnDemand-Small', 'Spot-Large', 'Guide-Compute']);
+  });
+
+  it('ships HF registration files and an IAM policy that parse', () => {
+    const providers = JSON.parse(readFileSync(join(EXAMPLES, 'hostProviders.json'), 'utf8')) as {
+      providers: { name: string; confPath: string }[];
+    };
+    expect(providers.providers[0]).toMatchObject({ name: 'awsinst', confPath: '${HF_CONFDIR}/providers/awsinst/' });
+    const plugins = JSON.parse(readFileSync(join(EXAMPLES, 'hostProviderPlugins.json'), 'utf8')) as {
+      providerplugins: { name: string; scriptPath: string }[];
+    };
+    expect(plugins.providerplugins[0]?.name).toBe('aws');
+    const policy = JSON.parse(readFileSync(join(EXAMPLES, 'iam-policy.json'), 'utf8')) as {
+      Statement: { Action: string | string[] }[];
+    };
+    const actions = policy.Statement.flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'ec2:RunInstances',
+        'ec2:CreateTags',
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeImages',
+        'ec2:TerminateInstances',
+        'iam:PassRole',
+      ]),
+    );
+  });
+});

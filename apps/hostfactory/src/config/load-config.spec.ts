@@ -1,0 +1,534 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isHostFactoryError, type HostFactoryError } from '@open-hostfactory/core';
+import { loadConfig, toProviderSettings } from './load-config';
+
+let root: string;
+let confDir: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'ohf-config-'));
+  confDir = join(root, 'conf');
+  mkdirSync(confDir);
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function write(path: string, content: unknown): string {
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, undefined, 2));
+  return path;
+}
+
+function ibmTemplate(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    templateId: 'OnDemand-Small',
+    maxNumber: 10,
+    attributes: { type: ['String', 'X86_64'], ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'] },
+    imageId: 'ami-0c02fb55956c7d316',
+    subnetId: 'subnet-0abc1234def567890',
+    vmType: 't3.medium',
+    securityGroupIds: ['sg-0123456789abcdef0'],
+    instanceTags: 'team=hpc;project=risk',
+    ...overrides,
+  };
+}
+
+function writeTemplates(templates: unknown[], name = 'awsprov_templates.json'): string {
+  return write(join(confDir, name), { templates });
+}
+
+function load(env: Record<string, string | undefined> = {}): ReturnType<typeof loadConfig> {
+  return loadConfig({ env: { HF_PROVIDER_CONFDIR: confDir, ...env }, cwd: root });
+}
+
+function loadError(env: Record<string, string | undefined> = {}): HostFactoryError {
+  try {
+    load(env);
+  } catch (error) {
+    if (isHostFactoryError(error)) return error;
+    throw error;
+  }
+  throw new Error('loadConfig did not throw');
+}
+
+describe('loadConfig: defaults and directories', () => {
+  it('applies the built-in defaults', () => {
+    writeTemplates([ibmTemplate()]);
+    const config = load();
+    expect(config.providerName).toBe('awsinst');
+    expect(config.confDir).toBe(confDir);
+    expect(config.workDir).toBe(join(root, '.hostfactory', 'work'));
+    expect(config.logDir).toBe(join(root, '.hostfactory', 'work', 'logs'));
+    expect(config.provider).toEqual({
+      region: 'us-east-1',
+      connectionTimeoutMs: 10000,
+      maxRetries: 3,
+      describeRetryAttempts: 3,
+      describeIntervalMs: 0,
+      pendingTimeoutSec: 180,
+      capacityTimeoutSec: 600,
+      maxFailedLaunchAttempts: 3,
+    });
+    expect(config.storage).toEqual({ type: 'sqlite', path: config.workDir });
+    expect(config.logging).toEqual({
+      level: 'info',
+      filePath: join(config.logDir, 'awsinst-provider.log'),
+      maxSize: 10 * 1024 * 1024,
+      backupCount: 5,
+      stderr: false,
+    });
+    expect(config.caching).toEqual({ instanceTypesTtlSec: 86400 });
+    expect(toProviderSettings(config)).toEqual({
+      providerName: 'awsinst',
+      pendingTimeoutSec: 180,
+      maxFailedLaunchAttempts: 3,
+      capacityTimeoutSec: 600,
+      catalogCacheTtlSec: 86400,
+    });
+  });
+
+  it('derives the provider dirs from HF_CONFDIR, HF_WORKDIR and HF_LOGDIR', () => {
+    const hfConf = join(root, 'hfconf');
+    const providerConf = join(hfConf, 'providers', 'aws-east');
+    mkdirSync(providerConf, { recursive: true });
+    write(join(providerConf, 'awsprov_templates.json'), { templates: [ibmTemplate()] });
+    const config = loadConfig({
+      env: { HF_PROVIDER_NAME: 'aws-east', HF_CONFDIR: hfConf, HF_WORKDIR: join(root, 'hfwork'), HF_LOGDIR: join(root, 'hflog') },
+      cwd: root,
+    });
+    expect(config.providerName).toBe('aws-east');
+    expect(config.confDir).toBe(providerConf);
+    expect(config.workDir).toBe(join(root, 'hfwork', 'providers', 'aws-east'));
+    expect(config.logDir).toBe(join(root, 'hflog'));
+    expect(config.logging.filePath).toBe(join(root, 'hflog', 'aws-east-provider.log'));
+  });
+
+  it('prefers the HF_PROVIDER_* dirs over the HF_* ones', () => {
+    writeTemplates([ibmTemplate()]);
+    const config = load({
+      HF_CONFDIR: join(root, 'elsewhere'),
+      HF_WORKDIR: join(root, 'w1'),
+      HF_PROVIDER_WORKDIR: join(root, 'w2'),
+      HF_LOGDIR: join(root, 'l1'),
+      HF_PROVIDER_LOGDIR: 'l2',
+    });
+    expect(config.confDir).toBe(confDir);
+    expect(config.workDir).toBe(join(root, 'w2'));
+    expect(config.logDir).toBe(join(root, 'l2'));
+  });
+
+  it('uses HF_PROVIDER_NAME over PROVIDER_NAME', () => {
+    writeTemplates([ibmTemplate()]);
+    expect(load({ PROVIDER_NAME: 'guide' }).providerName).toBe('guide');
+    expect(load({ PROVIDER_NAME: 'guide', HF_PROVIDER_NAME: 'hf' }).providerName).toBe('hf');
+  });
+});
+
+describe('loadConfig: IBM files', () => {
+  it('reads the generic awsprov_* files', () => {
+    write(join(confDir, 'awsprov_config.json'), {
+      AWS_REGION: 'eu-west-1',
+      AWS_CREDENTIAL_FILE: 'credentials',
+      AWS_PROXY_HOST: 'proxy.local',
+      AWS_PROXY_PORT: 3128,
+      AWS_CONNECTION_TIMEOUT_MS: 5000,
+      AWS_REQUEST_RETRY_ATTEMPTS: 5,
+      AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS: 4,
+      AWS_DESCRIBE_REQUEST_INTERVAL: 250,
+      AWS_INSTANCE_PENDING_TIMEOUT_SEC: 300,
+      AWS_SPOT_TERMINATE_ON_RECLAIM: true,
+      LogLevel: 'DEBUG',
+    });
+    writeTemplates([ibmTemplate()]);
+    const config = load();
+    expect(config.provider).toMatchObject({
+      region: 'eu-west-1',
+      credentialFile: join(confDir, 'credentials'),
+      proxyHost: 'proxy.local',
+      proxyPort: 3128,
+      connectionTimeoutMs: 5000,
+      maxRetries: 5,
+      describeRetryAttempts: 4,
+      describeIntervalMs: 250,
+      pendingTimeoutSec: 300,
+    });
+    expect(config.logging.level).toBe('debug');
+    expect(config.templates).toEqual([
+      {
+        templateId: 'OnDemand-Small',
+        maxNumber: 10,
+        attributes: { type: ['String', 'X86_64'], ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'] },
+        imageId: 'ami-0c02fb55956c7d316',
+        subnetIds: ['subnet-0abc1234def567890'],
+        vmType: 't3.medium',
+        priceType: 'ondemand',
+        providerApi: 'RunInstances',
+        securityGroupIds: ['sg-0123456789abcdef0'],
+        instanceTags: { team: 'hpc', project: 'risk' },
+      },
+    ]);
+  });
+
+  it('prefers the instance-specific <name>prov_* files over the generic ones', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'eu-west-1' });
+    write(join(confDir, 'aws-westprov_config.json'), { AWS_REGION: 'us-west-2' });
+    writeTemplates([ibmTemplate({ templateId: 'Generic' })]);
+    writeTemplates([ibmTemplate({ templateId: 'Specific' })], 'aws-westprov_templates.json');
+    const config = load({ HF_PROVIDER_NAME: 'aws-west' });
+    expect(config.provider.region).toBe('us-west-2');
+    expect(config.templates.map((t) => t.templateId)).toEqual(['Specific']);
+  });
+
+  it('normalises IBM template fields', () => {
+    const userData = write(join(confDir, 'boot.sh'), '#!/bin/sh\necho hi\n');
+    writeTemplates([
+      ibmTemplate({
+        subnetId: 'subnet-a, subnet-b',
+        vmType: undefined,
+        vmTypes: { 'm5.large': 1, 'm5a.large': 2 },
+        priceType: 'Spot',
+        providerApi: 'ec2fleet',
+        fleetType: 'instant',
+        launchTemplateVersion: 3,
+        userDataScript: 'boot.sh',
+        maxSpotPrice: 0.2,
+        allocationStrategy: 'capacityOptimized',
+        unknownIbmKey: 'ignored',
+      }),
+    ]);
+    const [template] = load().templates;
+    expect(template).toMatchObject({
+      subnetIds: ['subnet-a', 'subnet-b'],
+      vmType: 'm5.large',
+      vmTypes: { 'm5.large': 1, 'm5a.large': 2 },
+      priceType: 'spot',
+      providerApi: 'EC2Fleet',
+      fleetType: 'instant',
+      launchTemplateVersion: '3',
+      userData: '#!/bin/sh\necho hi\n',
+      maxSpotPrice: 0.2,
+      allocationStrategy: 'capacityOptimized',
+    });
+    expect(template).not.toHaveProperty('unknownIbmKey');
+    expect(userData).toContain('boot.sh');
+  });
+
+  it('allows a launch template to stand in for image, type and subnets', () => {
+    writeTemplates([
+      { templateId: 'FromLt', maxNumber: -1, attributes: {}, launchTemplateId: 'lt-0123456789abcdef0', launchTemplateVersion: '$Latest' },
+    ]);
+    expect(load().templates[0]).toMatchObject({ templateId: 'FromLt', maxNumber: -1, imageId: '', subnetIds: [] });
+  });
+});
+
+describe('loadConfig: guide dialect', () => {
+  const guideYaml = `
+provider:
+  aws:
+    region: ap-southeast-2
+    profile: hf
+    max_retries: 7
+    timeout: 30
+    connection_pool_size: 20
+  capacity_timeout: 900
+  max_failed_launch_attempts: 5
+storage:
+  type: sqlite
+  sqlite:
+    path: db/state.db
+logging:
+  level: warning
+  file_path: custom.log
+  max_size: 2MB
+  backup_count: 2
+caching:
+  ttl: 3600
+templates:
+  - template_id: Guide-1
+    max_number: 4
+    attributes:
+      vm_type: c5.large
+      ncpus: 2
+      nram: "4096"
+      gpu: false
+      zone: a
+      type: [String, X86_64]
+    image_id: ami-0123456789abcdef0
+    subnet_ids: [subnet-1, subnet-2]
+    security_group_ids: sg-1
+    key_name: key
+    instance_tags:
+      team: hpc
+      cost: 42
+    price_type: spot
+    provider_api: RunInstances
+`;
+
+  it('reads a YAML CONFIG_PATH and normalises snake_case templates and plain attributes', () => {
+    const file = write(join(root, 'hf.yaml'), guideYaml);
+    const config = loadConfig({ env: { CONFIG_PATH: file }, cwd: root });
+    expect(config.confDir).toBeUndefined();
+    expect(config.provider).toMatchObject({
+      region: 'ap-southeast-2',
+      profile: 'hf',
+      maxRetries: 7,
+      connectionTimeoutMs: 30000,
+      connectionPoolSize: 20,
+      capacityTimeoutSec: 900,
+      maxFailedLaunchAttempts: 5,
+    });
+    expect(config.storage.path).toBe(join(config.workDir, 'db', 'state.db'));
+    expect(config.logging).toEqual({
+      level: 'warn',
+      filePath: join(config.logDir, 'custom.log'),
+      maxSize: 2 * 1024 * 1024,
+      backupCount: 2,
+      stderr: false,
+    });
+    expect(config.caching.instanceTypesTtlSec).toBe(3600);
+    expect(config.templates).toEqual([
+      {
+        templateId: 'Guide-1',
+        maxNumber: 4,
+        attributes: {
+          ncpus: ['Numeric', '2'],
+          nram: ['Numeric', '4096'],
+          gpu: ['Boolean', 'false'],
+          zone: ['String', 'a'],
+          type: ['String', 'X86_64'],
+        },
+        vmType: 'c5.large',
+        imageId: 'ami-0123456789abcdef0',
+        subnetIds: ['subnet-1', 'subnet-2'],
+        securityGroupIds: ['sg-1'],
+        keyName: 'key',
+        instanceTags: { team: 'hpc', cost: '42' },
+        priceType: 'spot',
+        providerApi: 'RunInstances',
+      },
+    ]);
+  });
+
+  it('reads a JSON CONFIG_PATH relative to cwd', () => {
+    write(join(root, 'hf.json'), {
+      provider: { aws: { region: 'ca-central-1' } },
+      templates: [{ template_id: 'J', max_number: 1, image_id: 'ami-1', subnet_ids: ['subnet-1'], attributes: { vm_type: 't3.small' } }],
+    });
+    const config = loadConfig({ env: { CONFIG_PATH: 'hf.json' }, cwd: root });
+    expect(config.provider.region).toBe('ca-central-1');
+    expect(config.templates[0]).toMatchObject({ templateId: 'J', vmType: 't3.small', attributes: {} });
+  });
+
+  it('reads config.yml from the provider config dir', () => {
+    write(join(confDir, 'config.yml'), guideYaml);
+    expect(load().templates.map((t) => t.templateId)).toEqual(['Guide-1']);
+  });
+});
+
+describe('loadConfig: precedence', () => {
+  it('lets each layer override the one below: defaults < IBM config < config dir YAML < CONFIG_PATH < environment', () => {
+    write(join(confDir, 'awsprov_config.json'), {
+      AWS_REGION: 'r-ibm',
+      AWS_PROFILE: 'p-ibm',
+      AWS_REQUEST_RETRY_ATTEMPTS: 1,
+      AWS_CONNECTION_TIMEOUT_MS: 1000,
+      AWS_INSTANCE_PENDING_TIMEOUT_SEC: 100,
+      LogLevel: 'ERROR',
+    });
+    writeTemplates([ibmTemplate()]);
+    write(
+      join(confDir, 'config.yml'),
+      'provider:\n  aws:\n    region: r-dir\n    profile: p-dir\n    max_retries: 2\n    timeout: 2\nlogging:\n  level: warn\n',
+    );
+    const configPath = write(
+      join(root, 'override.yaml'),
+      'provider:\n  aws:\n    region: r-path\n    profile: p-path\n    max_retries: 4\nlogging:\n  level: info\n',
+    );
+    const config = load({ CONFIG_PATH: configPath, AWS_REGION: 'r-env', LOG_LEVEL: 'debug' });
+    expect(config.provider.region).toBe('r-env'); // environment
+    expect(config.logging.level).toBe('debug'); // environment
+    expect(config.provider.profile).toBe('p-path'); // CONFIG_PATH
+    expect(config.provider.maxRetries).toBe(4); // CONFIG_PATH
+    expect(config.provider.connectionTimeoutMs).toBe(2000); // config dir YAML
+    expect(config.provider.pendingTimeoutSec).toBe(100); // IBM config
+    expect(config.provider.describeRetryAttempts).toBe(3); // default
+  });
+
+  it('lets AWS_PROFILE and AWS_ENDPOINT_URL from the environment win', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_PROFILE: 'file', AWS_ENDPOINT_URL: 'http://file' });
+    writeTemplates([ibmTemplate()]);
+    const config = load({ AWS_PROFILE: 'env', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
+    expect(config.provider.profile).toBe('env');
+    expect(config.provider.endpointUrl).toBe('http://127.0.0.1:5000');
+  });
+
+  it('replaces templates of the same id in place and appends new ones after', () => {
+    writeTemplates([ibmTemplate({ templateId: 'A' }), ibmTemplate({ templateId: 'B', maxNumber: 1 }), ibmTemplate({ templateId: 'C' })]);
+    write(
+      join(confDir, 'config.yml'),
+      [
+        'templates:',
+        '  - {template_id: D, max_number: 1, image_id: ami-1, subnet_ids: [s-1], attributes: {vm_type: t3.micro}}',
+        '  - {template_id: B, max_number: 99, image_id: ami-1, subnet_ids: [s-1], attributes: {vm_type: t3.micro}}',
+      ].join('\n'),
+    );
+    const config = load();
+    expect(config.templates.map((t) => [t.templateId, t.maxNumber])).toEqual([
+      ['A', 10],
+      ['B', 99],
+      ['C', 10],
+      ['D', 1],
+    ]);
+  });
+
+  it('does not read the same file twice when CONFIG_PATH names the config dir file', () => {
+    const file = write(join(confDir, 'config.yml'), 'templates:\n  - {template_id: A, max_number: 1, image_id: ami-1, subnet_ids: [s-1], vm_type: t3.micro}\n');
+    expect(load({ CONFIG_PATH: file }).templates).toHaveLength(1);
+  });
+
+  it('treats empty environment variables as unset', () => {
+    writeTemplates([ibmTemplate()]);
+    const config = load({ AWS_REGION: '', LOG_LEVEL: ' ', HF_PROVIDER_NAME: '' });
+    expect(config.provider.region).toBe('us-east-1');
+    expect(config.logging.level).toBe('info');
+    expect(config.providerName).toBe('awsinst');
+  });
+});
+
+describe('loadConfig: validation errors name the file, the key and the reason', () => {
+  function expectConfigError(error: HostFactoryError, file: string, key: string | undefined, reason: RegExp): void {
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.details).toMatchObject({ file, key });
+    expect(String(error.details['reason'])).toMatch(reason);
+    expect(error.message).toContain(file);
+    if (key) expect(error.message).toContain(key);
+    expect(error.message).toMatch(reason);
+  }
+
+  it('reports malformed JSON with its line and column', () => {
+    const file = write(join(confDir, 'awsprov_templates.json'), '{\n  "templates": [\n    {"templateId": "A",,}\n  ]\n}');
+    const error = loadError();
+    expectConfigError(error, file, undefined, /malformed JSON at line 3 column 24/);
+    expect(error.details).toMatchObject({ line: 3, column: 24 });
+  });
+
+  it('reports malformed YAML with its line and column', () => {
+    writeTemplates([ibmTemplate()]);
+    const file = write(join(confDir, 'config.yaml'), 'provider:\n  aws:\n    region: [us-east-1\nlogging: {\n');
+    const error = loadError();
+    expectConfigError(error, file, undefined, /malformed YAML at line \d+ column \d+/);
+    expect(error.details['line']).toEqual(expect.any(Number));
+  });
+
+  it('reports a top level that is not an object', () => {
+    const file = write(join(confDir, 'awsprov_config.json'), '[1, 2]');
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, undefined, /must hold an object/);
+  });
+
+  it('reports wrong types in provider settings', () => {
+    const file = write(join(confDir, 'awsprov_config.json'), { AWS_CONNECTION_TIMEOUT_MS: 'soon' });
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, 'AWS_CONNECTION_TIMEOUT_MS', /must be an integer >= 1/);
+  });
+
+  it('reports out-of-range retry attempts', () => {
+    const file = write(join(confDir, 'config.yml'), 'provider:\n  aws:\n    max_retries: 11\n');
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, 'provider.aws.max_retries', /must be an integer from 0 to 10/);
+  });
+
+  it('reports an unknown log level from the environment', () => {
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError({ LOG_LEVEL: 'loud' }), 'environment', 'LOG_LEVEL', /unknown log level 'loud' \(debug\|info\|warn\|error\)/);
+  });
+
+  it('reports a bad log size', () => {
+    const file = write(join(confDir, 'config.yml'), 'logging:\n  max_size: lots\n');
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, 'logging.max_size', /must be an integer >= 1/);
+  });
+
+  it('says dynamodb storage is not available yet', () => {
+    const file = write(join(confDir, 'config.yml'), 'storage:\n  type: dynamodb\n');
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, 'storage.type', /'dynamodb' is not available yet/);
+  });
+
+  it('reports an unknown storage type', () => {
+    const file = write(join(confDir, 'config.yml'), 'storage:\n  type: postgres\n');
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError(), file, 'storage.type', /unknown storage type 'postgres' \(sqlite\)/);
+  });
+
+  it('reports a template field of the wrong type', () => {
+    const file = writeTemplates([ibmTemplate(), ibmTemplate({ templateId: 'B', maxNumber: '10' })]);
+    expectConfigError(loadError(), file, 'templates[1].maxNumber', /must be an integer >= -1/);
+  });
+
+  it('reports maxNumber -5', () => {
+    const file = writeTemplates([ibmTemplate({ maxNumber: -5 })]);
+    expectConfigError(loadError(), file, 'templates[0].maxNumber', /must be an integer >= -1/);
+  });
+
+  it('reports an unknown priceType', () => {
+    const file = writeTemplates([ibmTemplate({ priceType: 'cheap' })]);
+    expectConfigError(loadError(), file, 'templates[0].priceType', /unknown priceType 'cheap' \(ondemand\|spot\|heterogeneous\)/);
+  });
+
+  it('reports an unknown providerApi', () => {
+    const file = writeTemplates([ibmTemplate({ providerApi: 'Magic' })]);
+    expectConfigError(loadError(), file, 'templates[0].providerApi', /unknown providerApi 'Magic' \(RunInstances\|EC2Fleet\|SpotFleet\|ASG\)/);
+  });
+
+  it('reports a duplicate templateId', () => {
+    const file = writeTemplates([ibmTemplate({ templateId: 'A' }), ibmTemplate({ templateId: 'B' }), ibmTemplate({ templateId: 'A' })]);
+    expectConfigError(loadError(), file, 'templates[2].templateId', /duplicate templateId 'A' \(also templates\[0\]\)/);
+  });
+
+  it('reports a bad templateId', () => {
+    const file = writeTemplates([ibmTemplate({ templateId: 'has space' })]);
+    expectConfigError(loadError(), file, 'templates[0].templateId', /'has space' must be 1-64 characters/);
+  });
+
+  it('reports a missing imageId', () => {
+    const file = writeTemplates([ibmTemplate({ imageId: undefined })]);
+    expectConfigError(loadError(), file, 'templates[0].imageId', /is required unless launchTemplateId is set/);
+  });
+
+  it('reports missing vmType and subnets in guide spelling', () => {
+    const file = write(join(confDir, 'config.yml'), 'templates:\n  - {template_id: G, max_number: 1, image_id: ami-1}\n');
+    expectConfigError(loadError(), file, 'templates[0].subnet_ids', /at least one subnet/);
+    write(file, 'templates:\n  - {template_id: G, max_number: 1, image_id: ami-1, subnet_ids: [s-1]}\n');
+    expectConfigError(loadError(), file, 'templates[0].attributes.vm_type', /vmType or vmTypes is required/);
+  });
+
+  it('reports a malformed attribute naming the entry', () => {
+    const file = writeTemplates([ibmTemplate({ attributes: { ncpus: ['Integer', '2'] } })]);
+    expectConfigError(loadError(), file, 'templates[0].attributes', /entry 'ncpus' must be a \[kind, value\] pair with kind String\|Numeric\|Boolean/);
+  });
+
+  it('reports templates that are not a list', () => {
+    const file = write(join(confDir, 'awsprov_templates.json'), { templates: { A: {} } });
+    expectConfigError(loadError(), file, 'templates', /must be a list/);
+  });
+
+  it('reports a user data script that cannot be read', () => {
+    const file = writeTemplates([ibmTemplate({ userDataScript: 'missing.sh' })]);
+    expectConfigError(loadError(), file, 'templates[0].userDataScript', /user data file '.*missing\.sh' cannot be read \(ENOENT\)/);
+  });
+
+  it('reports a CONFIG_PATH that does not exist', () => {
+    writeTemplates([ibmTemplate()]);
+    expectConfigError(loadError({ CONFIG_PATH: join(root, 'nope.yml') }), join(root, 'nope.yml'), 'CONFIG_PATH', /does not exist/);
+  });
+
+  it('reports when no templates are configured anywhere', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'us-east-1' });
+    const error = loadError();
+    expectConfigError(error, confDir, 'templates', /no templates configured \(looked in .*awsprov_templates\.json/);
+  });
+});

@@ -1,0 +1,236 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ProviderSettings, Template } from '@open-hostfactory/core';
+import {
+  type AppConfig,
+  DEFAULT_INSTANCE_TYPES_TTL_SEC,
+  DEFAULT_LOG_BACKUP_COUNT,
+  DEFAULT_LOG_MAX_SIZE,
+  DEFAULT_PROVIDER_CONFIG,
+  DEFAULT_PROVIDER_NAME,
+} from './app-config';
+import { configError } from './config-error';
+import { normalizeTemplate } from './normalize-template';
+import { type ConfigDocument, readConfigFile } from './read-config-file';
+import { type Settings, settingsFromDocument, settingsFromEnv } from './settings';
+import { TemplateRules } from './template-rules';
+import { findProblems } from './validation';
+
+export interface LoadConfigOptions {
+  /** The process environment (HF sets HF_PROVIDER_NAME, HF_PROVIDER_CONFDIR…). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Base of relative paths in the environment; default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/** The directories of one provider instance, after HF's defaults. */
+export interface ProviderDirs {
+  readonly confDir?: string;
+  readonly workDir: string;
+  readonly logDir: string;
+}
+
+/** One config source, lowest precedence first. */
+interface Layer {
+  readonly file: string;
+  readonly settings: Settings;
+  /** Undefined when the source states no `templates` key. */
+  readonly templates?: readonly Template[];
+}
+
+/** Guide config files looked for in the config dir, first found wins. */
+export const GUIDE_CONFIG_FILES: readonly string[] = ['config.yml', 'config.yaml', 'config.json'];
+
+/**
+ * Loads the configuration of one provider instance, merging in rising precedence:
+ * built-in defaults; in the provider config dir `<name>prov_config.json` (or the generic
+ * `awsprov_config.json`), `<name>prov_templates.json` (or `awsprov_templates.json`) and the
+ * guide's `config.yml` / `config.yaml` / `config.json`; the file named by `CONFIG_PATH`;
+ * then the environment (`HF_PROVIDER_NAME`/`PROVIDER_NAME`, `LOG_LEVEL`, `LOG_STDERR`,
+ * `AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`).
+ * Templates of a higher source replace those of the same id in place; others keep file order.
+ * Synchronous (cold start of every HF call). Throws HostFactoryError `CONFIG_INVALID` whose
+ * message and details name the file, the key and the reason.
+ */
+export function loadConfig(options: LoadConfigOptions): AppConfig {
+  const { env } = options;
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const envSettings = settingsFromEnv(env);
+  const providerName = envSettings.providerName ?? DEFAULT_PROVIDER_NAME;
+  const dirs = resolveProviderDirs(env, providerName, cwd);
+
+  const looked: string[] = [];
+  const files = configFiles(env, providerName, dirs.confDir, cwd, looked);
+  const layers: Layer[] = files.map((file) => readLayer(file));
+  layers.push({ file: 'environment', settings: envSettings });
+
+  const settings: Settings = {};
+  for (const layer of layers) Object.assign(settings, layer.settings);
+
+  const templateLayers = layers.filter((layer) => layer.templates !== undefined);
+  if (templateLayers.length === 0) {
+    throw configError(dirs.confDir ?? env['CONFIG_PATH'] ?? 'environment', 'templates', `no templates configured (looked in ${looked.join(', ') || 'nothing: neither HF_PROVIDER_CONFDIR, HF_CONFDIR nor CONFIG_PATH is set'})`, { looked });
+  }
+  const templates = new Map<string, Template>();
+  for (const layer of templateLayers) {
+    for (const template of layer.templates ?? []) templates.set(template.templateId, template);
+  }
+
+  return {
+    providerName,
+    ...(dirs.confDir === undefined ? {} : { confDir: dirs.confDir }),
+    workDir: dirs.workDir,
+    logDir: dirs.logDir,
+    provider: {
+      ...DEFAULT_PROVIDER_CONFIG,
+      ...pick(settings, [
+        'region',
+        'profile',
+        'endpointUrl',
+        'credentialFile',
+        'proxyHost',
+        'proxyPort',
+        'connectionTimeoutMs',
+        'maxRetries',
+        'describeRetryAttempts',
+        'describeIntervalMs',
+        'pendingTimeoutSec',
+        'capacityTimeoutSec',
+        'maxFailedLaunchAttempts',
+        'connectionPoolSize',
+      ]),
+    },
+    storage: {
+      type: 'sqlite',
+      path: settings.storagePath === undefined ? dirs.workDir : resolve(dirs.workDir, settings.storagePath),
+    },
+    logging: {
+      level: settings.logLevel ?? 'info',
+      filePath:
+        settings.logFilePath === undefined
+          ? join(dirs.logDir, `${providerName}-provider.log`)
+          : resolve(dirs.logDir, settings.logFilePath),
+      maxSize: settings.logMaxSize ?? DEFAULT_LOG_MAX_SIZE,
+      backupCount: settings.logBackupCount ?? DEFAULT_LOG_BACKUP_COUNT,
+      stderr: settings.logStderr ?? false,
+    },
+    caching: { instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC },
+    templates: [...templates.values()],
+  };
+}
+
+/**
+ * HF's directories: `HF_PROVIDER_CONFDIR` (default `$HF_CONFDIR/providers/<name>`),
+ * `HF_PROVIDER_WORKDIR` (default `$HF_WORKDIR/providers/<name>`, else `<cwd>/.hostfactory/work`),
+ * `HF_PROVIDER_LOGDIR` (default `$HF_LOGDIR`, else `<workDir>/logs`). Relative paths resolve from `cwd`.
+ */
+export function resolveProviderDirs(
+  env: Readonly<Record<string, string | undefined>>,
+  providerName: string,
+  cwd: string,
+): ProviderDirs {
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? resolve(cwd, value) : undefined;
+  };
+  const hfConfDir = get('HF_CONFDIR');
+  const hfWorkDir = get('HF_WORKDIR');
+  const confDir = get('HF_PROVIDER_CONFDIR') ?? (hfConfDir ? join(hfConfDir, 'providers', providerName) : undefined);
+  const workDir =
+    get('HF_PROVIDER_WORKDIR') ??
+    (hfWorkDir ? join(hfWorkDir, 'providers', providerName) : join(cwd, '.hostfactory', 'work'));
+  const logDir = get('HF_PROVIDER_LOGDIR') ?? get('HF_LOGDIR') ?? join(workDir, 'logs');
+  return { ...(confDir === undefined ? {} : { confDir }), workDir, logDir };
+}
+
+/** Maps the app config onto core's ProviderSettings port value. */
+export function toProviderSettings(config: AppConfig): ProviderSettings {
+  return {
+    providerName: config.providerName,
+    pendingTimeoutSec: config.provider.pendingTimeoutSec,
+    maxFailedLaunchAttempts: config.provider.maxFailedLaunchAttempts,
+    capacityTimeoutSec: config.provider.capacityTimeoutSec,
+    catalogCacheTtlSec: config.caching.instanceTypesTtlSec,
+  };
+}
+
+/** The existing config files, lowest precedence first; `looked` collects every path tried. */
+function configFiles(
+  env: Readonly<Record<string, string | undefined>>,
+  providerName: string,
+  confDir: string | undefined,
+  cwd: string,
+  looked: string[],
+): string[] {
+  const files: string[] = [];
+  const firstExisting = (candidates: string[]): void => {
+    const unique = [...new Set(candidates)];
+    looked.push(...unique);
+    const found = unique.find((file) => existsSync(file));
+    if (found) files.push(found);
+  };
+  if (confDir !== undefined) {
+    // The instance-specific file wins over the generic one; only one of them is read.
+    firstExisting([join(confDir, `${providerName}prov_config.json`), join(confDir, 'awsprov_config.json')]);
+    firstExisting([join(confDir, `${providerName}prov_templates.json`), join(confDir, 'awsprov_templates.json')]);
+    firstExisting(GUIDE_CONFIG_FILES.map((name) => join(confDir, name)));
+  }
+  const configPath = env['CONFIG_PATH']?.trim();
+  if (configPath) {
+    const file = isAbsolute(configPath) ? configPath : resolve(cwd, configPath);
+    looked.push(file);
+    if (!existsSync(file)) throw configError(file, 'CONFIG_PATH', 'names a file that does not exist');
+    if (!files.includes(file)) files.push(file);
+  }
+  return files;
+}
+
+function readLayer(file: string): Layer {
+  const document = readConfigFile(file);
+  const settings = settingsFromDocument(document, file);
+  if (settings.credentialFile !== undefined) {
+    settings.credentialFile = resolve(dirname(file), settings.credentialFile);
+  }
+  const templates = readTemplates(document, file);
+  return templates === undefined ? { file, settings } : { file, settings, templates };
+}
+
+function readTemplates(document: ConfigDocument, file: string): Template[] | undefined {
+  const list = document['templates'];
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list)) throw configError(file, 'templates', 'must be a list of templates');
+  const seen = new Map<string, number>();
+  return list.map((entry: unknown, index): Template => {
+    const prefix = `templates[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw configError(file, prefix, 'must be an object');
+    }
+    const candidate = normalizeTemplate(entry as Record<string, unknown>, file, prefix, dirname(file));
+    const rules = Object.assign(new TemplateRules(), candidate.values);
+    const [problem] = findProblems(rules);
+    if (problem) {
+      throw configError(file, `${prefix}.${candidate.sourceKeys[problem.property] ?? problem.property}`, problem.reason);
+    }
+    const template = withoutUndefined(candidate.values) as unknown as Template;
+    const previous = seen.get(template.templateId);
+    if (previous !== undefined) {
+      throw configError(
+        file,
+        `${prefix}.${candidate.sourceKeys['templateId'] ?? 'templateId'}`,
+        `duplicate templateId '${template.templateId}' (also templates[${previous}])`,
+      );
+    }
+    seen.set(template.templateId, index);
+    return { ...template, imageId: template.imageId ?? '' };
+  });
+}
+
+function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}
+
+function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Pick<T, K> {
+  const picked = {} as Pick<T, K>;
+  for (const key of keys) if (object[key] !== undefined) picked[key] = object[key];
+  return picked;
+}

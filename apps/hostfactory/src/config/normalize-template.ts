@@ -1,0 +1,200 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { PROVIDER_APIS, parseInstanceTags } from '@open-hostfactory/core';
+import { configError } from './config-error';
+
+/** A template's values after renaming and reshaping, not yet validated. */
+export interface TemplateCandidate {
+  /** Template property -> value (core `Template` names). */
+  readonly values: Record<string, unknown>;
+  /** Template property -> the key the file used (`subnetId`, `max_number`…), for error messages. */
+  readonly sourceKeys: Record<string, string>;
+}
+
+/** Core `Template` property -> the names a file may use (IBM camelCase, then the guide's snake_case). */
+const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
+  templateId: ['templateId', 'template_id'],
+  maxNumber: ['maxNumber', 'max_number'],
+  imageId: ['imageId', 'image_id'],
+  subnetIds: ['subnetIds', 'subnet_ids', 'subnetId', 'subnet_id'],
+  vmType: ['vmType', 'vm_type'],
+  vmTypes: ['vmTypes', 'vm_types'],
+  priceType: ['priceType', 'price_type'],
+  providerApi: ['providerApi', 'provider_api'],
+  fleetType: ['fleetType', 'fleet_type'],
+  keyName: ['keyName', 'key_name'],
+  securityGroupIds: ['securityGroupIds', 'security_group_ids'],
+  instanceTags: ['instanceTags', 'instance_tags'],
+  instanceProfile: ['instanceProfile', 'instance_profile'],
+  userData: ['userData', 'user_data'],
+  userDataScript: ['userDataScript', 'user_data_script'],
+  rootDeviceVolumeSize: ['rootDeviceVolumeSize', 'root_device_volume_size'],
+  volumeType: ['volumeType', 'volume_type'],
+  iops: ['iops'],
+  placementGroupName: ['placementGroupName', 'placement_group_name'],
+  tenancy: ['tenancy'],
+  launchTemplateId: ['launchTemplateId', 'launch_template_id'],
+  launchTemplateVersion: ['launchTemplateVersion', 'launch_template_version'],
+  maxSpotPrice: ['maxSpotPrice', 'max_spot_price'],
+  percentOnDemand: ['percentOnDemand', 'percent_on_demand'],
+  allocationStrategy: ['allocationStrategy', 'allocation_strategy'],
+  allocationStrategyOnDemand: ['allocationStrategyOnDemand', 'allocation_strategy_on_demand'],
+  fleetRole: ['fleetRole', 'fleet_role'],
+  spotFleetRequestExpiry: ['spotFleetRequestExpiry', 'spot_fleet_request_expiry'],
+  poolsCount: ['poolsCount', 'pools_count'],
+};
+
+/** Attribute names whose plain numeric strings become `Numeric` (others become `String`). */
+const NUMERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['ncpus', 'ncores', 'nram', 'nmem', 'mem', 'maxmem', 'swp', 'ndisks']);
+/** Attribute entries that name the instance type in the guide dialect (`attributes.vm_type`). */
+const VM_TYPE_ATTRIBUTES: readonly string[] = ['vm_type', 'vmType'];
+const ATTRIBUTE_KINDS: ReadonlySet<unknown> = new Set(['String', 'Numeric', 'Boolean']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function splitList(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+  return value;
+}
+
+/**
+ * HF attribute value: `["Numeric", "2"]` stays; a plain `2` / `"2"` (guide dialect) becomes
+ * `["Numeric", "2"]`, `true` becomes `["Boolean", "true"]`, other text `["String", text]`.
+ * Anything else is left as is for validation to report.
+ */
+export function normalizeAttribute(name: string, value: unknown): unknown {
+  if (Array.isArray(value)) {
+    if (value.length === 2 && ATTRIBUTE_KINDS.has(value[0]) && ['number', 'boolean'].includes(typeof value[1])) {
+      return [value[0], String(value[1])];
+    }
+    return value;
+  }
+  if (typeof value === 'number') return ['Numeric', String(value)];
+  if (typeof value === 'boolean') return ['Boolean', String(value)];
+  if (typeof value === 'string') {
+    const numeric = NUMERIC_ATTRIBUTES.has(name) && /^\s*\d+(\.\d+)?\s*$/.test(value);
+    return numeric ? ['Numeric', value.trim()] : ['String', value];
+  }
+  return value;
+}
+
+function canonicalProviderApi(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return PROVIDER_APIS.find((api) => api.toLowerCase() === value.trim().toLowerCase()) ?? value;
+}
+
+function looksLikePath(text: string): boolean {
+  return /^(\/|\.\/|\.\.\/|~\/)/.test(text) && !text.includes('\n');
+}
+
+/**
+ * Renames and reshapes one template entry of a file (either dialect) into core `Template`
+ * names: `subnetIds` array, `instanceTags` map, plain attributes turned into HF pairs,
+ * `vmType` from `attributes.vm_type` or the first key of `vmTypes`, `priceType` default
+ * 'ondemand', `providerApi` default 'RunInstances', `userDataScript` read from its file
+ * (relative to `baseDir`). Unknown keys are ignored.
+ * Throws CONFIG_INVALID only when a user-data file cannot be read.
+ */
+export function normalizeTemplate(raw: Record<string, unknown>, file: string, keyPrefix: string, baseDir: string): TemplateCandidate {
+  const values: Record<string, unknown> = {};
+  const sourceKeys: Record<string, string> = {};
+  for (const [property, names] of Object.entries(FIELD_NAMES)) {
+    for (const name of names) {
+      if (raw[name] === undefined || raw[name] === null) continue;
+      values[property] = raw[name];
+      sourceKeys[property] = name;
+      break;
+    }
+  }
+
+  if (isPlainObject(raw['attributes'])) {
+    const attributes: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(raw['attributes'])) {
+      if (VM_TYPE_ATTRIBUTES.includes(name)) {
+        if (values['vmType'] === undefined) {
+          values['vmType'] = value;
+          sourceKeys['vmType'] = `attributes.${name}`;
+        }
+        continue;
+      }
+      attributes[name] = normalizeAttribute(name, value);
+    }
+    values['attributes'] = attributes;
+  } else {
+    values['attributes'] = raw['attributes'] ?? {};
+  }
+  sourceKeys['attributes'] = 'attributes';
+
+  values['subnetIds'] = splitList(values['subnetIds'] ?? []);
+  values['securityGroupIds'] = splitList(values['securityGroupIds'] ?? []);
+
+  const tags = values['instanceTags'];
+  if (typeof tags === 'string') {
+    values['instanceTags'] = parseInstanceTags(tags);
+  } else if (isPlainObject(tags)) {
+    values['instanceTags'] = Object.fromEntries(
+      Object.entries(tags).map(([key, value]) => [key, typeof value === 'number' || typeof value === 'boolean' ? String(value) : value]),
+    );
+  } else if (tags === undefined) {
+    values['instanceTags'] = {};
+  }
+
+  if (values['vmType'] === undefined && isPlainObject(values['vmTypes'])) {
+    const [first] = Object.keys(values['vmTypes']);
+    if (first !== undefined) {
+      values['vmType'] = first;
+      sourceKeys['vmType'] = sourceKeys['vmTypes'] ?? 'vmTypes';
+    }
+  }
+
+  values['priceType'] = typeof values['priceType'] === 'string' ? values['priceType'].trim().toLowerCase() : (values['priceType'] ?? 'ondemand');
+  values['providerApi'] = canonicalProviderApi(values['providerApi'] ?? 'RunInstances');
+  if (typeof values['launchTemplateVersion'] === 'number') values['launchTemplateVersion'] = String(values['launchTemplateVersion']);
+
+  const script = values['userDataScript'];
+  delete values['userDataScript'];
+  if (typeof script === 'string') {
+    values['userData'] = readUserData(script, file, `${keyPrefix}.${sourceKeys['userDataScript']}`, baseDir);
+    sourceKeys['userData'] = sourceKeys['userDataScript'] ?? 'userDataScript';
+  } else if (script !== undefined) {
+    values['userData'] = script; // reported as "must be a string"
+    sourceKeys['userData'] = sourceKeys['userDataScript'] ?? 'userDataScript';
+  } else if (typeof values['userData'] === 'string' && looksLikePath(values['userData'])) {
+    const path = resolveFrom(baseDir, values['userData']);
+    if (existsSync(path)) values['userData'] = readUserData(path, file, `${keyPrefix}.${sourceKeys['userData']}`, baseDir);
+  }
+
+  // Keys the template does not state are named in the dialect it is written in.
+  const guide = Object.keys(raw).some((key) => key.includes('_'));
+  for (const [property, names] of Object.entries(FIELD_NAMES)) {
+    if (sourceKeys[property] !== undefined) continue;
+    sourceKeys[property] = guide ? (GUIDE_NAMES[property] ?? names[1] ?? names[0]) : (IBM_NAMES[property] ?? names[0]);
+  }
+  return { values, sourceKeys };
+}
+
+/** Names of absent keys in error messages, where they differ from the first name of each dialect. */
+const IBM_NAMES: Readonly<Record<string, string>> = { subnetIds: 'subnetId' };
+const GUIDE_NAMES: Readonly<Record<string, string>> = { vmType: 'attributes.vm_type' };
+
+function resolveFrom(baseDir: string, path: string): string {
+  if (path.startsWith('~/') && process.env['HOME']) return resolve(process.env['HOME'], path.slice(2));
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+function readUserData(path: string, file: string, key: string, baseDir: string): string {
+  const full = resolveFrom(baseDir, path);
+  try {
+    return readFileSync(full, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw configError(file, key, `user data file '${full}' cannot be read (${code})`, {}, error);
+  }
+}

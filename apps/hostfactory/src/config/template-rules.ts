@@ -1,0 +1,136 @@
+import { IsOptional, ValidateBy, ValidateIf, type ValidationArguments } from 'class-validator';
+import { PRICE_TYPES, PROVIDER_APIS, TEMPLATE_ID_PATTERN } from '@open-hostfactory/core';
+import { Int, OneOf, OptionalInt, OptionalNumber, OptionalString, RequiredString } from './validation';
+
+export const ATTRIBUTE_KINDS: readonly string[] = ['String', 'Numeric', 'Boolean'];
+export const FLEET_TYPES: readonly string[] = ['instant', 'request', 'maintain'];
+export const ALLOCATION_STRATEGIES: readonly string[] = [
+  'capacityOptimized',
+  'capacityOptimizedPrioritized',
+  'diversified',
+  'lowestPrice',
+  'priceCapacityOptimized',
+];
+export const ON_DEMAND_ALLOCATION_STRATEGIES: readonly string[] = ['lowestPrice', 'prioritized'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withoutLaunchTemplate(args: ValidationArguments): boolean {
+  return (args.object as TemplateRules).launchTemplateId === undefined;
+}
+
+/** A custom rule: `check` returns undefined when the value is fine, else the reason. */
+function Rule(name: string, check: (value: unknown, args: ValidationArguments) => string | undefined): PropertyDecorator {
+  return ValidateBy({
+    name,
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments): boolean => check(value, args as ValidationArguments) === undefined,
+      defaultMessage: (args?: ValidationArguments): string =>
+        check(args?.value, args as ValidationArguments) ?? 'is invalid',
+    },
+  });
+}
+
+function badAttribute(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'must be a map of attribute name to [kind, value]';
+  for (const [name, entry] of Object.entries(value)) {
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 2 ||
+      !ATTRIBUTE_KINDS.includes(entry[0] as string) ||
+      typeof entry[1] !== 'string'
+    ) {
+      return `entry '${name}' must be a [kind, value] pair with kind ${ATTRIBUTE_KINDS.join('|')} and a string value (got ${JSON.stringify(entry)})`;
+    }
+  }
+  return undefined;
+}
+
+function badStringList(value: unknown, what: string): string | undefined {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
+    return `must be a list of ${what} (or one string)`;
+  }
+  return undefined;
+}
+
+/**
+ * The rules a normalised template must follow. Built by assigning the normalised plain values
+ * (no class-transformer); fields are `unknown` because the values are not trusted yet.
+ */
+export class TemplateRules {
+  @RequiredString('is required (a string)')
+  @Rule('templateIdPattern', (value) =>
+    typeof value === 'string' && !TEMPLATE_ID_PATTERN.test(value)
+      ? `'${value}' must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'`
+      : undefined,
+  )
+  templateId?: unknown;
+
+  @Int(-1) maxNumber?: unknown;
+
+  @Rule('attributes', badAttribute) attributes?: unknown;
+
+  @ValidateIf((o: TemplateRules) => o.launchTemplateId === undefined || o.imageId !== undefined)
+  @RequiredString('is required unless launchTemplateId is set')
+  imageId?: unknown;
+
+  @Rule('subnetIds', (value, args) => {
+    const bad = badStringList(value, 'subnet ids');
+    if (bad) return bad;
+    if ((value as unknown[]).length === 0 && withoutLaunchTemplate(args)) {
+      return 'is required (at least one subnet) unless launchTemplateId is set';
+    }
+    return undefined;
+  })
+  subnetIds?: unknown;
+
+  @ValidateIf(
+    (o: TemplateRules) => (o.launchTemplateId === undefined && o.vmTypes === undefined) || o.vmType !== undefined,
+  )
+  @RequiredString('vmType or vmTypes is required unless launchTemplateId is set')
+  vmType?: unknown;
+
+  @IsOptional()
+  @Rule('vmTypes', (value) => {
+    if (!isPlainObject(value) || Object.keys(value).length === 0) {
+      return 'must be a non-empty map of instance type to weight ({"t3.medium": 1})';
+    }
+    const bad = Object.entries(value).find(([, weight]) => typeof weight !== 'number' || !(weight > 0));
+    return bad ? `weight of '${bad[0]}' must be a number > 0` : undefined;
+  })
+  vmTypes?: unknown;
+
+  @OneOf('priceType', PRICE_TYPES) priceType?: unknown;
+  @OneOf('providerApi', PROVIDER_APIS) providerApi?: unknown;
+  @OneOf('fleetType', FLEET_TYPES, true) fleetType?: unknown;
+  @OptionalString() keyName?: unknown;
+
+  @Rule('securityGroupIds', (value) => badStringList(value, 'security group ids'))
+  securityGroupIds?: unknown;
+
+  @Rule('instanceTags', (value) =>
+    isPlainObject(value) && Object.values(value).every((tag) => typeof tag === 'string')
+      ? undefined
+      : "must be a tag string 'k=v;k2=v2' or a map of strings",
+  )
+  instanceTags?: unknown;
+
+  @OptionalString() instanceProfile?: unknown;
+  @OptionalString() userData?: unknown;
+  @OptionalInt(1) rootDeviceVolumeSize?: unknown;
+  @OptionalString() volumeType?: unknown;
+  @OptionalInt(1) iops?: unknown;
+  @OptionalString() placementGroupName?: unknown;
+  @OneOf('tenancy', ['default', 'dedicated', 'host'], true) tenancy?: unknown;
+  @OptionalString() launchTemplateId?: unknown;
+  @OptionalString() launchTemplateVersion?: unknown;
+  @OptionalNumber(0) maxSpotPrice?: unknown;
+  @OptionalInt(0, 100) percentOnDemand?: unknown;
+  @OneOf('allocationStrategy', ALLOCATION_STRATEGIES, true) allocationStrategy?: unknown;
+  @OneOf('allocationStrategyOnDemand', ON_DEMAND_ALLOCATION_STRATEGIES, true) allocationStrategyOnDemand?: unknown;
+  @OptionalString() fleetRole?: unknown;
+  @OptionalInt(0) spotFleetRequestExpiry?: unknown;
+  @OptionalInt(1) poolsCount?: unknown;
+}

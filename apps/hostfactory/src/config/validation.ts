@@ -1,0 +1,89 @@
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  validateSync,
+  type ValidationArguments,
+  type ValidationError,
+  type ValidationOptions,
+} from 'class-validator';
+
+/** Small decorator combinators over class-validator, each with one readable reason. */
+
+function combine(...decorators: PropertyDecorator[]): PropertyDecorator {
+  return (target, key) => {
+    for (const decorator of decorators) decorator(target, key);
+  };
+}
+
+export function reason(text: string): ValidationOptions {
+  return { message: text };
+}
+
+export function OptionalString(): PropertyDecorator {
+  return combine(IsOptional(), IsString(reason('must be a string')), IsNotEmpty(reason('must not be empty')));
+}
+
+export function RequiredString(text = 'is required (a non-empty string)'): PropertyDecorator {
+  return combine(IsString(reason(text)), IsNotEmpty(reason(text)));
+}
+
+function intReason(min: number, max: number | undefined): string {
+  return max === undefined ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+}
+
+export function Int(min: number, max?: number): PropertyDecorator {
+  const text = intReason(min, max);
+  const decorators = [IsInt(reason(text)), Min(min, reason(text))];
+  if (max !== undefined) decorators.push(Max(max, reason(text)));
+  return combine(...decorators);
+}
+
+export function OptionalInt(min: number, max?: number): PropertyDecorator {
+  return combine(IsOptional(), Int(min, max));
+}
+
+export function OptionalNumber(min: number, max?: number): PropertyDecorator {
+  const text = max === undefined ? `must be a number >= ${min}` : `must be a number from ${min} to ${max}`;
+  const decorators = [IsOptional(), IsNumber({}, reason(text)), Min(min, reason(text))];
+  if (max !== undefined) decorators.push(Max(max, reason(text)));
+  return combine(...decorators);
+}
+
+export function OptionalBoolean(): PropertyDecorator {
+  return combine(IsOptional(), IsBoolean(reason('must be true or false')));
+}
+
+/** `IsIn` whose reason names the value and the choices: `unknown priceType 'cheap' (ondemand|spot)`. */
+export function OneOf(what: string, choices: readonly string[], optional = false): PropertyDecorator {
+  const message = (args: ValidationArguments): string =>
+    `unknown ${what} ${JSON.stringify(args.value)?.replace(/^"|"$/g, "'") ?? String(args.value)} (${choices.join('|')})`;
+  const isIn = IsIn([...choices], { message });
+  return optional ? combine(IsOptional(), isIn) : isIn;
+}
+
+/** The first problem of a validated object: its property and one reason. */
+export interface Problem {
+  readonly property: string;
+  readonly reason: string;
+}
+
+/** Runs class-validator and returns every problem (one reason per property), in property order. */
+export function findProblems(object: object): Problem[] {
+  const errors: ValidationError[] = validateSync(object, { forbidUnknownValues: false });
+  return errors.map((error) => ({
+    property: error.property,
+    reason: firstReason(error),
+  }));
+}
+
+function firstReason(error: ValidationError): string {
+  // The rules of one property share a reason or exclude each other, so any failed one will do.
+  return Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+}

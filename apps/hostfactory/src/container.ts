@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CapacityProviders,
+  Clock,
+  GetAvailableTemplates,
+  GetRequestStatus,
+  GetReturnRequests,
+  IdGenerator,
+  InstanceTypeCatalog,
+  Logger,
+  ProviderSettings,
+  RequestMachines,
+  RequestReturnMachines,
+  StateStore,
+  TemplateSource,
+  systemClock,
+  type Template,
+} from '@open-hostfactory/core';
+import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
+import { Container } from 'inversify';
+import { AwsAdapters, AwsCapacityProviders, cachedAwsCatalog } from './aws-capacity';
+import { toProviderSettings, type AppConfig } from './config';
+import { statSync } from 'node:fs';
+import { extname } from 'node:path';
+
+/** Use cases get the catalog behind the store's cache; the adapter's own binding stays raw. */
+const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
+
+export interface Overrides {
+  readonly clock?: Clock;
+  readonly capacityProviders?: CapacityProviders;
+  readonly catalog?: InstanceTypeCatalog;
+}
+
+/**
+ * The one composition root: binds core's ports to the configured adapters and the five use
+ * cases to them. Adapters are loaded lazily (see AwsAdapters), so building the container is cheap.
+ */
+export async function createContainer(config: AppConfig, logger: Logger, overrides: Overrides = {}): Promise<Container> {
+  const container = new Container({ defaultScope: 'Singleton' });
+  const settings: ProviderSettings = toProviderSettings(config);
+  const templates: readonly Template[] = config.templates;
+  const adapters = new AwsAdapters(container, config);
+
+  container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
+  container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
+  container.bind<Logger>(Logger).toConstantValue(logger);
+  container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
+  container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
+  await container.loadAsync(sqliteStorageModule({ filePath: storageFile(config) }));
+  container
+    .bind<CapacityProviders>(CapacityProviders)
+    .toConstantValue(overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
+  container
+    .bind<InstanceTypeCatalog>(CachedCatalog)
+    .toResolvedValue(
+      (store: StateStore, clock: Clock) =>
+        overrides.catalog ?? cachedAwsCatalog(adapters, store, clock, settings.catalogCacheTtlSec),
+      [StateStore, Clock],
+    );
+
+  container
+    .bind(GetAvailableTemplates)
+    .toResolvedValue(
+      (source: TemplateSource, catalog: InstanceTypeCatalog, store: StateStore, log: Logger) =>
+        new GetAvailableTemplates(source, catalog, store, log),
+      [TemplateSource, CachedCatalog, StateStore, Logger],
+    );
+  container
+    .bind(RequestMachines)
+    .toResolvedValue(
+      (source: TemplateSource, store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, s: ProviderSettings, log: Logger) =>
+        new RequestMachines(source, store, providers, ids, clock, s, log),
+      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger],
+    );
+  container
+    .bind(GetRequestStatus)
+    .toResolvedValue(
+      (store: StateStore, providers: CapacityProviders, source: TemplateSource, clock: Clock, s: ProviderSettings, log: Logger) =>
+        new GetRequestStatus(store, providers, source, clock, s, log),
+      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger],
+    );
+  container
+    .bind(RequestReturnMachines)
+    .toResolvedValue(
+      (store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, log: Logger) =>
+        new RequestReturnMachines(store, providers, ids, clock, log),
+      [StateStore, CapacityProviders, IdGenerator, Clock, Logger],
+    );
+  container
+    .bind(GetReturnRequests)
+    .toResolvedValue(
+      (store: StateStore, providers: CapacityProviders, clock: Clock, s: ProviderSettings, log: Logger) =>
+        new GetReturnRequests(store, providers, clock, s, log),
+      [StateStore, CapacityProviders, Clock, ProviderSettings, Logger],
+    );
+  return container;
+}
+
+/** `storage.path` names a database file (`*.db`, `*.sqlite`, an existing file) or a directory. */
+export function storageFile(config: AppConfig): string {
+  const path = config.storage.path;
+  if (['.db', '.sqlite', '.sqlite3'].includes(extname(path))) return path;
+  try {
+    if (statSync(path).isFile()) return path;
+  } catch {
+    // a directory that does not exist yet: the store creates it
+  }
+  return sqliteFilePath(path, config.providerName);
+}

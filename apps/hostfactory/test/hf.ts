@@ -1,0 +1,69 @@
+// Typed access to tools/hf (the HF stand-in shared by these tests and the demo).
+/* eslint-disable @typescript-eslint/no-require-imports */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ScriptResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+  ms: number;
+}
+
+export interface HfEnvironment {
+  env: Record<string, string>;
+  confDir: string;
+  workDir: string;
+  logDir: string;
+}
+
+interface HfTools {
+  ROOT: string;
+  SCRIPTS_DIR: string;
+  hfEnvironment(options: { root: string; providerName?: string; endpoint?: string; region?: string; extraEnv?: Record<string, string> }): HfEnvironment;
+  writeProviderFiles(confDir: string, files: { config?: Record<string, unknown>; templates: unknown[] }): void;
+  createNetwork(endpoint: string): Promise<{ vpcId: string; subnetIds: string[]; securityGroupId: string }>;
+  terminateOutsidePlugin(endpoint: string, instanceId: string): Promise<void>;
+  runScript(script: string, input: unknown, env: Record<string, string>, options?: { cwd?: string; scriptsDir?: string }): Promise<ScriptResult>;
+}
+
+export const hf: HfTools = require('../../../tools/hf/hf-environment.js');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const simulator: { lifecycle(options: { endpoint: string; root: string; print?: (t: string) => void }): Promise<any> } =
+  require('../../../tools/hf/simulator.js');
+
+export const MOTO_AMI = 'ami-12c6146b';
+
+export function motoEndpoint(): string {
+  const endpoint = process.env['MOTO_ENDPOINT'];
+  if (!endpoint) throw new Error('MOTO_ENDPOINT is not set (the jest globalSetup starts moto_server)');
+  return endpoint;
+}
+
+/** A fresh HF installation (dirs with a space in the path) with one template on moto's network. */
+export async function installation(options: { providerName?: string; templates?: unknown[]; config?: Record<string, unknown> } = {}): Promise<HfEnvironment> {
+  const endpoint = motoEndpoint();
+  const root = mkdtempSync(join(tmpdir(), 'hf top '));
+  const environment = hf.hfEnvironment({ root, endpoint, providerName: options.providerName });
+  const network = await hf.createNetwork(endpoint);
+  hf.writeProviderFiles(environment.confDir, {
+    config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, ...options.config },
+    templates: options.templates ?? [
+      {
+        templateId: 'OnDemand-Small',
+        maxNumber: 5,
+        attributes: { type: ['String', 'X86_64'] },
+        imageId: MOTO_AMI,
+        subnetId: network.subnetIds,
+        vmType: 't3.medium',
+        priceType: 'ondemand',
+        securityGroupIds: [network.securityGroupId],
+        instanceTags: 'team=hpc;project=e2e',
+      },
+    ],
+  });
+  return environment;
+}

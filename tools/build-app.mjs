@@ -1,0 +1,44 @@
+// Bundles the HF command line into apps/hostfactory/dist/ (ESM, code-split so each command
+// loads only what it uses: the AWS SDK chunk is imported on first cloud call). better-sqlite3
+// stays external (a native addon, resolved from node_modules at run time).
+import { build } from 'esbuild';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'apps/hostfactory/dist');
+
+export async function buildApp({ quiet = false } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: { main: 'apps/hostfactory/src/main.ts' },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    tsconfig: join(root, 'tsconfig.base.json'),
+    external: ['better-sqlite3'],
+    sourcemap: 'linked',
+    legalComments: 'none',
+    metafile: true,
+    logLevel: quiet ? 'error' : 'warning',
+    // Bundled CommonJS (parts of the AWS SDK) may call require(): give ESM a real one.
+    banner: {
+      js: "import { createRequire as __ohfCreateRequire } from 'node:module'; const require = __ohfCreateRequire(import.meta.url);",
+    },
+  });
+  writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+  return result;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  await buildApp();
+  process.stderr.write(`built apps/hostfactory/dist in ${Date.now() - started} ms\n`);
+}

@@ -1,0 +1,124 @@
+'use strict';
+// Plays Host Factory's part: lays out HF's directories and environment for one provider
+// instance, writes input files as HF does (a temp file, tab-indented JSON) and runs the real
+// scripts as `<script>.sh -f <file>`. Used by the end-to-end tests and by the demo.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..', '..');
+const SCRIPTS_DIR = path.join(ROOT, 'apps', 'hostfactory', 'scripts');
+
+/**
+ * Creates HF_TOP-like folders under `root` (conf, work, log) for provider instance `name` and
+ * returns the environment HF would give the scripts. `endpoint` is the AWS endpoint (moto).
+ */
+function hfEnvironment({ root, providerName = 'awsinst', endpoint, region = 'us-east-1', extraEnv = {} }) {
+  const confDir = path.join(root, 'conf');
+  const workDir = path.join(root, 'work');
+  const logDir = path.join(root, 'log');
+  const providerConf = path.join(confDir, 'providers', providerName);
+  const providerWork = path.join(workDir, 'providers', providerName);
+  for (const dir of [providerConf, providerWork, logDir]) fs.mkdirSync(dir, { recursive: true });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME || os.homedir(),
+    HF_TOP: root,
+    HF_VERSION: '1.1',
+    HF_CONFDIR: confDir,
+    HF_WORKDIR: workDir,
+    HF_LOGDIR: logDir,
+    HF_PROVIDER_NAME: providerName,
+    HF_PROVIDER_CONFDIR: providerConf + path.sep,
+    HF_PROVIDER_WORKDIR: providerWork + path.sep,
+    HF_PROVIDER_LOGDIR: logDir + path.sep,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extraEnv,
+  };
+  if (endpoint) env.AWS_ENDPOINT_URL = endpoint;
+  if (region) env.AWS_REGION = region;
+  return { env, confDir: providerConf, workDir: providerWork, logDir };
+}
+
+/** Writes IBM-format provider files (`awsprov_config.json`, `awsprov_templates.json`). */
+function writeProviderFiles(confDir, { config = {}, templates }) {
+  fs.writeFileSync(path.join(confDir, 'awsprov_config.json'), JSON.stringify(config, null, '\t'));
+  fs.writeFileSync(path.join(confDir, 'awsprov_templates.json'), JSON.stringify({ templates }, null, '\t'));
+}
+
+/** A VPC, a subnet per AZ and a security group in the (moto) account; returns their ids. */
+async function createNetwork(endpoint, region = 'us-east-1') {
+  const ec2 = require('@aws-sdk/client-ec2');
+  const client = new ec2.EC2Client({
+    region,
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  try {
+    const vpc = await client.send(new ec2.CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }));
+    const vpcId = vpc.Vpc.VpcId;
+    const subnetIds = [];
+    for (const [index, zone] of [`${region}a`, `${region}b`].entries()) {
+      const subnet = await client.send(
+        new ec2.CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.40.${index}.0/24`, AvailabilityZone: zone }),
+      );
+      subnetIds.push(subnet.Subnet.SubnetId);
+    }
+    const group = await client.send(
+      new ec2.CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: `hf-demo-${Date.now()}`, Description: 'open-hostfactory' }),
+    );
+    return { vpcId, subnetIds, securityGroupId: group.GroupId };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Terminates an instance behind the plugin's back (as a console user or the cloud would). */
+async function terminateOutsidePlugin(endpoint, instanceId, region = 'us-east-1') {
+  const ec2 = require('@aws-sdk/client-ec2');
+  const client = new ec2.EC2Client({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    await client.send(new ec2.TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Runs `<script>.sh -f <tmpfile>` exactly as HF does: input written tab-indented to a fresh
+ * temp file, HF's environment, no stdin. Resolves with the exit status, raw stdout/stderr, and
+ * the parsed JSON (undefined if stdout is not one JSON document).
+ */
+function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpdir(), timeoutMs = 60_000 } = {}) {
+  const inputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hf_in_'));
+  const file = path.join(inputDir, 'input.json');
+  fs.writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input, null, '\t'));
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(scriptsDir, `${script}.sh`), ['-f', file], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      fs.rmSync(inputDir, { recursive: true, force: true });
+      let json;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status, stdout, stderr, json, ms: Date.now() - started });
+    });
+  });
+}
+
+module.exports = { ROOT, SCRIPTS_DIR, hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript };
