@@ -2,7 +2,8 @@
 //  - core imports no AWS SDK, no better-sqlite3, no inversify, no node:fs (nor any adapter);
 //  - adapters import core only (never each other, never the app);
 //  - nothing deep-imports another package's files; no `export *`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -39,17 +40,41 @@ function violations(dir: string, forbidden: (specifier: string, file: string) =>
   return list;
 }
 
+function coreRule(s: string): string | undefined {
+  if (/^@aws-sdk\/|^@smithy\//.test(s)) return 'AWS SDK in core';
+  if (s === 'better-sqlite3') return 'database driver in core';
+  if (s === 'inversify' || s.startsWith('@inversifyjs/')) return 'inversify in core';
+  if (s === 'fs' || s === 'node:fs' || s.startsWith('node:fs/') || s === 'fs/promises') return 'file system in core';
+  if (s.startsWith('@open-hostfactory/')) return 'core depends on nothing of ours';
+  return undefined;
+}
+
 describe('module boundaries', () => {
   it('core imports no SDK, driver, container or file system, and no other package', () => {
-    const found = violations(join(root, 'packages/core/src'), (s) => {
-      if (/^@aws-sdk\/|^@smithy\//.test(s)) return 'AWS SDK in core';
-      if (s === 'better-sqlite3') return 'database driver in core';
-      if (s === 'inversify' || s.startsWith('@inversifyjs/')) return 'inversify in core';
-      if (s === 'fs' || s === 'node:fs' || s.startsWith('node:fs/') || s === 'fs/promises') return 'file system in core';
-      if (s.startsWith('@open-hostfactory/')) return 'core depends on nothing of ours';
-      return undefined;
-    });
-    expect(found).toEqual([]);
+    expect(violations(join(root, 'packages/core/src'), coreRule)).toEqual([]);
+  });
+
+  it('the core rule catches each kind of forbidden import (static, dynamic, require, side effect)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'boundaries-'));
+    writeFileSync(
+      join(dir, 'bad.ts'),
+      [
+        "import { EC2Client } from '@aws-sdk/client-ec2';",
+        "import Database from 'better-sqlite3';",
+        "import { readFileSync } from 'node:fs';",
+        "import 'reflect-metadata';",
+        "const lazy = import('inversify');",
+        "const sqlite = require('@open-hostfactory/storage-sqlite');",
+      ].join('\n'),
+    );
+    const found = violations(dir, coreRule);
+    expect(found.map((line) => line.split(': ').pop())).toEqual([
+      'AWS SDK in core',
+      'database driver in core',
+      'file system in core',
+      'inversify in core',
+      'core depends on nothing of ours',
+    ]);
   });
 
   it.each(packages.filter((p) => p !== 'core'))('adapter %s imports core only', (name) => {
