@@ -1,18 +1,16 @@
 import {
-  CachedInstanceTypeCatalog,
   HostFactoryError,
   type AcquireInput,
   type AcquireResult,
   type CapacityProvider,
   type CapacityProviders,
-  type Clock,
   type DescribeInput,
   type DescribeResult,
   type InstanceTypeCatalog,
   type InstanceTypeInfo,
+  type Logger,
   type Machine,
   type ProviderApi,
-  type StateStore,
 } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import type { AppConfig } from './config';
@@ -28,10 +26,22 @@ export class AwsAdapters {
   constructor(
     private readonly container: Container,
     private readonly config: AppConfig,
+    private readonly logger: Logger,
   ) {}
 
   load(): Promise<{ runInstances: CapacityProvider; catalog: InstanceTypeCatalog }> {
     this.loading ??= (async () => {
+      const provider = this.config.provider;
+      if (provider.credentialFile) {
+        // The SDK's shared-credentials loader reads this variable (AWS_CREDENTIAL_FILE in IBM's file).
+        process.env['AWS_SHARED_CREDENTIALS_FILE'] = provider.credentialFile;
+      }
+      if (provider.proxyHost) {
+        this.logger.warn('AWS_PROXY_HOST/AWS_PROXY_PORT are not applied by this release; calls go direct', {
+          proxyHost: provider.proxyHost,
+          proxyPort: provider.proxyPort,
+        });
+      }
       const ec2 = await import('@open-hostfactory/aws-ec2');
       const client = ec2.createEc2Client({
         region: this.config.provider.region,
@@ -82,12 +92,11 @@ export class AwsCapacityProviders implements CapacityProviders {
   }
 }
 
-/** DescribeInstanceTypes behind the store's cache, loaded on a cache miss only. */
-export function cachedAwsCatalog(adapters: AwsAdapters, store: StateStore, clock: Clock, ttlSec: number): InstanceTypeCatalog {
-  const lazy: InstanceTypeCatalog = {
+/** DescribeInstanceTypes, loading the adapter on first use (the app puts the store's cache in front). */
+export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
+  return {
     async describe(types: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
       return (await adapters.load()).catalog.describe(types);
     },
   };
-  return new CachedInstanceTypeCatalog(lazy, store, clock, ttlSec);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  CachedInstanceTypeCatalog,
   CapacityProviders,
   Clock,
   GetAvailableTemplates,
@@ -18,7 +19,7 @@ import {
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
 import { Container } from 'inversify';
-import { AwsAdapters, AwsCapacityProviders, cachedAwsCatalog } from './aws-capacity';
+import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -40,7 +41,7 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
   const container = new Container({ defaultScope: 'Singleton' });
   const settings: ProviderSettings = toProviderSettings(config);
   const templates: readonly Template[] = config.templates;
-  const adapters = new AwsAdapters(container, config);
+  const adapters = new AwsAdapters(container, config, logger);
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
@@ -55,7 +56,7 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
     .bind<InstanceTypeCatalog>(CachedCatalog)
     .toResolvedValue(
       (store: StateStore, clock: Clock) =>
-        overrides.catalog ?? cachedAwsCatalog(adapters, store, clock, settings.catalogCacheTtlSec),
+        new CachedInstanceTypeCatalog(overrides.catalog ?? lazyAwsCatalog(adapters), store, clock, settings.catalogCacheTtlSec),
       [StateStore, Clock],
     );
 
