@@ -56,17 +56,7 @@ try {
   const hf = hfTools.hfEnvironment({ root, endpoint: moto.endpoint, extraEnv: { OPEN_HOSTFACTORY_BENCH: '1' } });
   hfTools.writeProviderFiles(hf.confDir, {
     config: { AWS_REGION: 'us-east-1' },
-    templates: [
-      {
-        templateId: 'Bench',
-        maxNumber: -1,
-        attributes: { type: ['String', 'X86_64'] },
-        imageId: 'ami-12c6146b',
-        subnetId: network.subnetIds,
-        vmType: 't3.medium',
-        securityGroupIds: [network.securityGroupId],
-      },
-    ],
+    templates: [hfTools.ondemandTemplate(network, { templateId: 'Bench', maxNumber: -1 })],
   });
   const call = async (script, input) => {
     const result = await hfTools.runScript(script, input, hf.env);

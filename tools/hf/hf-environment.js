@@ -45,6 +45,28 @@ function hfEnvironment({ root, providerName = 'awsinst', endpoint, region = 'us-
   return { env, confDir: providerConf, workDir: providerWork, logDir };
 }
 
+/** moto's default images include this Amazon AMI. */
+const MOTO_AMI = 'ami-12c6146b';
+
+/**
+ * An IBM-format RunInstances template on the given network: t3.medium without ncpus/nram, so
+ * they are derived from DescribeInstanceTypes. `overrides` replaces any field.
+ */
+function ondemandTemplate(network, overrides = {}) {
+  return {
+    templateId: 'OnDemand-Small',
+    maxNumber: 10,
+    attributes: { type: ['String', 'X86_64'] },
+    imageId: MOTO_AMI,
+    subnetId: network.subnetIds,
+    vmType: 't3.medium',
+    priceType: 'ondemand',
+    securityGroupIds: [network.securityGroupId],
+    instanceTags: 'team=hpc;project=demo',
+    ...overrides,
+  };
+}
+
 /** Writes IBM-format provider files (`awsprov_config.json`, `awsprov_templates.json`). */
 function writeProviderFiles(confDir, { config = {}, templates }) {
   fs.writeFileSync(path.join(confDir, 'awsprov_config.json'), JSON.stringify(config, null, '\t'));
@@ -121,4 +143,4 @@ function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpd
   });
 }
 
-module.exports = { ROOT, SCRIPTS_DIR, hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript };
+module.exports = { ROOT, SCRIPTS_DIR, MOTO_AMI, ondemandTemplate, hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript };

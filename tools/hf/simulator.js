@@ -11,9 +11,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript } = require('./hf-environment');
-
-const MOTO_AMI = 'ami-12c6146b';
+const { hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript, ondemandTemplate } = require('./hf-environment');
 
 function parseArgs(argv) {
   const args = {};
@@ -30,19 +28,7 @@ async function lifecycle({ endpoint, root, print = () => {} }) {
   const hf = hfEnvironment({ root, endpoint });
   writeProviderFiles(hf.confDir, {
     config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, AWS_INSTANCE_PENDING_TIMEOUT_SEC: 180 },
-    templates: [
-      {
-        templateId: 'OnDemand-Small',
-        maxNumber: 10,
-        attributes: { type: ['String', 'X86_64'] },
-        imageId: MOTO_AMI,
-        subnetId: network.subnetIds,
-        vmType: 't3.medium',
-        priceType: 'ondemand',
-        securityGroupIds: [network.securityGroupId],
-        instanceTags: 'team=hpc;project=demo',
-      },
-    ],
+    templates: [ondemandTemplate(network)],
   });
 
   const steps = [];

@@ -27,6 +27,8 @@ interface HfTools {
   writeProviderFiles(confDir: string, files: { config?: Record<string, unknown>; templates: unknown[] }): void;
   createNetwork(endpoint: string): Promise<{ vpcId: string; subnetIds: string[]; securityGroupId: string }>;
   terminateOutsidePlugin(endpoint: string, instanceId: string): Promise<void>;
+  MOTO_AMI: string;
+  ondemandTemplate(network: { subnetIds: string[]; securityGroupId: string }, overrides?: Record<string, unknown>): Record<string, unknown>;
   runScript(script: string, input: unknown, env: Record<string, string>, options?: { cwd?: string; scriptsDir?: string }): Promise<ScriptResult>;
 }
 
@@ -35,7 +37,7 @@ export const hf: HfTools = require('../../../tools/hf/hf-environment.js');
 export const simulator: { lifecycle(options: { endpoint: string; root: string; print?: (t: string) => void }): Promise<any> } =
   require('../../../tools/hf/simulator.js');
 
-export const MOTO_AMI = 'ami-12c6146b';
+export const MOTO_AMI = hf.MOTO_AMI;
 
 export function motoEndpoint(): string {
   const endpoint = process.env['MOTO_ENDPOINT'];
@@ -51,19 +53,7 @@ export async function installation(options: { providerName?: string; templates?:
   const network = await hf.createNetwork(endpoint);
   hf.writeProviderFiles(environment.confDir, {
     config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, ...options.config },
-    templates: options.templates ?? [
-      {
-        templateId: 'OnDemand-Small',
-        maxNumber: 5,
-        attributes: { type: ['String', 'X86_64'] },
-        imageId: MOTO_AMI,
-        subnetId: network.subnetIds,
-        vmType: 't3.medium',
-        priceType: 'ondemand',
-        securityGroupIds: [network.securityGroupId],
-        instanceTags: 'team=hpc;project=e2e',
-      },
-    ],
+    templates: options.templates ?? [hf.ondemandTemplate(network, { maxNumber: 5, instanceTags: 'team=hpc;project=e2e' })],
   });
   return environment;
 }

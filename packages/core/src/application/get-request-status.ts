@@ -1,9 +1,6 @@
 import {
   isEndedState,
-  machineChanged,
-  markGone,
   newMachine,
-  observeMachine,
   returnResult,
   type Machine,
   type MachineObservation,
@@ -25,6 +22,7 @@ import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
+import { applyCloudView, groupByApi, type CloudView } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import type { MachineReport, RequestReport } from './results';
 
@@ -36,11 +34,6 @@ const PERMANENT_LAUNCH_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_INVALID',
   'NOT_FOUND',
 ]);
-
-interface CloudView {
-  readonly observations: Map<string, MachineObservation>;
-  readonly missing: Set<string>;
-}
 
 /**
  * getRequestStatus: reports every asked request in input order. Running requests are refreshed
@@ -144,7 +137,7 @@ export class GetRequestStatus {
       }
     }
 
-    const view: CloudView = { observations: new Map(), missing: new Set() };
+    const view = { observations: new Map<string, MachineObservation>(), missing: new Set<string>() };
     const blind = new Set<string>();
     for (const [api, entry] of work) {
       try {
@@ -197,19 +190,13 @@ export class GetRequestStatus {
       const template = request.templateId ? templates.get(request.templateId) : undefined;
       const stored = await this.store.getMachines({ requestIds: [requestId] });
       const context = this.context();
-      const changed: Machine[] = [];
-      const all: Machine[] = [];
-      for (const machine of stored) {
-        const observation = view.observations.get(machine.machineId);
-        let next = machine;
-        if (observation) next = observeMachine(machine, observation, context);
-        else if (view.missing.has(machine.machineId)) next = markGone(machine, context);
-        if (observation && next.result === 'fail' && next.status !== 'terminated' && next.status !== 'shutting-down') {
-          toRelease.push(next); // failed but still there: give it back, or it would run unseen
-        }
-        if (machineChanged(machine, next)) changed.push(next);
-        all.push(next);
-      }
+      const { all, changed, observed } = applyCloudView(stored, view, context);
+      // Failed but still there: give it back, or it would run unseen.
+      toRelease.push(
+        ...all.filter(
+          (m) => observed.has(m.machineId) && m.result === 'fail' && m.status !== 'terminated' && m.status !== 'shutting-down',
+        ),
+      );
       const known = new Set(stored.map((m) => m.machineId));
       for (const observation of view.observations.values()) {
         if (observation.requestId !== requestId || known.has(observation.machineId)) continue;
@@ -334,17 +321,8 @@ export class GetRequestStatus {
       if (!request || request.status !== 'running') return;
       const stored = await this.store.getMachines({ returnRequestIds: [requestId] });
       const context = this.context();
-      const changed: Machine[] = [];
-      const all: Machine[] = [];
-      for (const machine of stored) {
-        const observation = view.observations.get(machine.machineId);
-        let next = machine;
-        if (observation) next = observeMachine(machine, observation, context);
-        else if (view.missing.has(machine.machineId)) next = markGone(machine, context);
-        if (!next.gone && !isEndedState(next.status)) toRelease.push(next); // the earlier terminate did not take
-        if (machineChanged(machine, next)) changed.push(next);
-        all.push(next);
-      }
+      const { all, changed } = applyCloudView(stored, view, context);
+      toRelease.push(...all.filter((m) => !m.gone && !isEndedState(m.status))); // the earlier terminate did not take
       const progress = deriveReturnStatus(all);
       if (progress.status === request.status && progress.message === request.message && changed.length === 0) return;
       await this.store.write({
@@ -357,9 +335,7 @@ export class GetRequestStatus {
 
   /** Best-effort termination, grouped by API; failures are logged and retried on the next poll. */
   private async release(machines: readonly Machine[], why: string): Promise<void> {
-    const byApi = new Map<ProviderApi, Machine[]>();
-    for (const machine of machines) byApi.set(machine.providerApi, [...(byApi.get(machine.providerApi) ?? []), machine]);
-    for (const [api, group] of byApi) {
+    for (const [api, group] of groupByApi(machines)) {
       try {
         await this.providers.forApi(api).release(group);
         this.logger.info('terminated machines', { reason: why, machineIds: group.map((m) => m.machineId) });

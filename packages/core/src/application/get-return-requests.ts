@@ -1,10 +1,10 @@
-import { isEndedState, machineChanged, markGone, observeMachine, type Machine } from '../domain/machine/machine';
-import type { ProviderApi } from '../domain/template/template';
+import { isEndedState, type Machine } from '../domain/machine/machine';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
+import { applyCloudView, groupByApi } from './cloud-view';
 import { resolveMachineRefs } from './resolve-machines';
 import type { MachineRef, ReclaimReport } from './results';
 
@@ -32,22 +32,16 @@ export class GetReturnRequests {
     const watched = candidates.filter((m) => m.returnRequestId === undefined && m.result === 'succeed');
     if (watched.length === 0) return [];
 
-    const byApi = new Map<ProviderApi, Machine[]>();
-    for (const machine of watched) byApi.set(machine.providerApi, [...(byApi.get(machine.providerApi) ?? []), machine]);
     const context = { now: this.clock.now(), pendingTimeoutSec: this.settings.pendingTimeoutSec };
     const reports: ReclaimReport[] = [];
     const changed: Machine[] = [];
-    for (const [api, group] of byApi) {
+    for (const [api, group] of groupByApi(watched)) {
       const result = await this.providers.forApi(api).describe({ requests: [], machines: group });
-      const observations = new Map(result.observations.map((o) => [o.machineId, o]));
-      const missing = new Set(result.missing);
-      for (const machine of group) {
-        const observation = observations.get(machine.machineId);
-        let next = machine;
-        if (observation) next = observeMachine(machine, observation, context);
-        else if (missing.has(machine.machineId)) next = markGone(machine, context);
-        if (machineChanged(machine, next)) changed.push(next);
-        const report = this.reclaim(next, context.now);
+      const view = { observations: new Map(result.observations.map((o) => [o.machineId, o])), missing: new Set(result.missing) };
+      const applied = applyCloudView(group, view, context);
+      changed.push(...applied.changed);
+      for (const machine of applied.all) {
+        const report = this.reclaim(machine, context.now);
         if (report) reports.push(report);
       }
     }

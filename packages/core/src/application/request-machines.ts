@@ -18,6 +18,8 @@ import { availableNumber, heldByTemplate } from './template-usage';
  * *before* any cloud call, then makes the first launch attempt (attempt 1). A launch that brings
  * fewer machines than asked leaves the request running: later status polls top it up.
  * A launch that fails ends the request `complete_with_error` and the call fails with the cause.
+ * Once instances are launched the call answers the request id whatever happens next, so HF
+ * polls it and the poll adopts any instance the store missed (by the request tag).
  */
 export class RequestMachines {
   constructor(
@@ -107,13 +109,23 @@ export class RequestMachines {
       providerData: { ...request.providerData, ...(result.providerData ?? {}) },
       updatedAt: context.now,
     };
-    const written = await this.store.write({ requests: [launched], machines });
     this.logger.info('launch started', {
       requestId: request.requestId,
       machineIds: machines.map((m) => m.machineId),
       shortfall: input.machineCount - machines.length,
     });
-    return { request: written.requests[0] as Request, template, machines: written.machines };
+    try {
+      const written = await this.store.write({ requests: [launched], machines });
+      return { request: written.requests[0] as Request, template, machines: written.machines };
+    } catch (error) {
+      // The request is stored and its instances carry its tag: the next status poll adopts them.
+      // Failing here would hide the request id from HF and orphan what was just launched.
+      this.logger.error('launched machines not recorded yet; the next poll adopts them', {
+        requestId: request.requestId,
+        error: toHostFactoryError(error).message,
+      });
+      return { request, template, machines };
+    }
   }
 }
 

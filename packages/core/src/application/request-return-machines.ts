@@ -1,12 +1,12 @@
 import { isEndedState, type Machine } from '../domain/machine/machine';
 import { RETURN_PREFIX, type Request } from '../domain/request/request';
-import type { ProviderApi } from '../domain/template/template';
 import { HostFactoryError, toHostFactoryError } from '../errors';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
+import { groupByApi } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import { resolveMachineRefs } from './resolve-machines';
 import type { MachineRef, ReturnMachinesInput, ReturnMachinesOutput } from './results';
@@ -102,9 +102,7 @@ export class RequestReturnMachines {
   }
 
   private async release(machines: readonly Machine[], requestId: string): Promise<void> {
-    const byApi = new Map<ProviderApi, Machine[]>();
-    for (const machine of machines) byApi.set(machine.providerApi, [...(byApi.get(machine.providerApi) ?? []), machine]);
-    for (const [api, group] of byApi) {
+    for (const [api, group] of groupByApi(machines)) {
       try {
         await this.providers.forApi(api).release(group);
       } catch (error) {

@@ -69,6 +69,23 @@ describe('requestMachines', () => {
     expect(await h.store.getMachines({ requestIds: [out.request.requestId] })).toHaveLength(3);
   });
 
+  it('answers the request id even when recording the launched machines fails; the poll adopts them', async () => {
+    const h = harness();
+    const realWrite = h.store.write.bind(h.store);
+    let writes = 0;
+    jest.spyOn(h.store, 'write').mockImplementation(async (changes) => {
+      writes += 1;
+      if (writes === 2) throw new HostFactoryError('STORAGE_ERROR', 'database is locked', { transient: true });
+      return realWrite(changes);
+    });
+    const out = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    expect(await h.store.getMachines({ requestIds: [out.request.requestId] })).toHaveLength(0);
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [out.request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines).toHaveLength(2);
+  });
+
   it.each([
     ['unknown template', { templateId: 'nope', machineCount: 1 }, 'TEMPLATE_NOT_FOUND'],
     ['zero machines', { templateId: 'OnDemand-Small', machineCount: 0 }, 'INVALID_INPUT'],
