@@ -63,6 +63,11 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // 2: failed launches whose outcome is unknown are swept for orphaned instances until this time.
+  `
+  ALTER TABLE requests ADD COLUMN orphan_check_until INTEGER;
+  CREATE INDEX IF NOT EXISTS requests_orphan_check ON requests (orphan_check_until) WHERE orphan_check_until IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code writes. */

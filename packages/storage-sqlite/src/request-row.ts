@@ -15,6 +15,7 @@ export interface RequestRow {
   readonly failed_attempts: number;
   /** JSON object of strings. */
   readonly provider_data: string;
+  readonly orphan_check_until: number | null;
   readonly created_at: number;
   readonly updated_at: number;
   readonly version: number;
@@ -31,6 +32,7 @@ export const REQUEST_COLUMNS: readonly (keyof RequestRow)[] = [
   'launch_attempts',
   'failed_attempts',
   'provider_data',
+  'orphan_check_until',
   'created_at',
   'updated_at',
   'version',
@@ -51,6 +53,7 @@ export function requestToRow(request: Request): RequestRow {
     launch_attempts: request.launchAttempts,
     failed_attempts: request.failedAttempts,
     provider_data: JSON.stringify(request.providerData ?? {}),
+    orphan_check_until: request.orphanCheckUntil ?? null,
     created_at: request.createdAt,
     updated_at: request.updatedAt,
     version: request.version,
@@ -62,6 +65,7 @@ export function requestFromRow(row: unknown): Request {
   const read = new RowReader('requests', row, 'request_id');
   const templateId = read.optionalText('template_id');
   const providerApi = read.optionalOneOf('provider_api', PROVIDER_APIS);
+  const orphanCheckUntil = read.optionalNumber('orphan_check_until');
   return {
     requestId: read.nonEmptyText('request_id'),
     kind: read.oneOf('kind', KINDS),
@@ -73,6 +77,7 @@ export function requestFromRow(row: unknown): Request {
     launchAttempts: read.count('launch_attempts'),
     failedAttempts: read.count('failed_attempts'),
     providerData: read.stringMap('provider_data'),
+    ...(orphanCheckUntil === undefined ? {} : { orphanCheckUntil }),
     createdAt: read.number('created_at'),
     updatedAt: read.number('updated_at'),
     version: read.count('version'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { aMachine, anAcquireRequest, describeStateStoreContract } from '@open-hostfactory/core/testing';
 import { SqliteStateStore } from './sqlite-state-store';
-import { SCHEMA_VERSION } from './migrations';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'ohf-sqlite-'));
@@ -97,6 +97,31 @@ describe('SqliteStateStore on a real file', () => {
       await store.write({ requests: [anAcquireRequest()] });
       await store.close();
       expect(await store.getRequests([anAcquireRequest().requestId])).toHaveLength(1);
+    });
+
+    it('upgrades a version 1 database in place, keeping its requests', async () => {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, 'nested', 'deeper'), { recursive: true });
+      const old = new Database(filePath);
+      old.exec(MIGRATIONS[0]!);
+      old.pragma('user_version = 1');
+      old
+        .prepare(
+          `INSERT INTO requests (request_id, kind, template_id, provider_api, machine_count, status, message,
+             launch_attempts, failed_attempts, provider_data, created_at, updated_at, version)
+           VALUES ('req-v1', 'acquire', 'T', 'RunInstances', 2, 'running', '', 1, 0, '{}', 1, 2, 1)`,
+        )
+        .run();
+      old.close();
+      const store = await open();
+      const [request] = await store.getRequests(['req-v1']);
+      expect(request).toMatchObject({ requestId: 'req-v1', machineCount: 2, version: 1 });
+      expect(request!.orphanCheckUntil).toBeUndefined();
+      const check = new Database(filePath, { readonly: true });
+      expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      check.close();
+      const [written] = (await store.write({ requests: [{ ...request!, orphanCheckUntil: 99 }] })).requests;
+      expect((await store.getRequests(['req-v1']))[0]).toEqual(written);
     });
 
     it('refuses a database written by a newer schema, naming both versions', async () => {

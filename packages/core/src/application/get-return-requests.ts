@@ -1,4 +1,6 @@
-import { isEndedState, type Machine } from '../domain/machine/machine';
+import { isEndedState, newMachine, type Machine } from '../domain/machine/machine';
+import type { Request } from '../domain/request/request';
+import type { ProviderApi } from '../domain/template/template';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
@@ -30,7 +32,6 @@ export class GetReturnRequests {
       ? (await resolveMachineRefs(this.store, input.machines)).machines
       : await this.store.getMachines({ held: true });
     const watched = candidates.filter((m) => m.returnRequestId === undefined && m.result === 'succeed');
-    if (watched.length === 0) return [];
 
     const context = { now: this.clock.now(), pendingTimeoutSec: this.settings.pendingTimeoutSec };
     const reports: ReclaimReport[] = [];
@@ -52,7 +53,57 @@ export class GetReturnRequests {
       );
     }
     this.logger.info('reclaims', { watched: watched.length, reclaimed: reports.map((r) => r.machineId) });
+    await this.sweepFailedLaunches();
     return reports;
+  }
+
+  /**
+   * Launches that failed in transit may still have started instances: while a failed request's
+   * orphan check lasts, find instances carrying its tag, record them as failed and terminate
+   * them. Best effort: a failure here is logged and tried again on the next call.
+   */
+  private async sweepFailedLaunches(): Promise<void> {
+    const now = this.clock.now();
+    const suspects = (await this.store.listRequests({ kind: 'acquire', statuses: ['complete_with_error'] })).filter(
+      (r) => r.orphanCheckUntil !== undefined,
+    );
+    const byApi = new Map<ProviderApi, Request[]>();
+    for (const request of suspects) {
+      const api = request.providerApi ?? 'RunInstances';
+      byApi.set(api, [...(byApi.get(api) ?? []), request]);
+    }
+    const context = { now, pendingTimeoutSec: this.settings.pendingTimeoutSec };
+    for (const [api, requests] of byApi) {
+      try {
+        const provider = this.providers.forApi(api);
+        const ids = new Set(requests.map((r) => r.requestId));
+        const { observations } = await provider.describe({ requests, machines: [] });
+        const found = observations.filter((o) => o.requestId !== undefined && ids.has(o.requestId));
+        const known = new Set((await this.store.getMachines({ machineIds: found.map((o) => o.machineId) })).map((m) => m.machineId));
+        const orphans = found.map((o) => {
+          const request = requests.find((r) => r.requestId === o.requestId) as Request;
+          const machine = newMachine(
+            o,
+            { requestId: request.requestId, templateId: request.templateId ?? '', providerApi: api, instanceTags: '' },
+            context,
+          );
+          return { ...machine, result: 'fail' as const, message: 'Launched for a request whose launch call had failed; terminated' };
+        });
+        const alive = orphans.filter((m) => !isEndedState(m.status));
+        const fresh = orphans.filter((m) => !known.has(m.machineId));
+        if (fresh.length > 0) await this.store.write({ machines: fresh });
+        if (alive.length > 0) {
+          this.logger.warn('terminating instances of failed launches', { machineIds: alive.map((m) => m.machineId) });
+          await provider.release(alive);
+        }
+        const expired = requests.filter((r) => (r.orphanCheckUntil as number) <= now);
+        if (expired.length > 0) {
+          await this.store.write({ requests: expired.map((r) => ({ ...r, orphanCheckUntil: undefined, updatedAt: now })) });
+        }
+      } catch (error) {
+        this.logger.warn('orphan sweep failed; will retry', { api, error: String(error) });
+      }
+    }
   }
 
   private reclaim(machine: Machine, now: number): ReclaimReport | undefined {

@@ -1,7 +1,7 @@
 import { newMachine, type Machine } from '../domain/machine/machine';
 import { ACQUIRE_PREFIX, type Request } from '../domain/request/request';
 import { formatInstanceTags } from '../domain/template/template';
-import { HostFactoryError, toHostFactoryError } from '../errors';
+import { HostFactoryError, toHostFactoryError, type ErrorCode } from '../errors';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
@@ -76,6 +76,7 @@ export class RequestMachines {
     } catch (error) {
       const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
       this.logger.error('launch failed', { requestId: request.requestId, code: failure.code, error: failure.message });
+      const failedAt = this.clock.now();
       await this.store
         .write({
           requests: [
@@ -84,7 +85,10 @@ export class RequestMachines {
               status: 'complete_with_error',
               message: `Launch failed: ${failure.message}`,
               failedAttempts: request.failedAttempts + 1,
-              updatedAt: this.clock.now(),
+              ...(launchOutcomeUnknown(failure)
+                ? { orphanCheckUntil: failedAt + this.settings.capacityTimeoutSec * 1000 }
+                : {}),
+              updatedAt: failedAt,
             },
           ],
         })
@@ -127,6 +131,26 @@ export class RequestMachines {
       return { request, template, machines };
     }
   }
+}
+
+/**
+ * Errors with which the cloud refused the launch outright; any other failure (a timeout, a lost
+ * connection, an unexpected error) may have reached the cloud, so instances may exist.
+ */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'THROTTLED',
+  'INSUFFICIENT_CAPACITY',
+  'QUOTA_EXCEEDED',
+  'AUTH_ERROR',
+  'TEMPLATE_INVALID',
+  'TEMPLATE_NOT_FOUND',
+  'NOT_FOUND',
+  'CONFIG_INVALID',
+  'INVALID_INPUT',
+]);
+
+function launchOutcomeUnknown(failure: HostFactoryError): boolean {
+  return !REFUSALS.has(failure.code);
 }
 
 function dedupe(machines: Machine[]): Machine[] {

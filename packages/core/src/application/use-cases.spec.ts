@@ -1,5 +1,5 @@
 import { HostFactoryError } from '../errors';
-import { aTemplate } from '../testing/builders';
+import { aTemplate, anObservation } from '../testing/builders';
 import { harness } from './harness.spec-util';
 
 const code = async (promise: Promise<unknown>): Promise<string> => {
@@ -296,6 +296,36 @@ describe('requestReturnMachines and the return request', () => {
     ]);
     const [stored] = await h.store.getMachines({ machineIds: [a!.machineId] });
     expect([x.request.requestId, y.request.requestId]).toContain(stored?.returnRequestId);
+  });
+});
+
+describe('failed launches whose outcome is unknown', () => {
+  it('are swept by getReturnRequests: instances carrying the request tag are recorded as failed and terminated', async () => {
+    const h = harness({ settings: { capacityTimeoutSec: 600 } });
+    h.cloud.failures.acquire.push(new HostFactoryError('PROVIDER_ERROR', 'socket hang up', { transient: true }));
+    expect(await code(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 }))).toBe('PROVIDER_ERROR');
+    const [failed] = await h.store.listRequests({ kind: 'acquire' });
+    expect(failed?.orphanCheckUntil).toBe(h.clock.now() + 600_000);
+    // The launch did reach the cloud after all.
+    h.cloud.addInstance(anObservation({ machineId: 'i-orphan', requestId: failed!.requestId, state: 'running' }));
+    expect(await h.getReturnRequests.execute({})).toEqual([]);
+    expect(h.cloud.instances.get('i-orphan')?.observation.state).toBe('shutting-down');
+    expect(await h.store.getMachines({ machineIds: ['i-orphan'] })).toEqual([
+      expect.objectContaining({ result: 'fail', requestId: failed!.requestId }),
+    ]);
+    h.clock.advance(600_001);
+    await h.getReturnRequests.execute({});
+    expect((await h.store.getRequests([failed!.requestId]))[0]?.orphanCheckUntil).toBeUndefined();
+  });
+
+  it('a launch the cloud refused outright is not swept', async () => {
+    const h = harness();
+    h.cloud.failures.acquire.push(new HostFactoryError('INSUFFICIENT_CAPACITY', 'InsufficientInstanceCapacity'));
+    await code(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 }));
+    const [failed] = await h.store.listRequests({ kind: 'acquire' });
+    expect(failed?.orphanCheckUntil).toBeUndefined();
+    await h.getReturnRequests.execute({});
+    expect(h.cloud.count('describe')).toBe(0);
   });
 });
 

@@ -174,6 +174,11 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     instance.observation = { ...instance.observation, ...patch };
   }
 
+  /** An instance the cloud runs without this provider having asked (or without it hearing back). */
+  addInstance(observation: MachineObservation): void {
+    this.instances.set(observation.machineId, { observation, token: `outside:${observation.machineId}` });
+  }
+
   /** The cloud forgets an instance entirely. */
   forget(machineId: string): void {
     this.instances.delete(machineId);

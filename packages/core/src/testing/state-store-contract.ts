@@ -203,6 +203,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           launchAttempts: 5,
           failedAttempts: 2,
           providerData: { fleetId: 'fleet-0123', token: 'req-1#5', empty: '' },
+          orphanCheckUntil: 1_700_000_600_000,
           createdAt: 1_700_000_000_123,
           updatedAt: 1_700_000_999_456,
         });
@@ -221,6 +222,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(read!.templateId).toBeUndefined();
         expect(read!.providerApi).toBeUndefined();
         expect(read!.providerData).toEqual({});
+        expect(read!.orphanCheckUntil).toBeUndefined();
       });
 
       it('keeps every field of a machine, optional ones included', async () => {

@@ -26,6 +26,12 @@ export interface Request {
   readonly launchAttempts: number;
   /** Acquire: launch attempts in a row that brought no machine. */
   readonly failedAttempts: number;
+  /**
+   * Acquire: the first launch failed in transit (the cloud may have started instances without
+   * our hearing of it). Until this time (epoch ms) getReturnRequests looks for instances carrying
+   * the request's tag and terminates them, so nothing launched for a failed request runs unseen.
+   */
+  readonly orphanCheckUntil?: number;
   /** Adapter bookkeeping (fleet id, group name…), opaque to core. */
   readonly providerData: Readonly<Record<string, string>>;
   /** Epoch ms. */
