@@ -1,6 +1,6 @@
 import { newMachine, type Machine } from '../domain/machine/machine';
 import { ACQUIRE_PREFIX, type Request } from '../domain/request/request';
-import { formatInstanceTags } from '../domain/template/template';
+import { formatInstanceTags, type Template } from '../domain/template/template';
 import { HostFactoryError, toHostFactoryError, type ErrorCode } from '../errors';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
@@ -32,6 +32,19 @@ export class RequestMachines {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Throws MAX_NUMBER_EXCEEDED unless `requested` machines fit beside the ones held by others
+   * (`alreadyCounted`: the request is stored, so the held count includes it).
+   */
+  private async checkAvailable(template: Template, requested: number, alreadyCounted: boolean): Promise<void> {
+    if (template.maxNumber < 0) return;
+    const held = (await heldByTemplate(this.store, [template.templateId])).get(template.templateId) ?? 0;
+    const others = alreadyCounted ? held - requested : held;
+    if (others + requested > template.maxNumber) {
+      throw exceeded(template, requested, availableNumber(template, others));
+    }
+  }
+
   async execute(input: RequestMachinesInput): Promise<RequestMachinesOutput> {
     const template = await findTemplate(this.templates, input.templateId);
     if (!Number.isInteger(input.machineCount) || input.machineCount < 1) {
@@ -39,15 +52,7 @@ export class RequestMachines {
         details: { machineCount: input.machineCount },
       });
     }
-    const held = await heldByTemplate(this.store, [template.templateId]);
-    const available = availableNumber(template, held.get(template.templateId) ?? 0);
-    if (available >= 0 && input.machineCount > available) {
-      throw new HostFactoryError(
-        'MAX_NUMBER_EXCEEDED',
-        `Template '${template.templateId}' has ${available} machines available (maxNumber ${template.maxNumber}); ${input.machineCount} requested`,
-        { details: { templateId: template.templateId, requested: input.machineCount, availableNumber: available, maxNumber: template.maxNumber } },
-      );
-    }
+    await this.checkAvailable(template, input.machineCount, false);
     const provider = this.providers.forApi(template.providerApi);
 
     const now = this.clock.now();
@@ -68,6 +73,16 @@ export class RequestMachines {
     };
     const [stored] = (await this.store.write({ requests: [draft] })).requests;
     const request = stored as Request;
+    try {
+      // Checked again with this request counted: of concurrent requests that together exceed
+      // maxNumber, each one that sees the excess withdraws, so the template is never overdrawn.
+      await this.checkAvailable(template, input.machineCount, true);
+    } catch (error) {
+      await this.store
+        .write({ requests: [{ ...request, status: 'complete_with_error', message: (error as Error).message, updatedAt: this.clock.now() }] })
+        .catch(() => undefined);
+      throw error;
+    }
     this.logger.info('request stored', { requestId: request.requestId, templateId: template.templateId, machineCount: input.machineCount });
 
     let result;
@@ -151,6 +166,14 @@ const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 function launchOutcomeUnknown(failure: HostFactoryError): boolean {
   return !REFUSALS.has(failure.code);
+}
+
+function exceeded(template: Template, requested: number, available: number): HostFactoryError {
+  return new HostFactoryError(
+    'MAX_NUMBER_EXCEEDED',
+    `Template '${template.templateId}' has ${available} machines available (maxNumber ${template.maxNumber}); ${requested} requested`,
+    { details: { templateId: template.templateId, requested, availableNumber: available, maxNumber: template.maxNumber } },
+  );
 }
 
 function dedupe(machines: Machine[]): Machine[] {

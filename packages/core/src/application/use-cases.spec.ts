@@ -99,6 +99,23 @@ describe('requestMachines', () => {
     expect(h.cloud.count('acquire')).toBe(0);
   });
 
+  it('concurrent requests never overdraw maxNumber (each that sees the excess withdraws)', async () => {
+    const h = harness({ templates: [aTemplate({ maxNumber: 3 })] });
+    const outcomes = await Promise.allSettled([
+      h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 }),
+      h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 }),
+      h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 }),
+    ]);
+    expect(h.cloud.instances.size).toBeLessThanOrEqual(3);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'MAX_NUMBER_EXCEEDED' });
+    }
+    const running = await h.store.listRequests({ kind: 'acquire', statuses: ['running'] });
+    expect(running.reduce((sum, r) => sum + r.machineCount, 0)).toBeLessThanOrEqual(3);
+    // Withdrawn requests are kept, finished, and free their place again.
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(3 - h.cloud.instances.size);
+  });
+
   it('names the available templates when the template is unknown', async () => {
     const h = harness();
     await expect(h.requestMachines.execute({ templateId: 'nope', machineCount: 1 })).rejects.toMatchObject({
