@@ -1,8 +1,9 @@
 // Bundles the HF command line into apps/hostfactory/dist/ (ESM, code-split so each command
 // loads only what it uses: the AWS SDK chunk is imported on first cloud call). better-sqlite3
-// stays external (a native addon, resolved from node_modules at run time).
+// stays external (a native addon): its runtime files are copied to dist/node_modules, so
+// apps/hostfactory/{scripts,dist} is a complete installation for machines of the same platform.
 import { build } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +35,24 @@ export async function buildApp({ quiet = false } = {}) {
     },
   });
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+  copyNativeRuntime();
   return result;
+}
+
+/** better-sqlite3 and what it loads at run time (not its sources or build intermediates). */
+function copyNativeRuntime() {
+  const from = join(root, 'node_modules');
+  const to = join(outdir, 'node_modules');
+  rmSync(to, { recursive: true, force: true });
+  const files = [
+    'better-sqlite3/package.json',
+    'better-sqlite3/LICENSE',
+    'better-sqlite3/lib',
+    'better-sqlite3/build/Release/better_sqlite3.node',
+    'bindings',
+    'file-uri-to-path',
+  ];
+  for (const file of files) cpSync(join(from, file), join(to, file), { recursive: true });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

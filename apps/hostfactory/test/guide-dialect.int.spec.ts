@@ -1,6 +1,6 @@
 // The integration guide's dialect end to end: a YAML config named by CONFIG_PATH, the guide's
 // simpler inputs, answered in kind; the scripts installed in (and run from) paths with spaces.
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, MOTO_AMI, type HfEnvironment } from './hf';
@@ -16,11 +16,12 @@ describe('guide dialect through scripts installed under a path with spaces', () 
     const root = mkdtempSync(join(tmpdir(), 'guide top '));
     environment = hf.hfEnvironment({ root, endpoint, providerName: 'aws guide' });
     const network = await hf.createNetwork(endpoint);
-    // An installation elsewhere: the scripts copied, the bundle beside them.
+    // An installation elsewhere, as the README says: apps/hostfactory/{scripts,dist} copied, and
+    // nothing else (dist carries the native SQLite driver it needs).
     const install = join(root, 'open hostfactory');
     mkdirSync(install);
     cpSync(hf.SCRIPTS_DIR, join(install, 'scripts'), { recursive: true });
-    symlinkSync(join(hf.ROOT, 'apps', 'hostfactory', 'dist'), join(install, 'dist'));
+    cpSync(join(hf.ROOT, 'apps', 'hostfactory', 'dist'), join(install, 'dist'), { recursive: true });
     scriptsDir = join(install, 'scripts');
     cwd = join(root, 'some cwd');
     mkdirSync(cwd);
