@@ -11,6 +11,7 @@ import {
   type Logger,
   type Machine,
   type ProviderApi,
+  type Request,
 } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import type { AppConfig } from './config';
@@ -72,8 +73,12 @@ class LazyCapacityProvider implements CapacityProvider {
   async describe(input: DescribeInput): Promise<DescribeResult> {
     return (await this.resolve()).describe(input);
   }
-  async release(machines: readonly Machine[]): Promise<void> {
-    return (await this.resolve()).release(machines);
+  async release(machines: readonly Machine[], requests: readonly Request[]): Promise<void> {
+    return (await this.resolve()).release(machines, requests);
+  }
+  async abandon(request: Request, machines: readonly Machine[]): Promise<void> {
+    const provider = await this.resolve();
+    await provider.abandon?.(request, machines);
   }
 }
 

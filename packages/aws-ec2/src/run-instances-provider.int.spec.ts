@@ -39,7 +39,7 @@ describe('RunInstancesProvider against moto_server', () => {
     const launched = [];
     for (const attempt of [1, 2, 3]) {
       const remaining = 3 - launched.length;
-      const result = await provider.acquire({ request, template, count: remaining, attempt });
+      const result = await provider.acquire({ request, template, count: remaining, attempt, deadline: Date.now() + 600_000 });
       launched.push(...result.machines);
       if (result.machines.length < remaining) expect(result.shortfallReason).toContain(`of ${remaining}`);
     }
@@ -87,8 +87,8 @@ describe('RunInstancesProvider against moto_server', () => {
   it('describes instances by request tag and by id, and reports missing ids', async () => {
     const request = newRequest(1);
     const other = newRequest(1);
-    const [mine] = (await provider.acquire({ request, template, count: 1, attempt: 1 })).machines;
-    const [theirs] = (await provider.acquire({ request: other, template, count: 1, attempt: 1 })).machines;
+    const [mine] = (await provider.acquire({ request, template, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).machines;
+    const [theirs] = (await provider.acquire({ request: other, template, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).machines;
 
     const byRequest = await provider.describe({ requests: [request], machines: [] });
     expect(byRequest.observations.map((o) => o.machineId)).toEqual([mine!.machineId]);
@@ -116,8 +116,8 @@ describe('RunInstancesProvider against moto_server', () => {
 
   it('releases machines, and releasing them again or unknown ids is fine', async () => {
     const request = newRequest(2);
-    const first = (await provider.acquire({ request, template, count: 1, attempt: 1 })).machines;
-    const second = (await provider.acquire({ request, template, count: 1, attempt: 2 })).machines;
+    const first = (await provider.acquire({ request, template, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).machines;
+    const second = (await provider.acquire({ request, template, count: 1, attempt: 2, deadline: Date.now() + 600_000 })).machines;
     const machines = [...first, ...second].map((o) => aMachine({ machineId: o.machineId, requestId: request.requestId }));
 
     await provider.release(machines);
@@ -135,13 +135,13 @@ describe('RunInstancesProvider against moto_server', () => {
   it('launches spot instances for spot templates', async () => {
     const request = newRequest(1);
     const spot = { ...template, priceType: 'spot' as const, maxSpotPrice: 0.1 };
-    const [machine] = (await provider.acquire({ request, template: spot, count: 1, attempt: 1 })).machines;
+    const [machine] = (await provider.acquire({ request, template: spot, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).machines;
     expect(machine!.priceType).toBe('spot');
   });
 
   it('maps a bad subnet to TEMPLATE_INVALID', async () => {
     const bad = { ...template, subnetIds: ['subnet-0000000000000dead'] };
-    await expect(provider.acquire({ request: newRequest(1), template: bad, count: 1, attempt: 1 })).rejects.toMatchObject({
+    await expect(provider.acquire({ request: newRequest(1), template: bad, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).rejects.toMatchObject({
       code: 'TEMPLATE_INVALID',
     });
   });

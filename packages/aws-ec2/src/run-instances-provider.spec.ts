@@ -34,6 +34,7 @@ function acquireInput(overrides: Partial<AcquireInput> = {}, template: Partial<T
     template: aTemplate(template),
     count: 3,
     attempt: 1,
+    deadline: 1_700_000_600_000,
     ...overrides,
   };
 }
@@ -234,6 +235,13 @@ describe('RunInstancesProvider.acquire', () => {
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     await provider.acquire(acquireInput({}, { vmType: undefined, vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }));
     expect(client.calls('RunInstancesCommand')[0].InstanceType).toBe('m5.large');
+  });
+
+  it('turns capacity units into instances by the weight of the launched type', async () => {
+    const client = launchingClient();
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
+    await provider.acquire(acquireInput({ count: 7 }, { vmType: 'm5.xlarge', vmTypes: { 'm5.xlarge': 4 } }));
+    expect(client.calls('RunInstancesCommand')[0]).toMatchObject({ MinCount: 1, MaxCount: 2 });
   });
 
   it('observes every instance when EC2 launches MaxCount, with no shortfall', async () => {

@@ -12,6 +12,7 @@ import {
 import {
   HostFactoryError,
   MACHINE_STATES,
+  instanceWeight,
   systemClock,
   templateInstanceTypes,
   type AcquireInput,
@@ -80,10 +81,11 @@ export class RunInstancesProvider implements CapacityProvider {
       .map((instance) => this.toObservation(instance, input.request.requestId, input.template.templateId))
       .filter((observation): observation is MachineObservation => observation !== undefined);
     const result: AcquireResult = { machines };
-    if (machines.length < input.count) {
+    const wanted = params.MaxCount ?? input.count;
+    if (machines.length < wanted) {
       return {
         ...result,
-        shortfallReason: `EC2 RunInstances launched ${machines.length} of ${input.count} instances (attempt ${input.attempt})`,
+        shortfallReason: `EC2 RunInstances launched ${machines.length} of ${wanted} instances (attempt ${input.attempt})`,
       };
     }
     return result;
@@ -190,11 +192,14 @@ export class RunInstancesProvider implements CapacityProvider {
     return instances;
   }
 
-  /** The RunInstances input of one attempt (exposed for tests through `acquire`). */
+  /**
+   * The RunInstances input of one attempt (exposed for tests through `acquire`). `count` is in
+   * capacity units: with `vmTypes` weights, ceil(units / weight of the launched type) instances.
+   */
   private async buildRunInstancesInput(input: AcquireInput): Promise<RunInstancesCommandInput> {
-    const { template, request, attempt, count } = input;
-    if (!Number.isInteger(count) || count < 1) {
-      throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${count}`);
+    const { template, request, attempt } = input;
+    if (!Number.isInteger(input.count) || input.count < 1) {
+      throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${input.count}`);
     }
     if (template.priceType === 'heterogeneous') {
       throw new HostFactoryError(
@@ -218,6 +223,7 @@ export class RunInstancesProvider implements CapacityProvider {
       templateId: template.templateId,
       instanceTags: template.instanceTags,
     });
+    const count = Math.ceil(input.count / instanceWeight(template, instanceType ?? ''));
     const params: RunInstancesCommandInput = {
       MinCount: 1,
       MaxCount: count,

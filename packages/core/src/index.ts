@@ -7,6 +7,7 @@ export {
   PROVIDER_APIS,
   TEMPLATE_ID_PATTERN,
   formatInstanceTags,
+  instanceWeight,
   parseInstanceTags,
   templateInstanceTypes,
 } from './domain/template/template';
@@ -31,11 +32,13 @@ export {
   newMachine,
   observeMachine,
   returnResult,
+  unitsOf,
 } from './domain/machine/machine';
 export type {
   LifecycleNotice,
   Machine,
   MachineObservation,
+  MachineOwner,
   MachinePriceType,
   MachineResult,
   MachineState,
@@ -61,7 +64,7 @@ export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
 export type { MachineQuery, RequestQuery, StateChanges, StoredChanges } from './ports/state-store';
 export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
-export type { AcquireInput, AcquireResult, DescribeInput, DescribeResult } from './ports/capacity-provider';
+export type { AcquireInput, AcquireResult, DescribeInput, DescribeResult, Fulfilment } from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
 export { Logger, silentLogger } from './ports/logger';
 

@@ -20,6 +20,7 @@ export interface MachineRow {
   readonly instance_type: string;
   readonly instance_tags: string;
   readonly cloud_host_id: string | null;
+  readonly weight: number;
   /** 0 or 1. */
   readonly gone: number;
   readonly notice_kind: string | null;
@@ -46,6 +47,7 @@ export const MACHINE_COLUMNS: readonly (keyof MachineRow)[] = [
   'instance_type',
   'instance_tags',
   'cloud_host_id',
+  'weight',
   'gone',
   'notice_kind',
   'notice_deadline',
@@ -76,6 +78,7 @@ export function machineToRow(machine: Machine): MachineRow {
     instance_type: machine.instanceType,
     instance_tags: machine.instanceTags,
     cloud_host_id: machine.cloudHostId ?? null,
+    weight: machine.weight,
     gone: machine.gone ? 1 : 0,
     notice_kind: machine.notice?.kind ?? null,
     notice_deadline: machine.notice?.deadline ?? null,
@@ -116,6 +119,7 @@ export function machineFromRow(row: unknown): Machine {
     instanceType: read.text('instance_type'),
     instanceTags: read.text('instance_tags'),
     ...(cloudHostId === undefined ? {} : { cloudHostId }),
+    weight: read.positive('weight'),
     gone: read.boolean('gone'),
     ...(notice === undefined ? {} : { notice }),
     createdAt: read.number('created_at'),
@@ -123,3 +127,4 @@ export function machineFromRow(row: unknown): Machine {
     version: read.count('version'),
   };
 }
+

@@ -68,6 +68,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE requests ADD COLUMN orphan_check_until INTEGER;
   CREATE INDEX IF NOT EXISTS requests_orphan_check ON requests (orphan_check_until) WHERE orphan_check_until IS NOT NULL;
   `,
+  // 3: capacity units per machine (vmTypes weights); machines stored before count 1.
+  `
+  ALTER TABLE machines ADD COLUMN weight REAL NOT NULL DEFAULT 1;
+  `,
 ];
 
 /** The schema version this code writes. */

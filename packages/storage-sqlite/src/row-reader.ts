@@ -48,6 +48,13 @@ export class RowReader {
     return this.number(column);
   }
 
+  /** A number greater than zero. */
+  positive(column: string): number {
+    const value = this.number(column);
+    if (value <= 0) throw this.corrupt(column);
+    return value;
+  }
+
   count(column: string): number {
     const value = this.number(column);
     if (!Number.isSafeInteger(value) || value < 0) throw this.corrupt(column);

@@ -99,7 +99,7 @@ describe('SqliteStateStore on a real file', () => {
       expect(await store.getRequests([anAcquireRequest().requestId])).toHaveLength(1);
     });
 
-    it('upgrades a version 1 database in place, keeping its requests', async () => {
+    it('upgrades a version 1 database in place, keeping its requests and machines', async () => {
       const { mkdirSync } = await import('node:fs');
       mkdirSync(join(dir, 'nested', 'deeper'), { recursive: true });
       const old = new Database(filePath);
@@ -112,8 +112,18 @@ describe('SqliteStateStore on a real file', () => {
            VALUES ('req-v1', 'acquire', 'T', 'RunInstances', 2, 'running', '', 1, 0, '{}', 1, 2, 1)`,
         )
         .run();
+      old
+        .prepare(
+          `INSERT INTO machines (machine_id, request_id, template_id, provider_api, return_request_id, name,
+             private_ip_address, public_ip_address, launch_time, status, result, message, price_type, instance_type,
+             instance_tags, cloud_host_id, gone, notice_kind, notice_deadline, created_at, updated_at, version)
+           VALUES ('i-v1', 'req-v1', 'T', 'RunInstances', NULL, 'ip-1', '10.0.0.1', '', 5, 'running', 'succeed', '',
+             'ondemand', 't3.medium', '', NULL, 0, NULL, NULL, 1, 2, 1)`,
+        )
+        .run();
       old.close();
       const store = await open();
+      expect(await store.getMachines({ machineIds: ['i-v1'] })).toEqual([expect.objectContaining({ machineId: 'i-v1', weight: 1 })]);
       const [request] = await store.getRequests(['req-v1']);
       expect(request).toMatchObject({ requestId: 'req-v1', machineCount: 2, version: 1 });
       expect(request!.orphanCheckUntil).toBeUndefined();

@@ -7,11 +7,15 @@ import {
   type ObservationContext,
 } from '../domain/machine/machine';
 import type { ProviderApi } from '../domain/template/template';
+import type { CapacityProviders, Fulfilment } from '../ports/capacity-provider';
+import type { StateStore } from '../ports/state-store';
 
 /** What one poll learnt from the cloud: instances seen, and asked-for ids the cloud does not know. */
 export interface CloudView {
   readonly observations: ReadonlyMap<string, MachineObservation>;
   readonly missing: ReadonlySet<string>;
+  /** Per request id, when the provider reported it (fleets and groups fill over time). */
+  readonly fulfilment?: ReadonlyMap<string, Fulfilment>;
 }
 
 export interface AppliedView {
@@ -52,4 +56,26 @@ export function groupByApi(machines: readonly Machine[]): Map<ProviderApi, Machi
     else groups.set(machine.providerApi, [machine]);
   }
   return groups;
+}
+
+/**
+ * Releases machines through the API that made each, handing the provider the acquire requests
+ * they belong to. Every group is tried; each failure goes to `onFailure`.
+ */
+export async function releaseByApi(
+  store: StateStore,
+  providers: CapacityProviders,
+  machines: readonly Machine[],
+  onFailure: (api: ProviderApi, group: readonly Machine[], error: unknown) => void,
+): Promise<void> {
+  if (machines.length === 0) return;
+  const requests = await store.getRequests([...new Set(machines.map((m) => m.requestId))]);
+  for (const [api, group] of groupByApi(machines)) {
+    const owners = new Set(group.map((m) => m.requestId));
+    try {
+      await providers.forApi(api).release(group, requests.filter((r) => owners.has(r.requestId)));
+    } catch (error) {
+      onFailure(api, group, error);
+    }
+  }
 }

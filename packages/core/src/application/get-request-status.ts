@@ -14,16 +14,17 @@ import {
   type AcquirePolicy,
   type Request,
 } from '../domain/request/request';
-import { formatInstanceTags, type ProviderApi, type Template } from '../domain/template/template';
+import type { ProviderApi, Template } from '../domain/template/template';
 import { isHostFactoryError, toHostFactoryError, type ErrorCode, type HostFactoryError } from '../errors';
-import type { CapacityProviders } from '../ports/capacity-provider';
+import type { CapacityProviders, Fulfilment } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
-import { applyCloudView, groupByApi, type CloudView } from './cloud-view';
+import { applyCloudView, releaseByApi, type CloudView } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
+import { machineOwner } from './machine-owner';
 import type { MachineReport, RequestReport } from './results';
 
 /** Launch errors after which trying again cannot help. */
@@ -137,13 +138,18 @@ export class GetRequestStatus {
       }
     }
 
-    const view = { observations: new Map<string, MachineObservation>(), missing: new Set<string>() };
+    const view = {
+      observations: new Map<string, MachineObservation>(),
+      missing: new Set<string>(),
+      fulfilment: new Map<string, Fulfilment>(),
+    };
     const blind = new Set<string>();
     for (const [api, entry] of work) {
       try {
         const result = await this.providers.forApi(api).describe({ requests: entry.requests, machines: uniqueMachines(entry.machines) });
         for (const o of result.observations) view.observations.set(o.machineId, o);
         for (const id of result.missing) view.missing.add(id);
+        for (const [id, fulfilment] of result.fulfilment ?? []) view.fulfilment.set(id, fulfilment);
       } catch (error) {
         const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
         this.logger.warn('describe failed; reporting stored state', { api, code: failure.code, error: failure.message });
@@ -201,11 +207,13 @@ export class GetRequestStatus {
       for (const observation of view.observations.values()) {
         if (observation.requestId !== requestId || known.has(observation.machineId)) continue;
         // Launched for this request but never recorded (e.g. a crash after the launch call).
-        const adopted = newMachine(observation, this.owner(request, template), context);
+        const adopted = newMachine(observation, machineOwner(request, template), context);
         changed.push(adopted);
         all.push(adopted);
       }
       let next = request;
+      const reason = view.fulfilment?.get(requestId)?.reason;
+      if (reason && reason !== request.message) next = { ...next, message: reason };
       if (!template && maySeekCapacity(request, this.policy())) {
         next = {
           ...request,
@@ -214,41 +222,52 @@ export class GetRequestStatus {
         };
       }
       next = this.withStatus(next, all);
-      if (next === request && changed.length === 0) return { request, machines: all };
+      if (next === request && changed.length === 0) return { request, machines: all, settled: false };
       const written = await this.store.write({ requests: [{ ...next, updatedAt: context.now }], machines: changed });
-      return { request: written.requests[0] as Request, machines: all };
+      return { request: written.requests[0] as Request, machines: all, settled: next.status === 'complete_with_error' };
     });
     await this.release(toRelease, 'failed before it was ready');
-    if (!state || state.request.status !== 'running') return;
+    if (!state) return;
+    if (state.settled) await this.abandon(state.request, state.machines);
+    if (state.request.status !== 'running') return;
     const template = state.request.templateId ? templates.get(state.request.templateId) : undefined;
     const missingCount = shortfall(state.request, state.machines);
-    if (template && missingCount > 0 && maySeekCapacity(state.request, this.policy())) {
+    const fulfilling = view.fulfilment?.get(requestId)?.state === 'fulfilling';
+    if (template && !fulfilling && missingCount > 0 && maySeekCapacity(state.request, this.policy())) {
       await this.topUp(state.request, template, missingCount, cloudMessages);
     }
   }
 
-  /** The request with its status derived from its machines (same object when nothing changes). */
+  /**
+   * The request ended with less than asked: the provider stops the cloud from launching more for
+   * it, and the orphan check (see GetReturnRequests) catches anything launched regardless.
+   */
+  private async abandon(request: Request, machines: readonly Machine[]): Promise<void> {
+    try {
+      await this.providers.forApi(request.providerApi ?? 'RunInstances').abandon?.(request, machines);
+    } catch (error) {
+      this.logger.warn('could not stop the cloud filling an ended request', {
+        requestId: request.requestId,
+        error: toHostFactoryError(error).message,
+      });
+    }
+  }
+
+  /**
+   * The request with its status derived from its machines (same object when nothing changes).
+   * Ending with less than asked starts the orphan check: anything the cloud still launches for
+   * the request is found and terminated by getReturnRequests.
+   */
   private withStatus(request: Request, machines: readonly Machine[]): Request {
-    const seeking = maySeekCapacity(request, this.policy());
+    const policy = this.policy();
+    const seeking = maySeekCapacity(request, policy);
     const progress = deriveAcquireStatus(request, machines, seeking, request.message || undefined);
     if (progress.status === request.status && (progress.status === 'running' || progress.message === request.message)) {
       return request;
     }
-    return { ...request, status: progress.status, message: progress.message };
-  }
-
-  private owner(request: Request, template: Template | undefined): {
-    requestId: string;
-    templateId: string;
-    providerApi: ProviderApi;
-    instanceTags: string;
-  } {
-    return {
-      requestId: request.requestId,
-      templateId: request.templateId ?? '',
-      providerApi: request.providerApi ?? 'RunInstances',
-      instanceTags: template ? formatInstanceTags(template.instanceTags) : '',
-    };
+    const orphanCheck =
+      progress.status === 'complete_with_error' ? { orphanCheckUntil: policy.now + this.settings.capacityTimeoutSec * 1000 } : {};
+    return { ...request, status: progress.status, message: progress.message, ...orphanCheck };
   }
 
   /** One more launch attempt for what the request lacks, claimed so no other poll makes it too. */
@@ -269,7 +288,13 @@ export class GetRequestStatus {
     let failure: HostFactoryError | undefined;
     let providerData: Readonly<Record<string, string>> = {};
     try {
-      const result = await this.providers.forApi(template.providerApi).acquire({ request: claimed, template, count, attempt });
+      const result = await this.providers.forApi(template.providerApi).acquire({
+        request: claimed,
+        template,
+        count,
+        attempt,
+        deadline: claimed.createdAt + this.settings.capacityTimeoutSec * 1000,
+      });
       observations = result.machines;
       reason = result.shortfallReason;
       providerData = result.providerData ?? {};
@@ -286,7 +311,9 @@ export class GetRequestStatus {
       launched: observations.map((o) => o.machineId),
     });
 
+    let settled: { request: Request; machines: Machine[] } | undefined;
     await retryOnConflict(async () => {
+      settled = undefined;
       const [fresh] = await this.store.getRequests([request.requestId]);
       if (!fresh) return;
       const stored = await this.store.getMachines({ requestIds: [request.requestId] });
@@ -294,7 +321,7 @@ export class GetRequestStatus {
       const context = this.context();
       const added = observations
         .filter((o) => !known.has(o.machineId))
-        .map((o) => newMachine(o, this.owner(fresh, template), context));
+        .map((o) => newMachine(o, machineOwner(fresh, template), context));
       let failedAttempts = fresh.failedAttempts;
       if (observations.length > 0) failedAttempts = 0;
       else if (failure && PERMANENT_LAUNCH_ERRORS.has(failure.code)) failedAttempts = this.settings.maxFailedLaunchAttempts;
@@ -310,7 +337,9 @@ export class GetRequestStatus {
       };
       if (fresh.status === 'running') next = this.withStatus(next, all);
       await this.store.write({ requests: [next], machines: added });
+      if (fresh.status === 'running' && next.status === 'complete_with_error') settled = { request: next, machines: all };
     });
+    if (settled) await this.abandon(settled.request, settled.machines);
   }
 
   private async refreshReturn(requestId: string, view: CloudView): Promise<void> {
@@ -335,14 +364,15 @@ export class GetRequestStatus {
 
   /** Best-effort termination, grouped by API; failures are logged and retried on the next poll. */
   private async release(machines: readonly Machine[], why: string): Promise<void> {
-    for (const [api, group] of groupByApi(machines)) {
-      try {
-        await this.providers.forApi(api).release(group);
-        this.logger.info('terminated machines', { reason: why, machineIds: group.map((m) => m.machineId) });
-      } catch (error) {
-        this.logger.warn('terminate failed; will retry', { reason: why, error: toHostFactoryError(error).message });
-      }
-    }
+    await releaseByApi(this.store, this.providers, machines, (api, group, error) =>
+      this.logger.warn('terminate failed; will retry', {
+        api,
+        reason: why,
+        machineIds: group.map((m) => m.machineId),
+        error: toHostFactoryError(error).message,
+      }),
+    );
+    if (machines.length > 0) this.logger.info('terminating machines', { reason: why, machineIds: machines.map((m) => m.machineId) });
   }
 }
 

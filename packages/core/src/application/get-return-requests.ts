@@ -7,6 +7,7 @@ import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import { applyCloudView, groupByApi } from './cloud-view';
+import { machineOwner } from './machine-owner';
 import { resolveMachineRefs } from './resolve-machines';
 import type { MachineRef, ReclaimReport } from './results';
 
@@ -82,11 +83,7 @@ export class GetReturnRequests {
         const known = new Set((await this.store.getMachines({ machineIds: found.map((o) => o.machineId) })).map((m) => m.machineId));
         const orphans = found.map((o) => {
           const request = requests.find((r) => r.requestId === o.requestId) as Request;
-          const machine = newMachine(
-            o,
-            { requestId: request.requestId, templateId: request.templateId ?? '', providerApi: api, instanceTags: '' },
-            context,
-          );
+          const machine = newMachine(o, machineOwner(request, undefined), context);
           return { ...machine, result: 'fail' as const, message: 'Launched for a request whose launch call had failed; terminated' };
         });
         const alive = orphans.filter((m) => !isEndedState(m.status));
@@ -94,7 +91,7 @@ export class GetReturnRequests {
         if (fresh.length > 0) await this.store.write({ machines: fresh });
         if (alive.length > 0) {
           this.logger.warn('terminating instances of failed launches', { machineIds: alive.map((m) => m.machineId) });
-          await provider.release(alive);
+          await provider.release(alive, requests);
         }
         const expired = requests.filter((r) => (r.orphanCheckUntil as number) <= now);
         if (expired.length > 0) {

@@ -1,6 +1,6 @@
-import { newMachine, type Machine } from '../domain/machine/machine';
+import { newMachine, unitsOf, type Machine } from '../domain/machine/machine';
 import { ACQUIRE_PREFIX, type Request } from '../domain/request/request';
-import { formatInstanceTags, type Template } from '../domain/template/template';
+import type { Template } from '../domain/template/template';
 import { HostFactoryError, toHostFactoryError, type ErrorCode } from '../errors';
 import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
@@ -10,6 +10,7 @@ import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
 import { findTemplate } from './find-template';
+import { machineOwner } from './machine-owner';
 import type { RequestMachinesInput, RequestMachinesOutput } from './results';
 import { availableNumber, heldByTemplate } from './template-usage';
 
@@ -87,7 +88,13 @@ export class RequestMachines {
 
     let result;
     try {
-      result = await provider.acquire({ request, template, count: input.machineCount, attempt: 1 });
+      result = await provider.acquire({
+        request,
+        template,
+        count: input.machineCount,
+        attempt: 1,
+        deadline: request.createdAt + this.settings.capacityTimeoutSec * 1000,
+      });
     } catch (error) {
       const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
       this.logger.error('launch failed', { requestId: request.requestId, code: failure.code, error: failure.message });
@@ -114,17 +121,12 @@ export class RequestMachines {
     }
 
     const context = { now: this.clock.now(), pendingTimeoutSec: this.settings.pendingTimeoutSec };
-    const owner = {
-      requestId: request.requestId,
-      templateId: template.templateId,
-      providerApi: template.providerApi,
-      instanceTags: formatInstanceTags(template.instanceTags),
-    };
+    const owner = machineOwner(request, template);
     const machines: Machine[] = dedupe(result.machines.map((o) => newMachine(o, owner, context)));
     const launched: Request = {
       ...request,
       failedAttempts: machines.length > 0 ? 0 : 1,
-      message: machines.length < input.machineCount ? (result.shortfallReason ?? '') : '',
+      message: unitsOf(machines) < input.machineCount ? (result.shortfallReason ?? '') : '',
       providerData: { ...request.providerData, ...(result.providerData ?? {}) },
       updatedAt: context.now,
     };

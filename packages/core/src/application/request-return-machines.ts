@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
-import { groupByApi } from './cloud-view';
+import { releaseByApi } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import { resolveMachineRefs } from './resolve-machines';
 import type { MachineRef, ReturnMachinesInput, ReturnMachinesOutput } from './results';
@@ -102,18 +102,19 @@ export class RequestReturnMachines {
   }
 
   private async release(machines: readonly Machine[], requestId: string): Promise<void> {
-    for (const [api, group] of groupByApi(machines)) {
-      try {
-        await this.providers.forApi(api).release(group);
-      } catch (error) {
-        const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
-        this.logger.error('terminate failed', { requestId, code: failure.code, error: failure.message });
-        throw new HostFactoryError(
-          failure.code,
-          `Return ${requestId} is recorded but the cloud did not take it yet: ${failure.message}`,
-          { cause: error, details: { ...failure.details, requestId }, transient: true },
-        );
-      }
+    let failure: HostFactoryError | undefined;
+    let cause: unknown;
+    await releaseByApi(this.store, this.providers, machines, (_api, _group, error) => {
+      failure ??= toHostFactoryError(error, 'PROVIDER_ERROR');
+      cause ??= error;
+    });
+    if (failure) {
+      this.logger.error('terminate failed', { requestId, code: failure.code, error: failure.message });
+      throw new HostFactoryError(
+        failure.code,
+        `Return ${requestId} is recorded but the cloud did not take it yet: ${failure.message}`,
+        { cause, details: { ...failure.details, requestId }, transient: true },
+      );
     }
   }
 }

@@ -16,7 +16,7 @@ export async function heldByTemplate(store: StateStore, templateIds: readonly st
   ]);
   for (const machine of machines) {
     if (held.has(machine.templateId) && countsAgainstQuota(machine)) {
-      held.set(machine.templateId, (held.get(machine.templateId) ?? 0) + 1);
+      held.set(machine.templateId, (held.get(machine.templateId) ?? 0) + machine.weight);
     }
   }
   for (const request of running) {

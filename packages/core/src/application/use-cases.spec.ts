@@ -1,6 +1,11 @@
 import { HostFactoryError } from '../errors';
 import { aTemplate, anObservation } from '../testing/builders';
+import { silentLogger } from '../ports/logger';
+import { InMemoryCapacityProvider, SequentialIdGenerator, StaticCapacityProviders } from '../testing/fakes';
+import { GetRequestStatus } from './get-request-status';
 import { harness } from './harness.spec-util';
+import { RequestMachines } from './request-machines';
+import { RequestReturnMachines } from './request-return-machines';
 
 const code = async (promise: Promise<unknown>): Promise<string> => {
   try {
@@ -313,6 +318,90 @@ describe('requestReturnMachines and the return request', () => {
     ]);
     const [stored] = await h.store.getMachines({ machineIds: [a!.machineId] });
     expect([x.request.requestId, y.request.requestId]).toContain(stored?.returnRequestId);
+  });
+});
+
+describe('weighted capacity (vmTypes weights count units)', () => {
+  const weighted = () =>
+    aTemplate({ templateId: 'W', vmType: 'm5.xlarge', vmTypes: { 'm5.xlarge': 4, 'm5.large': 2 }, maxNumber: 16 });
+
+  it('machineCount counts units: 8 units of 4-unit instances are 2 machines', async () => {
+    const h = harness({ templates: [weighted()] });
+    const { request, machines } = await h.requestMachines.execute({ templateId: 'W', machineCount: 8 });
+    expect(machines).toHaveLength(2);
+    expect(machines.every((m) => m.weight === 4)).toBe(true);
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(8);
+    expect(await code(h.requestMachines.execute({ templateId: 'W', machineCount: 9 }))).toBe('MAX_NUMBER_EXCEEDED');
+  });
+
+  it('a shortfall is reported in units', async () => {
+    const h = harness({ templates: [weighted()], launchLimit: 1, settings: { maxFailedLaunchAttempts: 1 } });
+    const { request } = await h.requestMachines.execute({ templateId: 'W', machineCount: 8 });
+    h.cloud.setAll('pending', 'running');
+    h.cloud.failures.acquire.push(new HostFactoryError('INSUFFICIENT_CAPACITY', 'InsufficientInstanceCapacity'));
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete_with_error');
+    expect(report?.message).toContain('4 of 8 capacity units');
+  });
+});
+
+describe('capacity that the cloud fills over time (fleets, groups)', () => {
+  function fleet(settings = {}) {
+    const h = harness({ settings });
+    const cloud = new InMemoryCapacityProvider({ clock: h.clock, mode: 'fleet', launchLimit: 1 });
+    const providers = new StaticCapacityProviders([cloud]);
+    return {
+      ...h,
+      cloud,
+      requestMachines: new RequestMachines(h.templates, h.store, providers, new SequentialIdGenerator(), h.clock, h.settings, silentLogger),
+      getRequestStatus: new GetRequestStatus(h.store, providers, h.templates, h.clock, h.settings, silentLogger),
+      requestReturnMachines: new RequestReturnMachines(h.store, providers, new SequentialIdGenerator(), h.clock, silentLogger),
+    };
+  }
+
+  it('waits while the provider reports fulfilling (no top-up), completes when filled', async () => {
+    const h = fleet();
+    const { request, machines } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 3 });
+    expect(machines).toEqual([]);
+    expect(request.providerData).toEqual({ fleetId: `fleet-${request.requestId}` });
+    for (let poll = 0; poll < 3; poll++) {
+      const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+      expect(report?.status).toBe('running');
+      h.cloud.setAll('pending', 'running');
+    }
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines).toHaveLength(3);
+    expect(h.cloud.count('acquire')).toBe(1);
+  });
+
+  it('past the capacity timeout the request ends, the provider is told to stop, and the orphan check starts', async () => {
+    const h = fleet({ capacityTimeoutSec: 60 });
+    h.cloud.launchLimit = 0;
+    h.cloud.fleetReason = 'InsufficientInstanceCapacity in us-east-1a';
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    let [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report).toMatchObject({ status: 'running', message: 'InsufficientInstanceCapacity in us-east-1a' });
+    h.clock.advance(61_000);
+    [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete_with_error');
+    expect(report?.message).toContain('InsufficientInstanceCapacity');
+    expect(h.cloud.count('abandon')).toBe(1);
+    expect((await h.store.getRequests([request.requestId]))[0]?.orphanCheckUntil).toBe(h.clock.now() + 60_000);
+  });
+
+  it('release hands the provider the acquire requests of the machines', async () => {
+    const h = fleet();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    h.cloud.setAll('pending', 'running');
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    await h.requestReturnMachines.execute({ machines: [{ machineId: report!.machines[0]!.machine.machineId }] });
+    const release = h.cloud.calls.find((c) => c.op === 'release');
+    expect(release?.input).toEqual({ machineIds: [report!.machines[0]!.machine.machineId], requestIds: [request.requestId] });
   });
 });
 

@@ -5,13 +5,21 @@ import type { ProviderApi, Template } from '../domain/template/template';
 export interface AcquireInput {
   readonly request: Request;
   readonly template: Template;
-  /** How many machines to launch in this attempt (>= 1). */
+  /**
+   * Capacity to launch in this attempt (>= 1): machines, or units when the template weighs its
+   * instance types (`vmTypes`); the provider turns units into instances.
+   */
   readonly count: number;
   /**
    * The attempt number claimed for this launch (1, 2, …). Together with the request id it makes
    * the idempotency token: the same (request, attempt) never launches twice.
    */
   readonly attempt: number;
+  /**
+   * Epoch ms after which the request seeks no more capacity: a fleet or group must not launch
+   * for it after this (e.g. a fleet's ValidUntil).
+   */
+  readonly deadline: number;
 }
 
 export interface AcquireResult {
@@ -30,11 +38,28 @@ export interface DescribeInput {
   readonly machines: readonly Machine[];
 }
 
+/** Whether the cloud is still working on a request's capacity (a fleet or group filling up). */
+export interface Fulfilment {
+  /**
+   * `fulfilling`: the cloud keeps launching by itself, so core waits and launches nothing more;
+   * `settled`: the cloud does nothing more for this request, so core may make another attempt
+   * (`acquire` with the next attempt number) for what is missing.
+   */
+  readonly state: 'fulfilling' | 'settled';
+  /** Why capacity is missing, when the cloud said (e.g. a fleet's launch errors). */
+  readonly reason?: string;
+}
+
 export interface DescribeResult {
   /** What the cloud sees of the asked machines and of every instance of the asked requests. */
   readonly observations: readonly MachineObservation[];
   /** Ids of asked machines the cloud does not know any more. */
   readonly missing: readonly string[];
+  /**
+   * Per asked request id, when the provider's capacity is filled by the cloud over time.
+   * Absent (RunInstances, instant fleets): `settled`.
+   */
+  readonly fulfilment?: ReadonlyMap<string, Fulfilment>;
 }
 
 /**
@@ -51,8 +76,19 @@ export interface CapacityProvider {
   acquire(input: AcquireInput): Promise<AcquireResult>;
   /** Batched, paginated look at machines and requests. Read-only. */
   describe(input: DescribeInput): Promise<DescribeResult>;
-  /** Gives machines back to the cloud so that it does not replace them. Idempotent; ignores ones already gone. */
-  release(machines: readonly Machine[]): Promise<void>;
+  /**
+   * Gives machines back to the cloud so that it does not replace them (a maintained fleet or a
+   * group is shrunk first), and removes a fleet or group once it holds nothing. `requests` are the
+   * acquire requests the machines were launched for (their `providerData`). Idempotent; ignores
+   * machines already gone.
+   */
+  release(machines: readonly Machine[], requests: readonly Request[]): Promise<void>;
+  /**
+   * Optional: the request ended with less than it asked for; stop the cloud from launching more
+   * for it (cancel a fleet request, shrink a group to the machines it has). Machines are kept.
+   * Idempotent. Providers whose launches are one-shot (RunInstances) need not implement it.
+   */
+  abandon?(request: Request, machines: readonly Machine[]): Promise<void>;
 }
 export const CapacityProvider = Symbol.for('open-hostfactory.CapacityProvider');
 

@@ -64,6 +64,7 @@ export function aMachine(overrides: Partial<Machine> = {}): Machine {
     priceType: 'ondemand',
     instanceType: 't3.medium',
     instanceTags: 'team=hpc',
+    weight: 1,
     gone: false,
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,

@@ -1,6 +1,7 @@
 import type { MachineObservation, MachineState } from '../domain/machine/machine';
 import type { Machine } from '../domain/machine/machine';
-import type { ProviderApi, Template } from '../domain/template/template';
+import { instanceWeight, type ProviderApi, type Template } from '../domain/template/template';
+import type { Request } from '../domain/request/request';
 import { HostFactoryError } from '../errors';
 import type {
   AcquireInput,
@@ -9,6 +10,7 @@ import type {
   CapacityProviders,
   DescribeInput,
   DescribeResult,
+  Fulfilment,
 } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
@@ -63,6 +65,12 @@ interface FakeInstance {
 
 export interface InMemoryCapacityProviderOptions {
   readonly api?: ProviderApi;
+  /**
+   * `fleet`: like a request/maintain fleet or a group: acquire only sets a target; instances
+   * appear on later describes (up to `launchLimit` each), reported `fulfilling` until the target
+   * is met. Default `direct`: acquire launches at once (RunInstances, instant fleets).
+   */
+  readonly mode?: 'direct' | 'fleet';
   /** Most instances one acquire call launches (like moto, which launches only MinCount). */
   readonly launchLimit?: number;
   /** State of newly launched instances. */
@@ -77,9 +85,12 @@ export interface InMemoryCapacityProviderOptions {
 export class InMemoryCapacityProvider implements CapacityProvider {
   readonly api: ProviderApi;
   readonly instances = new Map<string, FakeInstance>();
-  readonly calls: { op: 'acquire' | 'describe' | 'release'; input: unknown }[] = [];
+  readonly calls: { op: 'acquire' | 'describe' | 'release' | 'abandon'; input: unknown }[] = [];
   /** Errors thrown by the next calls of an operation, in order. */
   readonly failures: { acquire: Error[]; describe: Error[]; release: Error[] } = { acquire: [], describe: [], release: [] };
+  /** Fleet mode: instances still to launch per request, and why they are late (if set). */
+  readonly targets = new Map<string, { input: AcquireInput; remaining: number }>();
+  fleetReason?: string;
   launchLimit: number;
   private sequence = 0;
   private readonly tokens = new Map<string, string[]>();
@@ -98,7 +109,23 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     if (existing) {
       return { machines: existing.map((id) => (this.instances.get(id) as FakeInstance).observation) };
     }
-    const count = Math.min(input.count, this.launchLimit);
+    const weight = instanceWeight(input.template, input.template.vmType ?? 't3.medium');
+    const wanted = Math.ceil(input.count / weight);
+    if (this.options.mode === 'fleet') {
+      this.tokens.set(token, []);
+      this.targets.set(input.request.requestId, { input, remaining: wanted });
+      return { machines: [], providerData: { fleetId: `fleet-${input.request.requestId}` } };
+    }
+    const count = Math.min(wanted, this.launchLimit);
+    const ids = this.launch(input, count);
+    this.tokens.set(token, ids);
+    return {
+      machines: ids.map((id) => (this.instances.get(id) as FakeInstance).observation),
+      shortfallReason: count < wanted ? `launched ${count} of ${wanted}` : undefined,
+    };
+  }
+
+  private launch(input: AcquireInput, count: number): string[] {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       this.sequence += 1;
@@ -116,14 +143,10 @@ export class InMemoryCapacityProvider implements CapacityProvider {
         instanceType: input.template.vmType ?? 't3.medium',
         priceType: input.template.priceType === 'spot' ? 'spot' : 'ondemand',
       };
-      this.instances.set(machineId, { observation, token });
+      this.instances.set(machineId, { observation, token: `${input.request.requestId}:${input.attempt}` });
       ids.push(machineId);
     }
-    this.tokens.set(token, ids);
-    return {
-      machines: ids.map((id) => (this.instances.get(id) as FakeInstance).observation),
-      shortfallReason: count < input.count ? `launched ${count} of ${input.count}` : undefined,
-    };
+    return ids;
   }
 
   async describe(input: DescribeInput): Promise<DescribeResult> {
@@ -131,6 +154,18 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     const failure = this.failures.describe.shift();
     if (failure) throw failure;
     const requestIds = new Set(input.requests.map((r) => r.requestId));
+    const fulfilment = new Map<string, Fulfilment>();
+    for (const requestId of requestIds) {
+      const target = this.targets.get(requestId);
+      if (!target) continue;
+      const count = Math.min(target.remaining, this.launchLimit);
+      this.launch(target.input, count);
+      target.remaining -= count;
+      fulfilment.set(
+        requestId,
+        target.remaining > 0 ? { state: 'fulfilling', reason: this.fleetReason } : { state: 'settled' },
+      );
+    }
     const observations = new Map<string, MachineObservation>();
     for (const { observation } of this.instances.values()) {
       if (observation.requestId && requestIds.has(observation.requestId)) observations.set(observation.machineId, observation);
@@ -141,11 +176,11 @@ export class InMemoryCapacityProvider implements CapacityProvider {
       if (instance) observations.set(machine.machineId, instance.observation);
       else missing.push(machine.machineId);
     }
-    return { observations: [...observations.values()], missing };
+    return { observations: [...observations.values()], missing, ...(fulfilment.size ? { fulfilment } : {}) };
   }
 
-  async release(machines: readonly Machine[]): Promise<void> {
-    this.calls.push({ op: 'release', input: machines.map((m) => m.machineId) });
+  async release(machines: readonly Machine[], requests: readonly Request[] = []): Promise<void> {
+    this.calls.push({ op: 'release', input: { machineIds: machines.map((m) => m.machineId), requestIds: requests.map((r) => r.requestId) } });
     const failure = this.failures.release.shift();
     if (failure) throw failure;
     for (const machine of machines) {
@@ -154,6 +189,11 @@ export class InMemoryCapacityProvider implements CapacityProvider {
         instance.observation = { ...instance.observation, state: 'shutting-down' };
       }
     }
+  }
+
+  async abandon(request: Request): Promise<void> {
+    this.calls.push({ op: 'abandon', input: request.requestId });
+    this.targets.delete(request.requestId);
   }
 
   /** Moves an instance to a state, as the cloud would. */
@@ -184,7 +224,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.instances.delete(machineId);
   }
 
-  count(op: 'acquire' | 'describe' | 'release'): number {
+  count(op: 'acquire' | 'describe' | 'release' | 'abandon'): number {
     return this.calls.filter((c) => c.op === op).length;
   }
 }

@@ -12,3 +12,5 @@ export {
   StaticTemplateSource,
 } from './fakes';
 export type { InMemoryCapacityProviderOptions } from './fakes';
+export { describeCapacityProviderContract } from './capacity-provider-contract';
+export type { CapacityProviderContractOptions, CapacityProviderUnderTest } from './capacity-provider-contract';

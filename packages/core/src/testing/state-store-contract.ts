@@ -243,6 +243,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           instanceType: 'c5.xlarge',
           instanceTags: 'team=hpc;cost=42',
           cloudHostId: 'h-0123456789abcdef0',
+          weight: 2.5,
           gone: true,
           notice: { kind: 'spot-interruption', deadline: 1_700_000_400 },
           createdAt: 1_700_000_000_777,

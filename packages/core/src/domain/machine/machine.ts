@@ -69,6 +69,8 @@ export interface Machine {
   /** HF tag string (`k=v;k2=v2`). */
   readonly instanceTags: string;
   readonly cloudHostId?: string;
+  /** Capacity units the machine counts for (its instance type's weight in `vmTypes`; 1 without weights). */
+  readonly weight: number;
   /** True once the cloud no longer knows the instance. */
   readonly gone: boolean;
   readonly notice?: LifecycleNotice;
@@ -110,12 +112,22 @@ export interface ObservationContext {
   readonly pendingTimeoutSec: number;
 }
 
+/** What a new machine inherits from its acquire request and template. */
+export interface MachineOwner {
+  readonly requestId: string;
+  readonly templateId: string;
+  readonly providerApi: ProviderApi;
+  readonly instanceTags: string;
+  /** Units per instance type (`vmTypes` weights); missing types weigh 1. */
+  readonly weights?: Readonly<Record<string, number>>;
+}
+
 /**
  * A new machine for an acquire request, from the cloud's first sight of it.
  */
 export function newMachine(
   observation: MachineObservation,
-  owner: { requestId: string; templateId: string; providerApi: ProviderApi; instanceTags: string },
+  owner: MachineOwner,
   context: ObservationContext,
 ): Machine {
   const base: Machine = {
@@ -133,6 +145,7 @@ export function newMachine(
     priceType: observation.priceType,
     instanceType: observation.instanceType,
     instanceTags: owner.instanceTags,
+    weight: positiveOr1(owner.weights?.[observation.instanceType]),
     gone: false,
     createdAt: context.now,
     updatedAt: context.now,
@@ -192,6 +205,15 @@ export function markGone(machine: Machine, context: ObservationContext): Machine
     message: failed ? 'Instance no longer exists' : machine.message,
     updatedAt: context.now,
   };
+}
+
+function positiveOr1(value: number | undefined): number {
+  return typeof value === 'number' && value > 0 ? value : 1;
+}
+
+/** Capacity units of machines (their weights added). */
+export function unitsOf(machines: readonly Machine[]): number {
+  return machines.reduce((sum, m) => sum + m.weight, 0);
 }
 
 function pendingTooLong(launchTime: number, context: ObservationContext): boolean {

@@ -1,4 +1,4 @@
-import { returnResult, type Machine } from '../machine/machine';
+import { returnResult, unitsOf, type Machine } from '../machine/machine';
 import type { ProviderApi } from '../template/template';
 
 export type RequestKind = 'acquire' | 'return';
@@ -18,7 +18,7 @@ export interface Request {
   /** Acquire: the template; return: undefined. */
   readonly templateId?: string;
   readonly providerApi?: ProviderApi;
-  /** Acquire: machines wanted; return: machines to return. */
+  /** Acquire: capacity wanted (machines, or units when the template weighs its types); return: machines to return. */
   readonly machineCount: number;
   readonly status: RequestStatus;
   readonly message: string;
@@ -60,9 +60,9 @@ export interface AcquirePolicy {
   readonly capacityTimeoutMs: number;
 }
 
-/** How many more machines an acquire request still has to launch. */
+/** How much capacity (machines or units) an acquire request still has to launch. */
 export function shortfall(request: Request, machines: readonly Machine[]): number {
-  const usable = machines.filter((m) => m.result !== 'fail').length;
+  const usable = unitsOf(machines.filter((m) => m.result !== 'fail'));
   return Math.max(0, request.machineCount - usable);
 }
 
@@ -86,7 +86,7 @@ export function deriveAcquireStatus(
   stillSeeking: boolean,
   lastError?: string,
 ): AcquireProgress {
-  const succeeded = machines.filter((m) => m.result === 'succeed').length;
+  const succeeded = unitsOf(machines.filter((m) => m.result === 'succeed'));
   const executing = machines.filter((m) => m.result === 'executing').length;
   const failed = machines.filter((m) => m.result === 'fail');
   if (succeeded >= request.machineCount) return { status: 'complete', message: '' };
@@ -95,7 +95,8 @@ export function deriveAcquireStatus(
   }
   const reasons = [...new Set(failed.map((m) => m.message).filter(Boolean))];
   if (lastError) reasons.unshift(lastError);
-  const summary = `${succeeded} of ${request.machineCount} machines started`;
+  const weighted = machines.some((m) => m.weight !== 1);
+  const summary = `${succeeded} of ${request.machineCount} ${weighted ? 'capacity units' : 'machines'} started`;
   return {
     status: 'complete_with_error',
     message: reasons.length ? `${summary}: ${reasons.join('; ')}` : summary,

@@ -59,6 +59,15 @@ export function templateInstanceTypes(template: Template): string[] {
   return [...types];
 }
 
+/**
+ * Capacity units one instance of `instanceType` counts for: its weight in `vmTypes`, else 1.
+ * With weights, `machineCount` and `maxNumber` count units (as IBM's provider does).
+ */
+export function instanceWeight(template: Template, instanceType: string): number {
+  const weight = template.vmTypes?.[instanceType];
+  return typeof weight === 'number' && weight > 0 ? weight : 1;
+}
+
 /** `{"team": "hpc", "project": "risk"}` -> `"team=hpc;project=risk"` (HF's tag string). */
 export function formatInstanceTags(tags: Readonly<Record<string, string>>): string {
   return Object.entries(tags)
