@@ -7,9 +7,7 @@ export type { Ec2CapacityModuleOptions } from './ec2-module';
 export { Ec2InstanceTypeCatalog, INSTANCE_TYPES_BATCH } from './instance-type-catalog';
 export {
   DEFAULT_ROOT_DEVICE,
-  FILTER_VALUES_LIMIT,
   RunInstancesProvider,
-  TERMINATE_BATCH,
   clientToken,
   subnetForAttempt,
   toBase64UserData,
@@ -17,3 +15,5 @@ export {
 export type { RunInstancesProviderOptions } from './run-instances-provider';
 export { TAG_NAME, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTags, tagValue } from './tags';
 export type { Ec2Tag } from './tags';
+export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instances';
+export type { InstancesView } from './ec2-instances';

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
   DescribeImagesCommand,
-  DescribeInstancesCommand,
   RunInstancesCommand,
-  TerminateInstancesCommand,
   type BlockDeviceMapping,
-  type Filter,
-  type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import {
   HostFactoryError,
-  MACHINE_STATES,
   instanceWeight,
   systemClock,
   templateInstanceTypes,
@@ -23,21 +18,14 @@ import {
   type DescribeResult,
   type Machine,
   type MachineObservation,
-  type MachineState,
   type ProviderApi,
   type Template,
 } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
-import { chunk, unique } from './collections';
-import { awsErrorCode, mapEc2Error } from './errors';
-import { TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTags, tagValue } from './tags';
+import { mapEc2Error } from './errors';
+import { Ec2Instances } from './ec2-instances';
+import { launchTags } from './tags';
 
-/** Most values EC2 accepts in one filter. */
-export const FILTER_VALUES_LIMIT = 200;
-/** Instance ids per TerminateInstances call. */
-export const TERMINATE_BATCH = 1000;
-/** Page size of DescribeInstances (filters allow MaxResults 5..1000). */
-const DESCRIBE_PAGE_SIZE = 1000;
 /** Device name used when the AMI's root device cannot be looked up. */
 export const DEFAULT_ROOT_DEVICE = '/dev/xvda';
 
@@ -56,12 +44,14 @@ export interface RunInstancesProviderOptions {
 export class RunInstancesProvider implements CapacityProvider {
   readonly api: ProviderApi = 'RunInstances';
   private readonly clock: Clock;
+  private readonly instances: Ec2Instances;
 
   constructor(
     private readonly client: Ec2Client,
     private readonly options: RunInstancesProviderOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.instances = new Ec2Instances(client, this.clock);
   }
 
   /**
@@ -78,7 +68,7 @@ export class RunInstancesProvider implements CapacityProvider {
       throw mapEc2Error(error, 'RunInstances');
     }
     const machines = (response.Instances ?? [])
-      .map((instance) => this.toObservation(instance, input.request.requestId, input.template.templateId))
+      .map((instance) => this.instances.toObservation(instance, input.request.requestId, input.template.templateId))
       .filter((observation): observation is MachineObservation => observation !== undefined);
     const result: AcquireResult = { machines };
     const wanted = params.MaxCount ?? input.count;
@@ -91,105 +81,17 @@ export class RunInstancesProvider implements CapacityProvider {
     return result;
   }
 
-  /**
-   * One batched pass: instances tagged with the asked acquire requests' ids, plus the asked
-   * machines by id (filters, so unknown ids never fail the call), all pages followed. Read-only.
-   */
+  /** One batched pass over the asked requests (by tag) and machines (by id). Read-only. */
   async describe(input: DescribeInput): Promise<DescribeResult> {
-    const requestIds = unique(input.requests.map((request) => request.requestId));
-    const machineIds = unique(input.machines.map((machine) => machine.machineId));
-    const found = new Map<string, MachineObservation>();
-    const filters: Filter[] = [
-      ...chunk(requestIds, FILTER_VALUES_LIMIT).map((values) => ({ Name: `tag:${TAG_REQUEST_ID}`, Values: values })),
-      ...chunk(machineIds, FILTER_VALUES_LIMIT).map((values) => ({ Name: 'instance-id', Values: values })),
-    ];
-    for (const filter of filters) {
-      for (const instance of await this.describeInstances([filter])) {
-        const observation = this.toObservation(instance);
-        if (observation) found.set(observation.machineId, observation);
-      }
-    }
-    return {
-      observations: [...found.values()],
-      missing: machineIds.filter((id) => !found.has(id)),
-    };
+    return this.instances.describe(
+      input.requests.map((request) => request.requestId),
+      input.machines.map((machine) => machine.machineId),
+    );
   }
 
-  /**
-   * Terminates the machines, in batches. Idempotent: ids EC2 no longer knows (or never knew)
-   * are dropped from the call and retried without them.
-   */
+  /** Terminates the machines (idempotent: ids EC2 does not know are skipped). */
   async release(machines: readonly Machine[]): Promise<void> {
-    const ids = unique(machines.map((machine) => machine.machineId));
-    for (const batch of chunk(ids, TERMINATE_BATCH)) {
-      await this.terminate(batch);
-    }
-  }
-
-  private async terminate(ids: readonly string[]): Promise<void> {
-    let remaining = [...ids];
-    // Each failed round removes at least one id, so this ends.
-    while (remaining.length > 0) {
-      try {
-        await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
-        return;
-      } catch (error) {
-        const code = awsErrorCode(error);
-        if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
-          throw mapEc2Error(error, 'TerminateInstances');
-        }
-        const named = new Set(instanceIdsIn(error instanceof Error ? error.message : ''));
-        const next = remaining.filter((id) => !named.has(id));
-        if (next.length === remaining.length) {
-          // The message named none of ours: look which still exist and terminate only those.
-          remaining = await this.existingIds(remaining);
-          if (remaining.length === 0) return;
-          await this.terminateExisting(remaining);
-          return;
-        }
-        remaining = next;
-      }
-    }
-  }
-
-  private async terminateExisting(ids: readonly string[]): Promise<void> {
-    try {
-      await this.client.send(new TerminateInstancesCommand({ InstanceIds: [...ids] }));
-    } catch (error) {
-      throw mapEc2Error(error, 'TerminateInstances');
-    }
-  }
-
-  private async existingIds(ids: readonly string[]): Promise<string[]> {
-    const existing: string[] = [];
-    for (const values of chunk(ids, FILTER_VALUES_LIMIT)) {
-      for (const instance of await this.describeInstances([{ Name: 'instance-id', Values: values }])) {
-        if (instance.InstanceId && instance.State?.Name !== 'terminated') existing.push(instance.InstanceId);
-      }
-    }
-    return existing;
-  }
-
-  private async describeInstances(filters: Filter[]): Promise<Instance[]> {
-    const instances: Instance[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeInstancesCommand({
-            Filters: filters,
-            MaxResults: DESCRIBE_PAGE_SIZE,
-            ...(nextToken ? { NextToken: nextToken } : {}),
-          }),
-        );
-      } catch (error) {
-        throw mapEc2Error(error, 'DescribeInstances');
-      }
-      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return instances;
+    await this.instances.terminate(machines.map((machine) => machine.machineId));
   }
 
   /**
@@ -303,34 +205,8 @@ export class RunInstancesProvider implements CapacityProvider {
       return DEFAULT_ROOT_DEVICE;
     }
   }
-
-  private toObservation(instance: Instance, requestId?: string, templateId?: string): MachineObservation | undefined {
-    if (!instance.InstanceId) return undefined;
-    const state = toMachineState(instance.State?.Name);
-    const launchTime =
-      instance.LaunchTime instanceof Date
-        ? Math.floor(instance.LaunchTime.getTime() / 1000)
-        : Math.floor(this.clock.now() / 1000);
-    const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
-    const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
-    const privateIp = instance.PrivateIpAddress ?? '';
-    const observation: MachineObservation = {
-      machineId: instance.InstanceId,
-      name: instance.PrivateDnsName || privateIp,
-      privateIpAddress: privateIp,
-      publicIpAddress: instance.PublicIpAddress ?? '',
-      launchTime,
-      state,
-      instanceType: instance.InstanceType ?? '',
-      priceType: instance.InstanceLifecycle === 'spot' ? 'spot' : 'ondemand',
-      ...(taggedRequest ? { requestId: taggedRequest } : {}),
-      ...(taggedTemplate ? { templateId: taggedTemplate } : {}),
-      ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
-      ...(instance.Placement?.HostId ? { cloudHostId: instance.Placement.HostId } : {}),
-    };
-    return observation;
-  }
 }
+
 
 /**
  * The RunInstances ClientToken of one (request, attempt): `<requestId>:<attempt>` when it fits
@@ -361,11 +237,3 @@ export function toBase64UserData(userData: string): string {
   return Buffer.from(userData, 'utf8').toString('base64');
 }
 
-function toMachineState(name: string | undefined): MachineState {
-  return (MACHINE_STATES as readonly string[]).includes(name ?? '') ? (name as MachineState) : 'pending';
-}
-
-/** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
-function instanceIdsIn(message: string): string[] {
-  return message.match(/i-[0-9a-zA-Z]+/g) ?? [];
-}

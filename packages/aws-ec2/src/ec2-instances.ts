@@ -1,0 +1,179 @@
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+  type Filter,
+  type Instance,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { MACHINE_STATES, type Clock, type MachineObservation, type MachineState } from '@open-hostfactory/core';
+import type { Ec2Client } from './ec2-client';
+import { chunk, unique } from './collections';
+import { awsErrorCode, mapEc2Error } from './errors';
+import { TAG_REQUEST_ID, TAG_TEMPLATE_ID, tagValue } from './tags';
+
+/** Most values EC2 accepts in one filter. */
+export const FILTER_VALUES_LIMIT = 200;
+/** Instance ids per TerminateInstances call. */
+export const TERMINATE_BATCH = 1000;
+/** Page size of DescribeInstances (filters allow MaxResults 5..1000). */
+const DESCRIBE_PAGE_SIZE = 1000;
+
+export interface InstancesView {
+  readonly observations: MachineObservation[];
+  /** Asked machine ids EC2 does not know. */
+  readonly missing: string[];
+}
+
+/**
+ * The EC2 instance operations every EC2 capacity shape shares: a batched, paginated describe
+ * (by request tag and by instance id, with filters so unknown ids never fail the call), an
+ * idempotent terminate, tagging, and the mapping of an EC2 instance to core's observation.
+ */
+export class Ec2Instances {
+  constructor(
+    private readonly client: Ec2Client,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Instances tagged with any of `requestIds` plus the instances `machineIds`, all pages
+   * followed, each once; `missing` lists asked machine ids EC2 does not know. Read-only.
+   */
+  async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<InstancesView> {
+    const ids = unique(machineIds);
+    const found = new Map<string, MachineObservation>();
+    const filters: Filter[] = [
+      ...chunk(unique(requestIds), FILTER_VALUES_LIMIT).map((values) => ({ Name: `tag:${TAG_REQUEST_ID}`, Values: values })),
+      ...chunk(ids, FILTER_VALUES_LIMIT).map((values) => ({ Name: 'instance-id', Values: values })),
+    ];
+    for (const filter of filters) {
+      for (const instance of await this.describeInstances([filter])) {
+        const observation = this.toObservation(instance);
+        if (observation) found.set(observation.machineId, observation);
+      }
+    }
+    return { observations: [...found.values()], missing: ids.filter((id) => !found.has(id)) };
+  }
+
+  /**
+   * Terminates instances, in batches. Idempotent: ids EC2 no longer knows (or never knew) are
+   * dropped from the call and retried without them.
+   */
+  async terminate(machineIds: readonly string[]): Promise<void> {
+    for (const batch of chunk(unique(machineIds), TERMINATE_BATCH)) {
+      await this.terminateBatch(batch);
+    }
+  }
+
+  /** Adds tags to instances (e.g. the request tags on instances a fleet launched). Idempotent. */
+  async tag(machineIds: readonly string[], tags: readonly Tag[]): Promise<void> {
+    for (const batch of chunk(unique(machineIds), TERMINATE_BATCH)) {
+      try {
+        await this.client.send(new CreateTagsCommand({ Resources: batch, Tags: [...tags] }));
+      } catch (error) {
+        throw mapEc2Error(error, 'CreateTags');
+      }
+    }
+  }
+
+  /** Core's view of an EC2 instance; `requestId`/`templateId` fill in for missing tags. */
+  toObservation(instance: Instance, requestId?: string, templateId?: string): MachineObservation | undefined {
+    if (!instance.InstanceId) return undefined;
+    const state = toMachineState(instance.State?.Name);
+    const launchTime =
+      instance.LaunchTime instanceof Date
+        ? Math.floor(instance.LaunchTime.getTime() / 1000)
+        : Math.floor(this.clock.now() / 1000);
+    const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
+    const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
+    const privateIp = instance.PrivateIpAddress ?? '';
+    const observation: MachineObservation = {
+      machineId: instance.InstanceId,
+      name: instance.PrivateDnsName || privateIp,
+      privateIpAddress: privateIp,
+      publicIpAddress: instance.PublicIpAddress ?? '',
+      launchTime,
+      state,
+      instanceType: instance.InstanceType ?? '',
+      priceType: instance.InstanceLifecycle === 'spot' ? 'spot' : 'ondemand',
+      ...(taggedRequest ? { requestId: taggedRequest } : {}),
+      ...(taggedTemplate ? { templateId: taggedTemplate } : {}),
+      ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
+      ...(instance.Placement?.HostId ? { cloudHostId: instance.Placement.HostId } : {}),
+    };
+    return observation;
+  }
+
+  private async terminateBatch(ids: readonly string[]): Promise<void> {
+    let remaining = [...ids];
+    // Each failed round removes at least one id, so this ends.
+    while (remaining.length > 0) {
+      try {
+        await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
+        return;
+      } catch (error) {
+        const code = awsErrorCode(error);
+        if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
+          throw mapEc2Error(error, 'TerminateInstances');
+        }
+        const named = new Set(instanceIdsIn(error instanceof Error ? error.message : ''));
+        const next = remaining.filter((id) => !named.has(id));
+        if (next.length === remaining.length) {
+          // The message named none of ours: look which still exist and terminate only those.
+          remaining = await this.existingIds(remaining);
+          if (remaining.length === 0) return;
+          try {
+            await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
+          } catch (retryError) {
+            throw mapEc2Error(retryError, 'TerminateInstances');
+          }
+          return;
+        }
+        remaining = next;
+      }
+    }
+  }
+
+  private async existingIds(ids: readonly string[]): Promise<string[]> {
+    const existing: string[] = [];
+    for (const values of chunk(ids, FILTER_VALUES_LIMIT)) {
+      for (const instance of await this.describeInstances([{ Name: 'instance-id', Values: values }])) {
+        if (instance.InstanceId && instance.State?.Name !== 'terminated') existing.push(instance.InstanceId);
+      }
+    }
+    return existing;
+  }
+
+  private async describeInstances(filters: Filter[]): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeInstancesCommand({
+            Filters: filters,
+            MaxResults: DESCRIBE_PAGE_SIZE,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapEc2Error(error, 'DescribeInstances');
+      }
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return instances;
+  }
+}
+
+/** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
+/** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
+function instanceIdsIn(message: string): string[] {
+  return message.match(/i-[0-9a-zA-Z]+/g) ?? [];
+}
+
+function toMachineState(name: string | undefined): MachineState {
+  return (MACHINE_STATES as readonly string[]).includes(name ?? '') ? (name as MachineState) : 'pending';
+}
