@@ -1,6 +1,7 @@
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
+  DescribeSpotInstanceRequestsCommand,
   TerminateInstancesCommand,
   type Filter,
   type Instance,
@@ -18,6 +19,8 @@ export const FILTER_VALUES_LIMIT = 200;
 export const TERMINATE_BATCH = 1000;
 /** Page size of DescribeInstances (filters allow MaxResults 5..1000). */
 const DESCRIBE_PAGE_SIZE = 1000;
+/** What EC2 gives a spot instance between its interruption notice and the interruption. */
+export const SPOT_INTERRUPTION_NOTICE_SEC = 120;
 
 export interface InstancesView {
   readonly observations: MachineObservation[];
@@ -47,13 +50,55 @@ export class Ec2Instances {
       ...chunk(unique(requestIds), FILTER_VALUES_LIMIT).map((values) => ({ Name: `tag:${TAG_REQUEST_ID}`, Values: values })),
       ...chunk(ids, FILTER_VALUES_LIMIT).map((values) => ({ Name: 'instance-id', Values: values })),
     ];
+    const spotRequests = new Map<string, string>();
     for (const filter of filters) {
       for (const instance of await this.describeInstances([filter])) {
         const observation = this.toObservation(instance);
-        if (observation) found.set(observation.machineId, observation);
+        if (!observation) continue;
+        found.set(observation.machineId, observation);
+        if (instance.SpotInstanceRequestId && !isEnded(observation.state)) {
+          spotRequests.set(instance.SpotInstanceRequestId, observation.machineId);
+        }
       }
     }
+    for (const [machineId, deadline] of await this.interruptionNotices(spotRequests)) {
+      const observation = found.get(machineId) as MachineObservation;
+      found.set(machineId, { ...observation, notice: { kind: 'spot-interruption', deadline } });
+    }
     return { observations: [...found.values()], missing: ids.filter((id) => !found.has(id)) };
+  }
+
+  /**
+   * Spot instances EC2 has marked for interruption (their spot request's status
+   * `marked-for-termination`), with the time EC2 takes them: the notice time plus two minutes.
+   * Spot requests are looked up by filter, so one that is gone never fails the call.
+   */
+  private async interruptionNotices(spotRequests: ReadonlyMap<string, string>): Promise<Map<string, number>> {
+    const notices = new Map<string, number>();
+    for (const values of chunk([...spotRequests.keys()], FILTER_VALUES_LIMIT)) {
+      let nextToken: string | undefined;
+      do {
+        let page;
+        try {
+          page = await this.client.send(
+            new DescribeSpotInstanceRequestsCommand({
+              Filters: [{ Name: 'spot-instance-request-id', Values: values }],
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+          );
+        } catch (error) {
+          throw mapEc2Error(error, 'DescribeSpotInstanceRequests');
+        }
+        for (const request of page.SpotInstanceRequests ?? []) {
+          const machineId = request.SpotInstanceRequestId ? spotRequests.get(request.SpotInstanceRequestId) : undefined;
+          if (!machineId || request.Status?.Code !== 'marked-for-termination') continue;
+          const noticed = request.Status.UpdateTime instanceof Date ? request.Status.UpdateTime.getTime() : this.clock.now();
+          notices.set(machineId, Math.floor(noticed / 1000) + SPOT_INTERRUPTION_NOTICE_SEC);
+        }
+        nextToken = page.NextToken || undefined;
+      } while (nextToken);
+    }
+    return notices;
   }
 
   /**
@@ -172,6 +217,10 @@ export class Ec2Instances {
 /** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
 function instanceIdsIn(message: string): string[] {
   return message.match(/i-[0-9a-zA-Z]+/g) ?? [];
+}
+
+function isEnded(state: MachineState): boolean {
+  return state === 'shutting-down' || state === 'terminated' || state === 'stopping' || state === 'stopped';
 }
 
 function toMachineState(name: string | undefined): MachineState {
