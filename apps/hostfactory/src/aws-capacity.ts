@@ -12,9 +12,16 @@ import {
   type Machine,
   type ProviderApi,
   type Request,
+  type TemplateValidator,
 } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import type { AppConfig } from './config';
+
+interface LoadedAdapters {
+  readonly runInstances: CapacityProvider;
+  readonly catalog: InstanceTypeCatalog;
+  readonly validator: TemplateValidator;
+}
 
 /**
  * The AWS adapters, loaded on first use: a call that never talks to AWS (a status poll of
@@ -22,7 +29,7 @@ import type { AppConfig } from './config';
  * loading the SDK. The adapter's ContainerModule is loaded into the app's container then.
  */
 export class AwsAdapters {
-  private loading?: Promise<{ runInstances: CapacityProvider; catalog: InstanceTypeCatalog }>;
+  private loading?: Promise<LoadedAdapters>;
 
   constructor(
     private readonly container: Container,
@@ -30,7 +37,7 @@ export class AwsAdapters {
     private readonly logger: Logger,
   ) {}
 
-  load(): Promise<{ runInstances: CapacityProvider; catalog: InstanceTypeCatalog }> {
+  load(): Promise<LoadedAdapters> {
     this.loading ??= (async () => {
       const provider = this.config.provider;
       if (provider.credentialFile) {
@@ -44,17 +51,19 @@ export class AwsAdapters {
         });
       }
       const ec2 = await import('@open-hostfactory/aws-ec2');
-      const client = ec2.createEc2Client({
+      const clientOptions = {
         region: this.config.provider.region,
         endpoint: this.config.provider.endpointUrl,
         profile: this.config.provider.profile,
         maxAttempts: this.config.provider.maxRetries + 1,
         connectionTimeoutMs: this.config.provider.connectionTimeoutMs,
-      });
+      };
+      const client = ec2.createEc2Client(clientOptions);
       await this.container.loadAsync(ec2.ec2CapacityModule({ client, providerName: this.config.providerName }));
       return {
         runInstances: await this.container.getAsync(ec2.RunInstancesProvider),
         catalog: await this.container.getAsync(ec2.Ec2InstanceTypeCatalog),
+        validator: new ec2.Ec2TemplateValidator(client, () => ec2.createSsmClient(clientOptions)),
       };
     })();
     return this.loading;
@@ -102,6 +111,15 @@ export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
   return {
     async describe(types: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
       return (await adapters.load()).catalog.describe(types);
+    },
+  };
+}
+
+/** Template checks against EC2 (and SSM for image parameters), loading the adapter on first use. */
+export function lazyAwsValidator(adapters: AwsAdapters): TemplateValidator {
+  return {
+    async prepare(template) {
+      return (await adapters.load()).validator.prepare(template);
     },
   };
 }

@@ -37,7 +37,7 @@ function setup() {
       env,
       cwd: root,
       stdout: (text) => out.push(text),
-      overrides: { clock, capacityProviders: new StaticCapacityProviders([cloud]), catalog },
+      overrides: { clock, capacityProviders: new StaticCapacityProviders([cloud]), catalog, validator: { prepare: async (t) => t } },
     });
     expect(out).toHaveLength(1);
     return { code, json: JSON.parse(out[0] as string) };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CachedInstanceTypeCatalog,
+  CachedTemplateValidator,
   CapacityProviders,
   Clock,
   GetAvailableTemplates,
@@ -14,12 +15,13 @@ import {
   RequestReturnMachines,
   StateStore,
   TemplateSource,
+  TemplateValidator,
   systemClock,
   type Template,
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
 import { Container } from 'inversify';
-import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog } from './aws-capacity';
+import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -27,10 +29,14 @@ import { extname } from 'node:path';
 /** Use cases get the catalog behind the store's cache; the adapter's own binding stays raw. */
 const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
 
+/** How long a template that passed the cloud checks is trusted, seconds (unchanged settings only). */
+export const TEMPLATE_CHECK_TTL_SEC = 3600;
+
 export interface Overrides {
   readonly clock?: Clock;
   readonly capacityProviders?: CapacityProviders;
   readonly catalog?: InstanceTypeCatalog;
+  readonly validator?: TemplateValidator;
 }
 
 /**
@@ -61,6 +67,14 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
     );
 
   container
+    .bind<TemplateValidator>(TemplateValidator)
+    .toResolvedValue(
+      (store: StateStore, clock: Clock) =>
+        new CachedTemplateValidator(overrides.validator ?? lazyAwsValidator(adapters), store, clock, TEMPLATE_CHECK_TTL_SEC),
+      [StateStore, Clock],
+    );
+
+  container
     .bind(GetAvailableTemplates)
     .toResolvedValue(
       (source: TemplateSource, catalog: InstanceTypeCatalog, store: StateStore, log: Logger) =>
@@ -70,16 +84,31 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
   container
     .bind(RequestMachines)
     .toResolvedValue(
-      (source: TemplateSource, store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, s: ProviderSettings, log: Logger) =>
-        new RequestMachines(source, store, providers, ids, clock, s, log),
-      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger],
+      (
+        source: TemplateSource,
+        store: StateStore,
+        providers: CapacityProviders,
+        ids: IdGenerator,
+        clock: Clock,
+        s: ProviderSettings,
+        log: Logger,
+        validator: TemplateValidator,
+      ) => new RequestMachines(source, store, providers, ids, clock, s, log, validator),
+      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger, TemplateValidator],
     );
   container
     .bind(GetRequestStatus)
     .toResolvedValue(
-      (store: StateStore, providers: CapacityProviders, source: TemplateSource, clock: Clock, s: ProviderSettings, log: Logger) =>
-        new GetRequestStatus(store, providers, source, clock, s, log),
-      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger],
+      (
+        store: StateStore,
+        providers: CapacityProviders,
+        source: TemplateSource,
+        clock: Clock,
+        s: ProviderSettings,
+        log: Logger,
+        validator: TemplateValidator,
+      ) => new GetRequestStatus(store, providers, source, clock, s, log, validator),
+      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger, TemplateValidator],
     );
   container
     .bind(RequestReturnMachines)

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { hf, installation, type HfEnvironment } from './hf';
+import { hf, installation, motoEndpoint, type HfEnvironment } from './hf';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Database = require('better-sqlite3');
@@ -132,6 +132,18 @@ describe('bad input through the scripts', () => {
     });
     expect(result.json.requests[1].requestId).toBe(requestId);
     before = snapshot(env); // a poll legitimately updates what it saw
+  });
+
+  it('a template naming a subnet that does not exist: TEMPLATE_INVALID naming the field, nothing stored', async () => {
+    const network = await hf.createNetwork(motoEndpoint());
+    const broken = await installation({
+      templates: [hf.ondemandTemplate({ subnetIds: ['subnet-0000000000000dead'], securityGroupId: network.securityGroupId })],
+    });
+    const result = await hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } }, broken.env);
+    expectError(result, 'TEMPLATE_INVALID');
+    expect(result.json.message).toContain("subnetId 'subnet-0000000000000dead'");
+    expect(result.json.error.details).toMatchObject({ templateId: 'OnDemand-Small', field: 'subnetId' });
+    expect(snapshot(broken)).toBe(JSON.stringify({ requests: [], machines: [] }));
   });
 
   it('a config that does not validate names the key', async () => {

@@ -1,4 +1,5 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * The narrow EC2 client the adapters depend on: only `send`. Tests hand in a fake
@@ -35,6 +36,21 @@ export function createEc2Client(options: Ec2ClientOptions): EC2Client {
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     // Object form of NodeHttpHandler's options (the SDK builds the handler from it), so this
     // package needs no direct dependency on @smithy/node-http-handler.
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 5000,
+      requestTimeout: options.requestTimeoutMs ?? 20000,
+    },
+  });
+}
+
+/** The SSM client of a region, for resolving `imageId` parameters; same options as EC2's. */
+export function createSsmClient(options: Ec2ClientOptions): SSMClient {
+  return new SSMClient({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,

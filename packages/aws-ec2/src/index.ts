@@ -1,5 +1,5 @@
 // Public API of @open-hostfactory/aws-ec2. Explicit re-exports only.
-export { createEc2Client } from './ec2-client';
+export { createEc2Client, createSsmClient } from './ec2-client';
 export type { Ec2Client, Ec2ClientOptions } from './ec2-client';
 export { awsErrorCode, mapEc2Error } from './errors';
 export { ec2CapacityModule } from './ec2-module';
@@ -17,3 +17,5 @@ export { TAG_NAME, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTag
 export type { Ec2Tag } from './tags';
 export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instances';
 export type { InstancesView } from './ec2-instances';
+export { Ec2TemplateValidator, isSsmImageParameter } from './template-validator';
+export type { SsmClient } from './template-validator';

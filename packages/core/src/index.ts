@@ -59,6 +59,7 @@ export type { AcquirePolicy, AcquireProgress, Request, RequestKind, RequestStatu
 export { Clock, systemClock } from './ports/clock';
 export { IdGenerator } from './ports/id-generator';
 export { TemplateSource } from './ports/template-source';
+export { TemplateValidator, acceptTemplatesAsConfigured } from './ports/template-validator';
 export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
@@ -81,6 +82,7 @@ export type {
 } from './application/results';
 
 export { CachedInstanceTypeCatalog } from './application/cached-instance-type-catalog';
+export { CachedTemplateValidator } from './application/cached-template-validator';
 export { retryOnConflict } from './application/conflict-retry';
 export { GetAvailableTemplates } from './application/get-available-templates';
 export { GetRequestStatus } from './application/get-request-status';

@@ -22,6 +22,7 @@ import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
+import { acceptTemplatesAsConfigured, type TemplateValidator } from '../ports/template-validator';
 import { applyCloudView, releaseByApi, type CloudView } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import { machineOwner } from './machine-owner';
@@ -53,6 +54,7 @@ export class GetRequestStatus {
     private readonly clock: Clock,
     private readonly settings: ProviderSettings,
     private readonly logger: Logger,
+    private readonly validator: TemplateValidator = acceptTemplatesAsConfigured,
   ) {}
 
   async execute(input: { readonly requestIds: readonly string[] }): Promise<RequestReport[]> {
@@ -288,9 +290,10 @@ export class GetRequestStatus {
     let failure: HostFactoryError | undefined;
     let providerData: Readonly<Record<string, string>> = {};
     try {
+      const ready = await this.validator.prepare(template);
       const result = await this.providers.forApi(template.providerApi).acquire({
         request: claimed,
-        template,
+        template: ready,
         count,
         attempt,
         deadline: claimed.createdAt + this.settings.capacityTimeoutSec * 1000,

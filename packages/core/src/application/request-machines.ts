@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
+import { acceptTemplatesAsConfigured, type TemplateValidator } from '../ports/template-validator';
 import { findTemplate } from './find-template';
 import { machineOwner } from './machine-owner';
 import type { RequestMachinesInput, RequestMachinesOutput } from './results';
@@ -31,6 +32,7 @@ export class RequestMachines {
     private readonly clock: Clock,
     private readonly settings: ProviderSettings,
     private readonly logger: Logger,
+    private readonly validator: TemplateValidator = acceptTemplatesAsConfigured,
   ) {}
 
   /**
@@ -47,14 +49,17 @@ export class RequestMachines {
   }
 
   async execute(input: RequestMachinesInput): Promise<RequestMachinesOutput> {
-    const template = await findTemplate(this.templates, input.templateId);
+    const configured = await findTemplate(this.templates, input.templateId);
     if (!Number.isInteger(input.machineCount) || input.machineCount < 1) {
       throw new HostFactoryError('INVALID_INPUT', `machineCount must be a positive integer, got ${input.machineCount}`, {
         details: { machineCount: input.machineCount },
       });
     }
-    await this.checkAvailable(template, input.machineCount, false);
-    const provider = this.providers.forApi(template.providerApi);
+    await this.checkAvailable(configured, input.machineCount, false);
+    const provider = this.providers.forApi(configured.providerApi);
+    // Checked against the cloud before anything is stored: a template naming a subnet that does
+    // not exist fails here, naming the field, instead of as a failed request.
+    const template = await this.validator.prepare(configured);
 
     const now = this.clock.now();
     const draft: Request = {

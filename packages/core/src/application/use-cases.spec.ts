@@ -1,4 +1,5 @@
 import { HostFactoryError } from '../errors';
+import type { Template } from '../domain/template/template';
 import { aTemplate, anObservation } from '../testing/builders';
 import { silentLogger } from '../ports/logger';
 import { InMemoryCapacityProvider, SequentialIdGenerator, StaticCapacityProviders } from '../testing/fakes';
@@ -119,6 +120,34 @@ describe('requestMachines', () => {
     expect(running.reduce((sum, r) => sum + r.machineCount, 0)).toBeLessThanOrEqual(3);
     // Withdrawn requests are kept, finished, and free their place again.
     expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(3 - h.cloud.instances.size);
+  });
+
+  it('launches with the template as the validator prepared it, and stores nothing when it is invalid', async () => {
+    const h = harness();
+    const prepared: string[] = [];
+    const validator = {
+      prepare: async (template: Template) => {
+        prepared.push(template.templateId);
+        if (template.subnetIds.includes('subnet-nope')) {
+          throw new HostFactoryError('TEMPLATE_INVALID', "Template 'OnDemand-Small': subnetId 'subnet-nope' does not exist", {
+            details: { templateId: template.templateId, field: 'subnetId', value: 'subnet-nope' },
+          });
+        }
+        return { ...template, imageId: 'ami-from-ssm' };
+      },
+    };
+    const providers = new StaticCapacityProviders([h.cloud]);
+    const useCase = new RequestMachines(h.templates, h.store, providers, new SequentialIdGenerator(), h.clock, h.settings, silentLogger, validator);
+    await useCase.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    expect((h.cloud.calls[0]?.input as { template: Template }).template.imageId).toBe('ami-from-ssm');
+    h.templates.templates = [aTemplate({ subnetIds: ['subnet-nope'] })];
+    const before = await h.store.listRequests({});
+    await expect(useCase.execute({ templateId: 'OnDemand-Small', machineCount: 1 })).rejects.toMatchObject({
+      code: 'TEMPLATE_INVALID',
+      details: { field: 'subnetId' },
+    });
+    expect(await h.store.listRequests({})).toEqual(before);
+    expect(prepared).toEqual(['OnDemand-Small', 'OnDemand-Small']);
   });
 
   it('names the available templates when the template is unknown', async () => {
