@@ -19,3 +19,17 @@ export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instan
 export type { InstancesView } from './ec2-instances';
 export { Ec2TemplateValidator, isSsmImageParameter } from './template-validator';
 export type { SsmClient } from './template-validator';
+export { LaunchTemplates, SETTINGS_HASH_PREFIX, settingsHash } from './launch-templates';
+export type { LaunchTemplateRef, LaunchTemplatesOptions } from './launch-templates';
+export {
+  DEFAULT_FLEET_TYPE,
+  Ec2FleetProvider,
+  FLEET_IDS_KEY,
+  FLEET_INSTANCE_TAGS_KEY,
+  FLEET_TYPE_KEY,
+  ON_DEMAND_ALLOCATION_STRATEGIES,
+  SPOT_ALLOCATION_STRATEGIES,
+  fleetIdsOf,
+  targetCapacity,
+} from './ec2-fleet-provider';
+export type { Ec2FleetProviderOptions } from './ec2-fleet-provider';

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
+  type LaunchTemplateBlockDeviceMappingRequest,
+  type LaunchTemplateVersion,
+  type RequestLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import { HostFactoryError, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import type { Ec2Client } from './ec2-client';
+import { awsErrorCode, mapEc2Error } from './errors';
+import { DEFAULT_ROOT_DEVICE, toBase64UserData } from './run-instances-provider';
+import { TAG_PROVIDER_NAME, TAG_TEMPLATE_ID, type Ec2Tag } from './tags';
+import { isSsmImageParameter } from './template-validator';
+
+/** The launch template (and exact version) a fleet or group launches with. */
+export interface LaunchTemplateRef {
+  readonly launchTemplateId: string;
+  /** A version number (`"3"`), or for a template's own launch template its configured version / `$Default`. */
+  readonly version: string;
+}
+
+export interface LaunchTemplatesOptions {
+  /** The HF provider instance name: part of the launch template name and of its tags. */
+  readonly providerName: string;
+}
+
+/** Prefix of the VersionDescription that holds the hash of a version's launch settings. */
+export const SETTINGS_HASH_PREFIX = 'hf-settings:';
+/** Page size of DescribeLaunchTemplateVersions (EC2 allows 1..200). */
+const VERSIONS_PAGE_SIZE = 200;
+
+/**
+ * One EC2 launch template per HF template, shared by the fleet and group capacity shapes.
+ *
+ * The template is named `hf-<providerName>-<templateId>` and holds the template's launch settings
+ * (image, first instance type, key, security groups, instance profile, user data, root volume,
+ * placement, and instance/volume tags `hf:template-id`, `hf:provider-name` plus the template's
+ * `instanceTags` — never a request id: a version serves every request of the template). A new
+ * version is made only when the settings change: each version's VersionDescription carries a
+ * hash of its settings, and a version whose hash matches is reused. Creation calls carry a
+ * ClientToken derived from the name and hash, so concurrent callers do not make two; a name race
+ * (`AlreadyExists`) is resolved by describing the winner's template.
+ *
+ * A template that names its own `launchTemplateId` is used as it is, with its
+ * `launchTemplateVersion` or `$Default`: we never write to a launch template we do not own.
+ */
+export class LaunchTemplates {
+  /** Settings hash -> ref, per launch template name, for this process. */
+  private readonly known = new Map<string, LaunchTemplateRef>();
+
+  constructor(
+    private readonly client: Ec2Client,
+    private readonly options: LaunchTemplatesOptions,
+  ) {}
+
+  /** `hf-<providerName>-<templateId>` (EC2 allows 3..128 characters of `[A-Za-z0-9().\-/_]`). */
+  launchTemplateName(template: Template): string {
+    const name = `hf-${this.options.providerName}-${template.templateId}`.replace(/[^A-Za-z0-9().\-/_]/g, '_');
+    return name.length <= 128 ? name : `${name.slice(0, 111)}-${sha256(name).slice(0, 16)}`;
+  }
+
+  /**
+   * The launch template and exact version to launch `template` with, creating the launch
+   * template or a new version when its settings changed. Idempotent. Throws HostFactoryError:
+   * `TEMPLATE_INVALID` when the template has neither image nor instance type, or EC2 rejects the
+   * settings; otherwise as {@link mapEc2Error}.
+   */
+  async ensure(template: Template): Promise<LaunchTemplateRef> {
+    if (template.launchTemplateId) {
+      return { launchTemplateId: template.launchTemplateId, version: template.launchTemplateVersion || '$Default' };
+    }
+    const name = this.launchTemplateName(template);
+    const data = await this.launchTemplateData(template);
+    const hash = settingsHash(data);
+    const cacheKey = `${name}\n${hash}`;
+    const cached = this.known.get(cacheKey);
+    if (cached) return cached;
+    const description = `${SETTINGS_HASH_PREFIX}${hash}`;
+    const token = sha256(`${name}:${hash}`).slice(0, 64);
+
+    let launchTemplateId = await this.findLaunchTemplateId(name);
+    if (!launchTemplateId) {
+      const created = await this.createLaunchTemplate(name, description, data, token);
+      if (created) {
+        const ref = { launchTemplateId: created.launchTemplateId, version: created.version };
+        this.known.set(cacheKey, ref);
+        return ref;
+      }
+      // Another process created it first: carry on with theirs.
+      launchTemplateId = await this.findLaunchTemplateId(name);
+      if (!launchTemplateId) {
+        throw new HostFactoryError('PROVIDER_ERROR', `EC2 launch template '${name}' exists but cannot be described`, {
+          transient: true,
+          details: { launchTemplateName: name },
+        });
+      }
+    }
+    const version =
+      (await this.findVersion(launchTemplateId, description)) ??
+      (await this.createVersion(launchTemplateId, description, data, token));
+    const ref = { launchTemplateId, version };
+    this.known.set(cacheKey, ref);
+    return ref;
+  }
+
+  /** The launch settings of a template, as a launch template version holds them. */
+  async launchTemplateData(template: Template): Promise<RequestLaunchTemplateData> {
+    const instanceType = templateInstanceTypes(template)[0];
+    if (!template.imageId || !instanceType) {
+      throw new HostFactoryError(
+        'TEMPLATE_INVALID',
+        `Template '${template.templateId}' needs imageId and vmType/vmTypes (or a launchTemplateId)`,
+        { details: { templateId: template.templateId } },
+      );
+    }
+    const ssmImage = isSsmImageParameter(template.imageId);
+    const data: RequestLaunchTemplateData = {
+      ImageId: ssmImage && !template.imageId.startsWith('resolve:ssm:') ? `resolve:ssm:${template.imageId}` : template.imageId,
+      InstanceType: instanceType as RequestLaunchTemplateData['InstanceType'],
+    };
+    if (template.keyName) data.KeyName = template.keyName;
+    if (template.securityGroupIds.length > 0) data.SecurityGroupIds = [...template.securityGroupIds];
+    if (template.instanceProfile) {
+      data.IamInstanceProfile = template.instanceProfile.startsWith('arn:')
+        ? { Arn: template.instanceProfile }
+        : { Name: template.instanceProfile };
+    }
+    if (template.userData) data.UserData = toBase64UserData(template.userData);
+    if (template.rootDeviceVolumeSize !== undefined || template.volumeType || template.iops !== undefined) {
+      const deviceName = ssmImage ? DEFAULT_ROOT_DEVICE : await this.rootDeviceName(template.imageId);
+      const mapping: LaunchTemplateBlockDeviceMappingRequest = {
+        DeviceName: deviceName,
+        Ebs: {
+          DeleteOnTermination: true,
+          ...(template.rootDeviceVolumeSize !== undefined ? { VolumeSize: template.rootDeviceVolumeSize } : {}),
+          ...(template.volumeType
+            ? { VolumeType: template.volumeType as NonNullable<LaunchTemplateBlockDeviceMappingRequest['Ebs']>['VolumeType'] }
+            : {}),
+          ...(template.iops !== undefined ? { Iops: template.iops } : {}),
+        },
+      };
+      data.BlockDeviceMappings = [mapping];
+    }
+    if (template.placementGroupName || template.tenancy) {
+      data.Placement = {
+        ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
+        ...(template.tenancy
+          ? { Tenancy: template.tenancy as NonNullable<RequestLaunchTemplateData['Placement']>['Tenancy'] }
+          : {}),
+      };
+    }
+    const tags = this.templateTags(template);
+    data.TagSpecifications = [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ];
+    return data;
+  }
+
+  /** The template's tags (aws:* and hf:* keys of `instanceTags` dropped), then hf:template-id and hf:provider-name. */
+  private templateTags(template: Template): Ec2Tag[] {
+    const tags = new Map<string, string>();
+    for (const [key, value] of Object.entries(template.instanceTags)) {
+      if (key.startsWith('aws:') || key.startsWith('hf:')) continue;
+      tags.set(key, value);
+    }
+    tags.set(TAG_TEMPLATE_ID, template.templateId);
+    tags.set(TAG_PROVIDER_NAME, this.options.providerName);
+    return [...tags].map(([Key, Value]) => ({ Key, Value }));
+  }
+
+  private async findLaunchTemplateId(name: string): Promise<string | undefined> {
+    try {
+      // A filter (not LaunchTemplateNames) so that a missing name answers empty instead of failing.
+      const response = await this.client.send(
+        new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }),
+      );
+      return response.LaunchTemplates?.find((lt) => lt.LaunchTemplateName === name)?.LaunchTemplateId;
+    } catch (error) {
+      throw mapEc2Error(error, 'DescribeLaunchTemplates');
+    }
+  }
+
+  /** Creates the launch template (version 1); undefined when another caller created the name first. */
+  private async createLaunchTemplate(
+    name: string,
+    description: string,
+    data: RequestLaunchTemplateData,
+    token: string,
+  ): Promise<LaunchTemplateRef | undefined> {
+    try {
+      const response = await this.client.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: name,
+          VersionDescription: description,
+          LaunchTemplateData: data,
+          ClientToken: token,
+          TagSpecifications: [
+            {
+              ResourceType: 'launch-template',
+              Tags: [{ Key: TAG_PROVIDER_NAME, Value: this.options.providerName }],
+            },
+          ],
+        }),
+      );
+      const created = response.LaunchTemplate;
+      if (!created?.LaunchTemplateId) {
+        throw new HostFactoryError('PROVIDER_ERROR', `EC2 CreateLaunchTemplate returned no launch template for '${name}'`);
+      }
+      return { launchTemplateId: created.LaunchTemplateId, version: String(created.LatestVersionNumber ?? 1) };
+    } catch (error) {
+      if (isAlreadyExists(error)) return undefined;
+      throw mapEc2Error(error, 'CreateLaunchTemplate');
+    }
+  }
+
+  /**
+   * The number of a version whose description is `description`: `$Latest` first (the usual
+   * case: settings unchanged since the last change), then all versions, newest match wins.
+   */
+  private async findVersion(launchTemplateId: string, description: string): Promise<string | undefined> {
+    const latest = await this.describeVersions(launchTemplateId, ['$Latest']);
+    const hit = latest.find((version) => version.VersionDescription === description);
+    if (hit?.VersionNumber !== undefined) return String(hit.VersionNumber);
+    let best: number | undefined;
+    for (const version of await this.describeVersions(launchTemplateId, undefined)) {
+      if (version.VersionDescription !== description || version.VersionNumber === undefined) continue;
+      if (best === undefined || version.VersionNumber > best) best = version.VersionNumber;
+    }
+    return best === undefined ? undefined : String(best);
+  }
+
+  private async describeVersions(launchTemplateId: string, versions: string[] | undefined): Promise<LaunchTemplateVersion[]> {
+    const found: LaunchTemplateVersion[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeLaunchTemplateVersionsCommand({
+            LaunchTemplateId: launchTemplateId,
+            ...(versions ? { Versions: versions } : { MaxResults: VERSIONS_PAGE_SIZE }),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapEc2Error(error, 'DescribeLaunchTemplateVersions');
+      }
+      found.push(...(page.LaunchTemplateVersions ?? []));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return found;
+  }
+
+  private async createVersion(
+    launchTemplateId: string,
+    description: string,
+    data: RequestLaunchTemplateData,
+    token: string,
+  ): Promise<string> {
+    let response;
+    try {
+      response = await this.client.send(
+        new CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: launchTemplateId,
+          VersionDescription: description,
+          LaunchTemplateData: data,
+          ClientToken: token,
+        }),
+      );
+    } catch (error) {
+      throw mapEc2Error(error, 'CreateLaunchTemplateVersion');
+    }
+    const number = response.LaunchTemplateVersion?.VersionNumber;
+    if (number === undefined) {
+      throw new HostFactoryError('PROVIDER_ERROR', `EC2 CreateLaunchTemplateVersion returned no version for ${launchTemplateId}`);
+    }
+    return String(number);
+  }
+
+  private async rootDeviceName(imageId: string): Promise<string> {
+    try {
+      const response = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+      return response.Images?.[0]?.RootDeviceName || DEFAULT_ROOT_DEVICE;
+    } catch (error) {
+      const mapped = mapEc2Error(error, 'DescribeImages');
+      if (mapped.transient) throw mapped;
+      return DEFAULT_ROOT_DEVICE;
+    }
+  }
+}
+
+/** Hash of launch settings: sha256 of their canonical JSON (keys sorted), 32 hex characters. */
+export function settingsHash(data: RequestLaunchTemplateData): string {
+  return sha256(canonicalJson(data)).slice(0, 32);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code === 'InvalidLaunchTemplateName.AlreadyExistsException' || code === 'AlreadyExistsException';
+}
