@@ -26,4 +26,21 @@ describe('mapAsgError', () => {
     expect(mapped).toMatchObject({ code: 'PROVIDER_ERROR', transient: true });
     expect(mapped.message).toContain('unreachable');
   });
+
+  it('a socket error the SDK wrapped (no HTTP answer) is unreachable too', () => {
+    const mapped = mapAsgError(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9'), 'DescribeAutoScalingGroups');
+    expect(mapped).toMatchObject({ code: 'PROVIDER_ERROR', transient: true, details: { awsCode: 'ECONNREFUSED' } });
+  });
+
+  it('an unknown error answered with a 5xx is a transient PROVIDER_ERROR; with a 4xx it is not', () => {
+    const server = Object.assign(new Error('Internal Server Error'), { name: 'Error', $metadata: { httpStatusCode: 500 } });
+    expect(mapAsgError(server, 'X')).toMatchObject({ code: 'PROVIDER_ERROR', transient: true, details: { httpStatusCode: 500 } });
+    const client = Object.assign(new Error('nope'), { name: 'Odd', $metadata: { httpStatusCode: 400 } });
+    expect(mapAsgError(client, 'X')).toMatchObject({ code: 'PROVIDER_ERROR', transient: false });
+  });
+
+  it('a HostFactoryError passes unchanged', () => {
+    const original = mapAsgError(awsError('Throttling'), 'X');
+    expect(mapAsgError(original, 'Y')).toBe(original);
+  });
 });

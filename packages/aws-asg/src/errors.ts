@@ -26,7 +26,20 @@ const BY_CODE: Readonly<Record<string, { code: ErrorCode; transient?: boolean }>
   ServiceUnavailable: { code: 'PROVIDER_ERROR', transient: true },
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+/** The SDK may wrap a socket error (e.g. "AWS SDK error wrapper for Error: connect ECONNREFUSED …"). */
+const NETWORK_MESSAGE = /socket hang up|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|getaddrinfo/i;
+
+/** The network failure code when the call never got an HTTP answer; else undefined. */
+function networkFailure(error: unknown, awsCode: string | undefined): string | undefined {
+  const shape = (error ?? {}) as { code?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof shape.code === 'string' && NETWORK_CODES.has(shape.code)) return shape.code;
+  if (awsCode && NETWORK_NAMES.has(awsCode)) return awsCode;
+  if (shape.$metadata?.httpStatusCode !== undefined) return undefined;
+  const match = (error instanceof Error ? error.message : String(error)).match(NETWORK_MESSAGE);
+  return match ? match[0] : undefined;
+}
 
 /** The AWS error code of an SDK error (`name`, or `Code` on older shapes). */
 export function asgErrorCode(error: unknown): string | undefined {
@@ -41,19 +54,22 @@ export function mapAsgError(error: unknown, action: string): HostFactoryError {
   if (isHostFactoryError(error)) return error;
   const awsCode = asgErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const systemCode = (error as { code?: unknown } | null)?.code;
-  if (typeof systemCode === 'string' && NETWORK_CODES.has(systemCode)) {
-    return new HostFactoryError('PROVIDER_ERROR', `${action}: the AWS endpoint is unreachable (${systemCode})`, {
+  const network = networkFailure(error, awsCode);
+  if (network) {
+    return new HostFactoryError('PROVIDER_ERROR', `${action}: the AWS endpoint is unreachable (${network})`, {
       cause: error,
       transient: true,
-      details: { action, awsCode: systemCode },
+      details: { action, awsCode: network },
     });
   }
   const known = awsCode ? BY_CODE[awsCode] : undefined;
   const code = known?.code ?? 'PROVIDER_ERROR';
+  // An unknown error the service answered with a 5xx (an outage, or moto failing) may pass.
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const transient = known?.transient ?? (known === undefined && status !== undefined && status >= 500 ? true : undefined);
   return new HostFactoryError(code, `${action}: ${awsCode ? `${awsCode}: ` : ''}${message}`, {
     cause: error,
-    details: { action, ...(awsCode ? { awsCode } : {}) },
-    ...(known?.transient === undefined ? {} : { transient: known.transient }),
+    details: { action, ...(awsCode ? { awsCode } : {}), ...(status !== undefined ? { httpStatusCode: status } : {}) },
+    ...(transient === undefined ? {} : { transient }),
   });
 }

@@ -328,7 +328,9 @@ export class GetRequestStatus {
       let failedAttempts = fresh.failedAttempts;
       if (observations.length > 0) failedAttempts = 0;
       else if (failure && PERMANENT_LAUNCH_ERRORS.has(failure.code)) failedAttempts = this.settings.maxFailedLaunchAttempts;
-      else if (!failure?.transient) failedAttempts += 1;
+      else if (failure ? !failure.transient : reason !== undefined) failedAttempts += 1;
+      // No machine, no error and no reason: capacity that a fleet or group fills later (its
+      // fulfilment then tells); the capacity timeout bounds how long that is waited for.
       const all = [...stored, ...added];
       const message = shortfall(fresh, all) > 0 && reason ? reason : '';
       let next: Request = {

@@ -130,7 +130,8 @@ export class RequestMachines {
     const machines: Machine[] = dedupe(result.machines.map((o) => newMachine(o, owner, context)));
     const launched: Request = {
       ...request,
-      failedAttempts: machines.length > 0 ? 0 : 1,
+      // Nothing launched and no reason given: a fleet or group fills later, not a failed attempt.
+      failedAttempts: machines.length > 0 || result.shortfallReason === undefined ? 0 : 1,
       message: unitsOf(machines) < input.machineCount ? (result.shortfallReason ?? '') : '',
       providerData: { ...request.providerData, ...(result.providerData ?? {}) },
       updatedAt: context.now,

@@ -422,6 +422,23 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     expect((await h.store.getRequests([request.requestId]))[0]?.orphanCheckUntil).toBe(h.clock.now() + 60_000);
   });
 
+  it('a top-up that the cloud fills later is not a failed attempt', async () => {
+    const h = fleet({ maxFailedLaunchAttempts: 1 });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // the fleet launches 1 of 2
+    h.cloud.targets.delete(request.requestId); // ... and settles short
+    h.cloud.setAll('pending', 'running');
+    let [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(h.cloud.count('acquire')).toBe(2); // core asked for the missing one with attempt 2
+    expect(report?.status).toBe('running');
+    expect((await h.store.getRequests([request.requestId]))[0]?.failedAttempts).toBe(0);
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // the new fleet launches it
+    h.cloud.setAll('pending', 'running');
+    [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete');
+    expect(report?.machines).toHaveLength(2);
+  });
+
   it('release hands the provider the acquire requests of the machines', async () => {
     const h = fleet();
     const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });

@@ -1,0 +1,189 @@
+import type { MachineObservation } from '@open-hostfactory/core';
+import type { AutoScalingClientLike } from '../src/asg-client';
+import type { InstanceReader, LaunchTemplateSource } from '../src/asg-provider';
+
+/** A command as the fake sees it: the SDK command class name and its input. */
+export interface SentCommand {
+  readonly name: string;
+  readonly input: any;
+}
+
+type Handler = (input: any, call: number) => unknown;
+
+/**
+ * A fake Auto Scaling `{ send }`: answers each command class (`CreateAutoScalingGroupCommand`…)
+ * with a handler and records every call. A command without a handler answers `{}`.
+ */
+export class FakeAsgClient implements AutoScalingClientLike {
+  readonly sent: SentCommand[] = [];
+  private readonly handlers = new Map<string, Handler>();
+
+  on(commandName: string, handler: Handler): this {
+    this.handlers.set(commandName, handler);
+    return this;
+  }
+
+  calls(commandName: string): any[] {
+    return this.sent.filter((command) => command.name === commandName).map((command) => command.input);
+  }
+
+  /** Command names in the order sent. */
+  names(): string[] {
+    return this.sent.map((command) => command.name);
+  }
+
+  send = (async (command: { input: unknown; constructor: { name: string } }): Promise<unknown> => {
+    const name = command.constructor.name;
+    this.sent.push({ name, input: command.input });
+    const handler = this.handlers.get(name);
+    if (!handler) return {};
+    const result = handler(command.input, this.calls(name).length);
+    return result instanceof Promise ? await result : result;
+  }) as unknown as AutoScalingClientLike['send'];
+}
+
+/** An SDK-like service error (`name` is the AWS code). */
+export function awsError(name: string, message = name, httpStatusCode = 400): Error {
+  const error = new Error(message) as Error & { $metadata: unknown; $fault: string };
+  error.name = name;
+  error.$metadata = { httpStatusCode, requestId: 'aws-req-1' };
+  error.$fault = httpStatusCode >= 500 ? 'server' : 'client';
+  return error;
+}
+
+/** A launch template source that hands out one fixed template and counts its calls. */
+export class FixedLaunchTemplates implements LaunchTemplateSource {
+  readonly ensured: string[] = [];
+  constructor(private readonly ref = { launchTemplateId: 'lt-0123456789abcdef0', version: '3' }) {}
+  async ensure(template: { templateId: string }): Promise<{ launchTemplateId: string; version: string }> {
+    this.ensured.push(template.templateId);
+    return { ...this.ref };
+  }
+}
+
+/** An instance reader answering from a fixed list; records what it was asked. */
+export class StaticInstanceReader implements InstanceReader {
+  readonly asked: { requestIds: string[]; machineIds: string[] }[] = [];
+  constructor(public observations: MachineObservation[] = []) {}
+  async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }> {
+    this.asked.push({ requestIds: [...requestIds], machineIds: [...machineIds] });
+    const found = this.observations.filter((o) => (o.requestId !== undefined && requestIds.includes(o.requestId)) || machineIds.includes(o.machineId));
+    const known = new Set(this.observations.map((o) => o.machineId));
+    return { observations: found, missing: machineIds.filter((id) => !known.has(id)) };
+  }
+}
+
+export interface FakeInstance {
+  readonly InstanceId: string;
+  LifecycleState: string;
+  readonly InstanceType?: string;
+  readonly WeightedCapacity?: string;
+}
+
+export interface FakeGroup {
+  AutoScalingGroupName: string;
+  DesiredCapacity: number;
+  MinSize: number;
+  MaxSize: number;
+  Instances: FakeInstance[];
+  Tags: { Key: string; Value: string; PropagateAtLaunch?: boolean }[];
+  SuspendedProcesses: { ProcessName: string }[];
+  Status?: string;
+}
+
+/**
+ * A fake Auto Scaling service with state: groups answer DescribeAutoScalingGroups, and
+ * Create/Update/Terminate/Delete/Tags/Suspend change them the way Auto Scaling would (without
+ * launching anything: tests put instances in groups themselves). Handlers set with `on` win.
+ */
+export class FakeAutoScaling extends FakeAsgClient {
+  readonly groups = new Map<string, FakeGroup>();
+
+  constructor() {
+    super();
+    this.on('DescribeAutoScalingGroupsCommand', (input) => ({
+      AutoScalingGroups: (input.AutoScalingGroupNames as string[]).flatMap((name) => {
+        const group = this.groups.get(name);
+        return group ? [structuredClone(group)] : [];
+      }),
+    }))
+      .on('CreateAutoScalingGroupCommand', (input) => {
+        if (this.groups.has(input.AutoScalingGroupName)) throw awsError('AlreadyExists', `AutoScalingGroup by this name already exists`);
+        this.groups.set(input.AutoScalingGroupName, {
+          AutoScalingGroupName: input.AutoScalingGroupName,
+          DesiredCapacity: input.DesiredCapacity,
+          MinSize: input.MinSize,
+          MaxSize: input.MaxSize,
+          Instances: [],
+          Tags: (input.Tags ?? []).map((tag: any) => ({ Key: tag.Key, Value: tag.Value, PropagateAtLaunch: tag.PropagateAtLaunch })),
+          SuspendedProcesses: [],
+        });
+        return {};
+      })
+      .on('SuspendProcessesCommand', (input) => {
+        const group = this.must(input.AutoScalingGroupName);
+        for (const name of input.ScalingProcesses as string[]) {
+          if (!group.SuspendedProcesses.some((p) => p.ProcessName === name)) group.SuspendedProcesses.push({ ProcessName: name });
+        }
+        return {};
+      })
+      .on('CreateOrUpdateTagsCommand', (input) => {
+        for (const tag of input.Tags as { ResourceId: string; Key: string; Value: string; PropagateAtLaunch: boolean }[]) {
+          const group = this.must(tag.ResourceId);
+          group.Tags = [...group.Tags.filter((t) => t.Key !== tag.Key), { Key: tag.Key, Value: tag.Value, PropagateAtLaunch: tag.PropagateAtLaunch }];
+        }
+        return {};
+      })
+      .on('UpdateAutoScalingGroupCommand', (input) => {
+        const group = this.must(input.AutoScalingGroupName);
+        if (input.DesiredCapacity !== undefined) group.DesiredCapacity = input.DesiredCapacity;
+        if (input.MaxSize !== undefined) group.MaxSize = input.MaxSize;
+        return {};
+      })
+      .on('TerminateInstanceInAutoScalingGroupCommand', (input) => {
+        for (const group of this.groups.values()) {
+          const instance = group.Instances.find((i) => i.InstanceId === input.InstanceId);
+          if (!instance) continue;
+          instance.LifecycleState = 'Terminating';
+          if (input.ShouldDecrementDesiredCapacity) group.DesiredCapacity -= Number(instance.WeightedCapacity ?? '1');
+          return { Activity: { StatusCode: 'InProgress' } };
+        }
+        throw awsError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${input.InstanceId}`);
+      })
+      .on('DeleteAutoScalingGroupCommand', (input) => {
+        const group = this.must(input.AutoScalingGroupName);
+        if (group.Instances.length > 0 && !input.ForceDelete) throw awsError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances');
+        this.groups.delete(input.AutoScalingGroupName);
+        return {};
+      })
+      .on('DescribeScalingActivitiesCommand', () => ({ Activities: [] }));
+  }
+
+  /** Adds a group as Auto Scaling would show it after creating it for attempt `attempt`. */
+  addGroup(name: string, group: Partial<FakeGroup> & { attempt?: number } = {}): FakeGroup {
+    const { attempt = 1, ...rest } = group;
+    const created: FakeGroup = {
+      AutoScalingGroupName: name,
+      DesiredCapacity: 0,
+      MinSize: 0,
+      MaxSize: 0,
+      Instances: [],
+      Tags: [{ Key: 'hf:launch-attempt', Value: String(attempt), PropagateAtLaunch: false }],
+      SuspendedProcesses: [{ ProcessName: 'AZRebalance' }, { ProcessName: 'ReplaceUnhealthy' }],
+      ...rest,
+    };
+    this.groups.set(name, created);
+    return created;
+  }
+
+  private must(name: string): FakeGroup {
+    const group = this.groups.get(name);
+    if (!group) throw awsError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup '${name}' not found`);
+    return group;
+  }
+}
+
+/** A group instance in service. */
+export function inService(id: string, extra: Partial<FakeInstance> = {}): FakeInstance {
+  return { InstanceId: id, LifecycleState: 'InService', InstanceType: 't3.medium', ...extra };
+}
