@@ -14,22 +14,29 @@ import {
   type Request,
   type TemplateValidator,
 } from '@open-hostfactory/core';
+import type { Ec2Instances, LaunchTemplates } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import type { AppConfig } from './config';
 
-interface LoadedAdapters {
-  readonly runInstances: CapacityProvider;
+/** What the EC2 side brings once loaded. */
+interface Ec2Side {
+  readonly providers: ReadonlyMap<ProviderApi, CapacityProvider>;
   readonly catalog: InstanceTypeCatalog;
   readonly validator: TemplateValidator;
+  readonly launchTemplates: LaunchTemplates;
+  readonly instances: Ec2Instances;
 }
 
 /**
- * The AWS adapters, loaded on first use: a call that never talks to AWS (a status poll of
- * finished requests, templates whose attributes are configured or cached) never pays for
- * loading the SDK. The adapter's ContainerModule is loaded into the app's container then.
+ * The AWS adapters, loaded on first use and per API: a call that never talks to AWS (a status
+ * poll of finished requests, templates whose attributes are cached) never loads the SDK, and the
+ * Auto Scaling client is loaded only for ASG templates. Each adapter's ContainerModule is loaded
+ * into the app's container then; the EC2 side's launch templates and instance view are handed to
+ * the Auto Scaling adapter here, in the composition root, since adapters never import each other.
  */
 export class AwsAdapters {
-  private loading?: Promise<LoadedAdapters>;
+  private ec2?: Promise<Ec2Side>;
+  private asg?: Promise<CapacityProvider>;
 
   constructor(
     private readonly container: Container,
@@ -37,8 +44,25 @@ export class AwsAdapters {
     private readonly logger: Logger,
   ) {}
 
-  load(): Promise<LoadedAdapters> {
-    this.loading ??= (async () => {
+  private clientOptions(): {
+    region: string;
+    endpoint: string | undefined;
+    profile: string | undefined;
+    maxAttempts: number;
+    connectionTimeoutMs: number;
+  } {
+    const provider = this.config.provider;
+    return {
+      region: provider.region,
+      endpoint: provider.endpointUrl,
+      profile: provider.profile,
+      maxAttempts: provider.maxRetries + 1,
+      connectionTimeoutMs: provider.connectionTimeoutMs,
+    };
+  }
+
+  loadEc2(): Promise<Ec2Side> {
+    this.ec2 ??= (async () => {
       const provider = this.config.provider;
       if (provider.credentialFile) {
         // The SDK's shared-credentials loader reads this variable (AWS_CREDENTIAL_FILE in IBM's file).
@@ -51,22 +75,50 @@ export class AwsAdapters {
         });
       }
       const ec2 = await import('@open-hostfactory/aws-ec2');
-      const clientOptions = {
-        region: this.config.provider.region,
-        endpoint: this.config.provider.endpointUrl,
-        profile: this.config.provider.profile,
-        maxAttempts: this.config.provider.maxRetries + 1,
-        connectionTimeoutMs: this.config.provider.connectionTimeoutMs,
-      };
-      const client = ec2.createEc2Client(clientOptions);
+      const options = this.clientOptions();
+      const client = ec2.createEc2Client(options);
       await this.container.loadAsync(ec2.ec2CapacityModule({ client, providerName: this.config.providerName }));
+      const providers = new Map<ProviderApi, CapacityProvider>([
+        ['RunInstances', await this.container.getAsync(ec2.RunInstancesProvider)],
+        ['EC2Fleet', await this.container.getAsync(ec2.Ec2FleetProvider)],
+      ]);
       return {
-        runInstances: await this.container.getAsync(ec2.RunInstancesProvider),
+        providers,
         catalog: await this.container.getAsync(ec2.Ec2InstanceTypeCatalog),
-        validator: new ec2.Ec2TemplateValidator(client, () => ec2.createSsmClient(clientOptions)),
+        validator: new ec2.Ec2TemplateValidator(client, () => ec2.createSsmClient(options)),
+        launchTemplates: await this.container.getAsync(ec2.LaunchTemplates),
+        instances: await this.container.getAsync(ec2.Ec2Instances),
       };
     })();
-    return this.loading;
+    return this.ec2;
+  }
+
+  loadAsg(): Promise<CapacityProvider> {
+    this.asg ??= (async () => {
+      const ec2 = await this.loadEc2();
+      const asg = await import('@open-hostfactory/aws-asg');
+      await this.container.loadAsync(
+        asg.asgCapacityModule({
+          client: asg.createAutoScalingClient(this.clientOptions()),
+          providerName: this.config.providerName,
+          launchTemplates: ec2.launchTemplates,
+          instances: ec2.instances,
+        }),
+      );
+      return this.container.getAsync(asg.AsgProvider);
+    })();
+    return this.asg;
+  }
+
+  async provider(api: ProviderApi): Promise<CapacityProvider> {
+    if (api === 'ASG') return this.loadAsg();
+    const provider = (await this.loadEc2()).providers.get(api);
+    if (!provider) {
+      throw new HostFactoryError('TEMPLATE_INVALID', `providerApi '${api}' is not available in this release`, {
+        details: { providerApi: api },
+      });
+    }
+    return provider;
   }
 }
 
@@ -91,18 +143,19 @@ class LazyCapacityProvider implements CapacityProvider {
   }
 }
 
+/** Every AWS capacity API, each loaded the first time a call needs it. */
 export class AwsCapacityProviders implements CapacityProviders {
-  private readonly runInstances: CapacityProvider;
+  private readonly lazy = new Map<ProviderApi, CapacityProvider>();
 
-  constructor(adapters: AwsAdapters) {
-    this.runInstances = new LazyCapacityProvider('RunInstances', async () => (await adapters.load()).runInstances);
-  }
+  constructor(private readonly adapters: AwsAdapters) {}
 
   forApi(api: ProviderApi): CapacityProvider {
-    if (api === 'RunInstances') return this.runInstances;
-    throw new HostFactoryError('TEMPLATE_INVALID', `providerApi '${api}' is not available in this release (RunInstances is)`, {
-      details: { providerApi: api },
-    });
+    let provider = this.lazy.get(api);
+    if (!provider) {
+      provider = new LazyCapacityProvider(api, () => this.adapters.provider(api));
+      this.lazy.set(api, provider);
+    }
+    return provider;
   }
 }
 
@@ -110,7 +163,7 @@ export class AwsCapacityProviders implements CapacityProviders {
 export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
   return {
     async describe(types: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
-      return (await adapters.load()).catalog.describe(types);
+      return (await adapters.loadEc2()).catalog.describe(types);
     },
   };
 }
@@ -119,7 +172,7 @@ export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
 export function lazyAwsValidator(adapters: AwsAdapters): TemplateValidator {
   return {
     async prepare(template) {
-      return (await adapters.load()).validator.prepare(template);
+      return (await adapters.loadEc2()).validator.prepare(template);
     },
   };
 }

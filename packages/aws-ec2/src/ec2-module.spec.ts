@@ -5,6 +5,9 @@ import { createEc2Client } from './ec2-client';
 import { ec2CapacityModule } from './ec2-module';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
 import { RunInstancesProvider } from './run-instances-provider';
+import { Ec2FleetProvider } from './ec2-fleet-provider';
+import { Ec2Instances } from './ec2-instances';
+import { LaunchTemplates } from './launch-templates';
 
 describe('ec2CapacityModule', () => {
   it('binds the provider and the catalog as singletons and the catalog port to the catalog', async () => {
@@ -16,6 +19,16 @@ describe('ec2CapacityModule', () => {
     expect(container.get(RunInstancesProvider)).toBe(provider);
     const catalog = container.get(Ec2InstanceTypeCatalog);
     expect(container.get<InstanceTypeCatalog>(InstanceTypeCatalog)).toBe(catalog);
+  });
+
+  it('binds EC2 Fleet with the shared launch templates, all singletons', async () => {
+    const container = new Container();
+    await container.load(ec2CapacityModule({ client: new FakeEc2Client(), providerName: 'awsinst' }));
+    const fleet = container.get(Ec2FleetProvider);
+    expect(fleet.api).toBe('EC2Fleet');
+    expect(container.get(Ec2FleetProvider)).toBe(fleet);
+    expect(container.get(LaunchTemplates)).toBe(container.get(LaunchTemplates));
+    expect(container.get(Ec2Instances)).toBeInstanceOf(Ec2Instances);
   });
 
   it('hands the client and provider name to the provider', async () => {

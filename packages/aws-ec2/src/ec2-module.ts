@@ -1,7 +1,10 @@
 import { ContainerModule } from 'inversify';
 import { InstanceTypeCatalog, systemClock, type Clock } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
+import { Ec2FleetProvider } from './ec2-fleet-provider';
+import { Ec2Instances } from './ec2-instances';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
+import { LaunchTemplates } from './launch-templates';
 import { RunInstancesProvider } from './run-instances-provider';
 
 export interface Ec2CapacityModuleOptions {
@@ -13,19 +16,28 @@ export interface Ec2CapacityModuleOptions {
 }
 
 /**
- * Binds {@link RunInstancesProvider} and {@link Ec2InstanceTypeCatalog} (singletons) and the core
- * `InstanceTypeCatalog` port to the catalog. The app picks providers by class and may rebind
- * `InstanceTypeCatalog` to a caching decorator of `Ec2InstanceTypeCatalog`.
+ * Binds the EC2 capacity shapes and their shared pieces, all singletons: {@link Ec2Instances},
+ * {@link LaunchTemplates} (shared by EC2 Fleet and, through the app, Auto Scaling),
+ * {@link RunInstancesProvider}, {@link Ec2FleetProvider}, {@link Ec2InstanceTypeCatalog}, and
+ * the core `InstanceTypeCatalog` port to the catalog. The app picks providers by class.
  */
 export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerModule {
+  const clock = options.clock ?? systemClock;
   return new ContainerModule(({ bind }) => {
+    bind(Ec2Instances)
+      .toDynamicValue(() => new Ec2Instances(options.client, clock))
+      .inSingletonScope();
+    bind(LaunchTemplates)
+      .toDynamicValue(() => new LaunchTemplates(options.client, { providerName: options.providerName }))
+      .inSingletonScope();
     bind(RunInstancesProvider)
-      .toDynamicValue(
-        () =>
-          new RunInstancesProvider(options.client, {
-            providerName: options.providerName,
-            clock: options.clock ?? systemClock,
-          }),
+      .toDynamicValue(() => new RunInstancesProvider(options.client, { providerName: options.providerName, clock }))
+      .inSingletonScope();
+    bind(Ec2FleetProvider)
+      .toResolvedValue(
+        (launchTemplates: LaunchTemplates) =>
+          new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock }),
+        [LaunchTemplates],
       )
       .inSingletonScope();
     bind(Ec2InstanceTypeCatalog)

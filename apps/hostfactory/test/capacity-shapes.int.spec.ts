@@ -1,0 +1,95 @@
+// Every capacity API x price type through the real scripts on moto_server: request -> complete
+// -> an instance taken behind the plugin's back shows in getReturnRequests -> return all ->
+// the return completes. moto cannot show everything (see docs/choosing-a-capacity-api.md).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hf, motoEndpoint, type HfEnvironment } from './hf';
+
+interface Shape {
+  readonly name: string;
+  readonly template: Record<string, unknown>;
+  /** Machines asked for (units when the template weighs its types). */
+  readonly count: number;
+}
+
+const SHAPES: readonly Shape[] = [
+  { name: 'RunInstances ondemand', count: 2, template: { providerApi: 'RunInstances', priceType: 'ondemand' } },
+  { name: 'RunInstances spot', count: 2, template: { providerApi: 'RunInstances', priceType: 'spot', maxSpotPrice: 0.05 } },
+  { name: 'EC2Fleet instant ondemand', count: 2, template: { providerApi: 'EC2Fleet', fleetType: 'instant', priceType: 'ondemand' } },
+  {
+    name: 'EC2Fleet instant spot (capacityOptimized)',
+    count: 2,
+    template: { providerApi: 'EC2Fleet', fleetType: 'instant', priceType: 'spot', allocationStrategy: 'capacityOptimized' },
+  },
+  {
+    name: 'EC2Fleet instant heterogeneous 50%',
+    count: 2,
+    template: { providerApi: 'EC2Fleet', fleetType: 'instant', priceType: 'heterogeneous', percentOnDemand: 50 },
+  },
+  {
+    name: 'EC2Fleet request spot, weighted types',
+    count: 4,
+    template: { providerApi: 'EC2Fleet', fleetType: 'request', priceType: 'spot', vmType: undefined, vmTypes: { 'm5.large': 2, 'm5.xlarge': 4 } },
+  },
+  { name: 'ASG ondemand', count: 2, template: { providerApi: 'ASG', priceType: 'ondemand' } },
+  {
+    name: 'ASG heterogeneous',
+    count: 2,
+    template: { providerApi: 'ASG', priceType: 'heterogeneous', percentOnDemand: 50, vmType: undefined, vmTypes: { 't3.medium': 1, 't3.large': 1 } },
+  },
+];
+
+describe.each(SHAPES)('$name through the scripts', (shape) => {
+  let environment: HfEnvironment;
+  const run = (script: string, input: unknown) => hf.runScript(script, input, environment.env);
+  const poll = async (requestId: string) => {
+    let answer = await run('getRequestStatus', { requests: [{ requestId }] });
+    for (let i = 0; i < 15 && answer.json?.requests?.[0]?.status === 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = await run('getRequestStatus', { requests: [{ requestId }] });
+    }
+    expect(answer.status).toBe(0);
+    return answer.json.requests[0];
+  };
+
+  beforeAll(async () => {
+    const endpoint = motoEndpoint();
+    const network = await hf.createNetwork(endpoint);
+    environment = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf shapes ')), endpoint });
+    hf.writeProviderFiles(environment.confDir, {
+      config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint },
+      templates: [hf.ondemandTemplate(network, { templateId: 'Shape', maxNumber: 8, ...shape.template })],
+    });
+  });
+
+  it('acquires, reports a reclaim, returns', async () => {
+    const templates = await run('getAvailableTemplates', {});
+    expect(templates.json.templates[0]).toMatchObject({ templateId: 'Shape', availableNumber: 8 });
+
+    const made = await run('requestMachines', { template: { templateId: 'Shape', machineCount: shape.count } });
+    expect(made.status).toBe(0);
+    const acquired = await poll(made.json.requestId);
+    expect(acquired.status).toBe('complete');
+    expect(acquired.machines.length).toBeGreaterThanOrEqual(1);
+    for (const machine of acquired.machines) {
+      expect(machine).toMatchObject({ result: 'succeed', status: 'running', machineId: expect.stringMatching(/^i-/) });
+    }
+    const available = await run('getAvailableTemplates', {});
+    expect(available.json.templates[0].availableNumber).toBe(8 - shape.count);
+
+    const victim = acquired.machines[0];
+    await hf.terminateOutsidePlugin(motoEndpoint(), victim.machineId);
+    const held = acquired.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId }));
+    const reclaims = await run('getReturnRequests', { machines: held });
+    expect(reclaims.status).toBe(0);
+    expect(reclaims.json.requests).toContainEqual({ machine: victim.name, machineId: victim.machineId, gracePeriod: 0 });
+
+    const returned = await run('requestReturnMachines', { machines: held });
+    expect(returned.status).toBe(0);
+    expect(returned.json.requestId).toMatch(/^ret-/);
+    const done = await poll(returned.json.requestId);
+    expect(done.status).toBe('complete');
+    expect(done.machines.every((m: { result: string }) => m.result === 'succeed')).toBe(true);
+  });
+});
