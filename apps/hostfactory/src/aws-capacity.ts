@@ -81,6 +81,7 @@ export class AwsAdapters {
       const providers = new Map<ProviderApi, CapacityProvider>([
         ['RunInstances', await this.container.getAsync(ec2.RunInstancesProvider)],
         ['EC2Fleet', await this.container.getAsync(ec2.Ec2FleetProvider)],
+        ['SpotFleet', await this.container.getAsync(ec2.SpotFleetProvider)],
       ]);
       return {
         providers,

@@ -8,6 +8,7 @@ import { RunInstancesProvider } from './run-instances-provider';
 import { Ec2FleetProvider } from './ec2-fleet-provider';
 import { Ec2Instances } from './ec2-instances';
 import { LaunchTemplates } from './launch-templates';
+import { SpotFleetProvider } from './spot-fleet-provider';
 
 describe('ec2CapacityModule', () => {
   it('binds the provider and the catalog as singletons and the catalog port to the catalog', async () => {
@@ -29,6 +30,7 @@ describe('ec2CapacityModule', () => {
     expect(container.get(Ec2FleetProvider)).toBe(fleet);
     expect(container.get(LaunchTemplates)).toBe(container.get(LaunchTemplates));
     expect(container.get(Ec2Instances)).toBeInstanceOf(Ec2Instances);
+    expect(container.get(SpotFleetProvider).api).toBe('SpotFleet');
   });
 
   it('hands the client and provider name to the provider', async () => {

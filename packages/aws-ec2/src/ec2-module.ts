@@ -6,6 +6,7 @@ import { Ec2Instances } from './ec2-instances';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
 import { LaunchTemplates } from './launch-templates';
 import { RunInstancesProvider } from './run-instances-provider';
+import { SpotFleetProvider } from './spot-fleet-provider';
 
 export interface Ec2CapacityModuleOptions {
   /** The EC2 client of the region (built by the app, e.g. with `createEc2Client`). */
@@ -18,7 +19,8 @@ export interface Ec2CapacityModuleOptions {
 /**
  * Binds the EC2 capacity shapes and their shared pieces, all singletons: {@link Ec2Instances},
  * {@link LaunchTemplates} (shared by EC2 Fleet and, through the app, Auto Scaling),
- * {@link RunInstancesProvider}, {@link Ec2FleetProvider}, {@link Ec2InstanceTypeCatalog}, and
+ * {@link RunInstancesProvider}, {@link Ec2FleetProvider}, {@link SpotFleetProvider},
+ * {@link Ec2InstanceTypeCatalog}, and
  * the core `InstanceTypeCatalog` port to the catalog. The app picks providers by class.
  */
 export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerModule {
@@ -37,6 +39,13 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
       .toResolvedValue(
         (launchTemplates: LaunchTemplates) =>
           new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock }),
+        [LaunchTemplates],
+      )
+      .inSingletonScope();
+    bind(SpotFleetProvider)
+      .toResolvedValue(
+        (launchTemplates: LaunchTemplates) =>
+          new SpotFleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock }),
         [LaunchTemplates],
       )
       .inSingletonScope();

@@ -25,7 +25,12 @@ const CAPACITY = new Set([
   'SpotMaxPriceTooLow',
 ]);
 
-const QUOTA = new Set(['InstanceLimitExceeded', 'VcpuLimitExceeded', 'MaxSpotInstanceCountExceeded']);
+const QUOTA = new Set([
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+  'MaxSpotInstanceCountExceeded',
+  'MaxSpotFleetRequestCountExceeded',
+]);
 
 const AUTH = new Set([
   'AuthFailure',

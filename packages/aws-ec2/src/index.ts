@@ -33,3 +33,20 @@ export {
   targetCapacity,
 } from './ec2-fleet-provider';
 export type { Ec2FleetProviderOptions } from './ec2-fleet-provider';
+export {
+  DEFAULT_SPOT_FLEET_TYPE,
+  SPOT_FLEET_ALLOCATION_STRATEGIES,
+  SPOT_FLEET_BATCH,
+  SPOT_FLEET_INSTANCE_TAGS_KEY,
+  SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES,
+  SPOT_FLEET_REQUEST_IDS_KEY,
+  SPOT_FLEET_REQUEST_ID_KEY,
+  SPOT_FLEET_TYPE_KEY,
+  SpotFleetProvider,
+  onDemandUnits,
+  spotFleetIdsOf,
+  spotFleetOverrides,
+  spotFleetType,
+  validUntil,
+} from './spot-fleet-provider';
+export type { LaunchTemplateSource, SpotFleetProviderOptions } from './spot-fleet-provider';

@@ -26,7 +26,18 @@ describe('example config files', () => {
     expect(config.templates.map((t) => [t.templateId, t.vmType, t.priceType, t.providerApi])).toEqual([
       ['OnDemand-Small', 't3.medium', 'ondemand', 'RunInstances'],
       ['Spot-Large', 'm5.large', 'spot', 'RunInstances'],
+      ['Fleet-Instant-OnDemand', 'c5.xlarge', 'ondemand', 'EC2Fleet'],
+      ['Fleet-Request-Spot-Weighted', 'm5.xlarge', 'spot', 'EC2Fleet'],
+      ['Fleet-Maintain-Mixed', 'r5.large', 'heterogeneous', 'EC2Fleet'],
+      ['SpotFleet-Spot', 'm5.large', 'spot', 'SpotFleet'],
+      ['ASG-OnDemand', 't3.large', 'ondemand', 'ASG'],
+      ['ASG-Mixed', 'm5.large', 'heterogeneous', 'ASG'],
     ]);
+    expect(config.templates.find((t) => t.templateId === 'Fleet-Request-Spot-Weighted')).toMatchObject({
+      fleetType: 'request',
+      vmTypes: { 'm5.xlarge': 1, 'm5.2xlarge': 2, 'm5.4xlarge': 4 },
+      allocationStrategy: 'priceCapacityOptimized',
+    });
     expect(config.templates[0]?.attributes['ncpus']).toBeUndefined();
     expect(config.templates[1]?.attributes['nram']).toEqual(['Numeric', '8192']);
   });
@@ -45,7 +56,17 @@ describe('example config files', () => {
 
   it('loads the whole config/ directory as one provider config dir (both dialects together)', () => {
     const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: EXAMPLES }, cwd: root });
-    expect(config.templates.map((t) => t.templateId)).toEqual(['OnDemand-Small', 'Spot-Large', 'Guide-Compute']);
+    expect(config.templates.map((t) => t.templateId)).toEqual([
+      'OnDemand-Small',
+      'Spot-Large',
+      'Fleet-Instant-OnDemand',
+      'Fleet-Request-Spot-Weighted',
+      'Fleet-Maintain-Mixed',
+      'SpotFleet-Spot',
+      'ASG-OnDemand',
+      'ASG-Mixed',
+      'Guide-Compute',
+    ]);
   });
 
   it('ships HF registration files and an IAM policy that parse', () => {
