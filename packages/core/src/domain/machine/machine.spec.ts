@@ -78,6 +78,13 @@ describe('machine rules', () => {
     expect(countsAgainstQuota(aMachine({ gone: true }))).toBe(false);
   });
 
+  it('keeps a notice once given; a newer notice from the cloud replaces it', () => {
+    const noticed = observeMachine(aMachine(), anObservation({ notice: { kind: 'rebalance-recommendation' } }), context);
+    expect(observeMachine(noticed, anObservation(), context).notice).toEqual({ kind: 'rebalance-recommendation' });
+    const interrupted = observeMachine(noticed, anObservation({ notice: { kind: 'spot-interruption', deadline: 5 } }), context);
+    expect(interrupted.notice).toEqual({ kind: 'spot-interruption', deadline: 5 });
+  });
+
   it('machineChanged sees status, result and notice changes only', () => {
     const m = aMachine();
     expect(machineChanged(m, { ...m, updatedAt: 5 })).toBe(false);

@@ -188,7 +188,8 @@ export function observeMachine(machine: Machine, observation: MachineObservation
     priceType: observation.priceType,
     instanceType: observation.instanceType || machine.instanceType,
     cloudHostId: observation.cloudHostId ?? machine.cloudHostId,
-    notice: observation.notice,
+    // A notice stays once given (events are delivered once); a newer one from the cloud wins.
+    notice: observation.notice ?? machine.notice,
     gone: false,
     updatedAt: context.now,
   };
