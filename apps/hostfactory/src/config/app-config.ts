@@ -10,6 +10,11 @@ export interface ProviderConfig {
   profile?: string;
   endpointUrl?: string;
   credentialFile?: string;
+  /**
+   * AWS_EVENTS_QUEUE_URL / provider.aws.events_queue_url: an SQS queue receiving EventBridge's EC2
+   * rebalance recommendations and spot interruption warnings for this region (optional).
+   */
+  eventsQueueUrl?: string;
   proxyHost?: string;
   proxyPort?: number;
   /** AWS_CONNECTION_TIMEOUT_MS, default 10000 (guide: provider.aws.timeout, seconds). */

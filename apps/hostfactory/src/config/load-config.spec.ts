@@ -365,6 +365,14 @@ describe('loadConfig: precedence', () => {
     expect(config.provider.endpointUrl).toBe('http://127.0.0.1:5000');
   });
 
+  it('reads the EventBridge notices queue from either dialect', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_EVENTS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/hf-events' });
+    writeTemplates([ibmTemplate()]);
+    expect(load({}).provider.eventsQueueUrl).toBe('http://127.0.0.1:5000/123456789012/hf-events');
+    const guide = write(join(root, 'guide.yml'), 'provider:\n  aws:\n    events_queue_url: https://sqs.us-east-1.amazonaws.com/1/q\n');
+    expect(load({ CONFIG_PATH: guide }).provider.eventsQueueUrl).toBe('https://sqs.us-east-1.amazonaws.com/1/q');
+  });
+
   it('replaces templates of the same id in place and appends new ones after', () => {
     writeTemplates([ibmTemplate({ templateId: 'A' }), ibmTemplate({ templateId: 'B', maxNumber: 1 }), ibmTemplate({ templateId: 'C' })]);
     write(

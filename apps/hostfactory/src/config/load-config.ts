@@ -88,6 +88,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
         'profile',
         'endpointUrl',
         'credentialFile',
+        'eventsQueueUrl',
         'proxyHost',
         'proxyPort',
         'connectionTimeoutMs',

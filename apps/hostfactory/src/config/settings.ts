@@ -14,6 +14,7 @@ export class SettingsRules {
   @OptionalString() profile?: unknown;
   @OptionalString() endpointUrl?: unknown;
   @OptionalString() credentialFile?: unknown;
+  @OptionalString() eventsQueueUrl?: unknown;
   @OptionalString() proxyHost?: unknown;
   @OptionalInt(1, 65535) proxyPort?: unknown;
   @OptionalInt(1) connectionTimeoutMs?: unknown;
@@ -43,6 +44,7 @@ export type Settings = Partial<{
   profile: string;
   endpointUrl: string;
   credentialFile: string;
+  eventsQueueUrl: string;
   proxyHost: string;
   proxyPort: number;
   connectionTimeoutMs: number;
@@ -105,6 +107,7 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
   { key: 'profile', paths: ['AWS_PROFILE', 'provider.aws.profile', 'provider.profile'] },
   { key: 'endpointUrl', paths: ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'] },
   { key: 'credentialFile', paths: ['AWS_CREDENTIAL_FILE', 'provider.aws.credential_file', 'provider.credential_file'] },
+  { key: 'eventsQueueUrl', paths: ['AWS_EVENTS_QUEUE_URL', 'provider.aws.events_queue_url', 'provider.events_queue_url'] },
   { key: 'proxyHost', paths: ['AWS_PROXY_HOST', 'provider.aws.proxy_host', 'provider.proxy_host'] },
   { key: 'proxyPort', paths: ['AWS_PROXY_PORT', 'provider.aws.proxy_port', 'provider.proxy_port'] },
   {
