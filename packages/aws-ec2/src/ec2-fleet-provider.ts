@@ -20,7 +20,6 @@ import {
   formatInstanceTags,
   instanceWeight,
   isEndedState,
-  parseInstanceTags,
   systemClock,
   templateInstanceTypes,
   type AcquireInput,
@@ -43,7 +42,8 @@ import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
 import type { LaunchTemplates } from './launch-templates';
 import { clientToken } from './run-instances-provider';
-import { launchTags, type Ec2Tag } from './tags';
+import { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { launchTags } from './tags';
 
 export interface Ec2FleetProviderOptions {
   /** The HF provider instance name (HF_PROVIDER_NAME), written to every fleet's and instance's tags. */
@@ -205,7 +205,7 @@ export class Ec2FleetProvider implements CapacityProvider {
       input.requests.map((request) => request.requestId),
       [...asked, ...ownerOf.keys()],
     );
-    const observations = await this.tagFleetInstances(view.observations, ownerOf);
+    const observations = await claimFleetInstances(this.instances, this.options.providerName, FLEET_INSTANCE_TAGS_KEY, view.observations, ownerOf);
 
     const fulfilment = new Map<string, Fulfilment>();
     for (const request of asyncRequests) {
@@ -413,41 +413,6 @@ export class Ec2FleetProvider implements CapacityProvider {
   }
 
   /** Adds the request tags to fleet instances that do not carry their request yet; returns the observations with it. */
-  private async tagFleetInstances(
-    observations: readonly MachineObservation[],
-    ownerOf: ReadonlyMap<string, Request>,
-  ): Promise<MachineObservation[]> {
-    const untagged = new Map<string, { request: Request; ids: string[] }>();
-    const result = observations.map((observation) => {
-      const owner = ownerOf.get(observation.machineId);
-      if (!owner || observation.requestId === owner.requestId) return observation;
-      if (observation.requestId === undefined) {
-        const entry = untagged.get(owner.requestId) ?? { request: owner, ids: [] };
-        entry.ids.push(observation.machineId);
-        untagged.set(owner.requestId, entry);
-        return {
-          ...observation,
-          requestId: owner.requestId,
-          ...(observation.templateId || !owner.templateId ? {} : { templateId: owner.templateId }),
-        };
-      }
-      return observation;
-    });
-    for (const { request, ids } of untagged.values()) {
-      await this.instances.tag(ids, this.requestTags(request));
-    }
-    return result;
-  }
-
-  private requestTags(request: Request): Ec2Tag[] {
-    return launchTags({
-      providerName: this.options.providerName,
-      requestId: request.requestId,
-      templateId: request.templateId ?? '',
-      instanceTags: parseInstanceTags(request.providerData[FLEET_INSTANCE_TAGS_KEY]),
-    });
-  }
-
   /**
    * `fulfilling` while a request/maintain fleet of the request is live, not expired and below
    * its target (ActivityStatus `pending_fulfillment`, or FulfilledCapacity < TotalTargetCapacity
@@ -603,17 +568,7 @@ function fleetTypeOf(request: Request): string {
  * `round(count * percentOnDemand / 100)` units (half up, within 0..count) on-demand.
  */
 export function targetCapacity(template: Template, count: number): TargetCapacitySpecificationRequest {
-  let onDemand: number;
-  switch (template.priceType) {
-    case 'spot':
-      onDemand = 0;
-      break;
-    case 'heterogeneous':
-      onDemand = Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
-      break;
-    default:
-      onDemand = count;
-  }
+  const onDemand = onDemandUnits(template, count);
   return {
     TotalTargetCapacity: count,
     OnDemandTargetCapacity: onDemand,
@@ -646,28 +601,6 @@ function overrides(
     }
   }
   return result;
-}
-
-function formatPrice(price: number): string {
-  return String(Number(price.toFixed(6)));
-}
-
-function mapStrategy<T extends string>(
-  template: Template,
-  field: string,
-  value: string | undefined,
-  table: Readonly<Record<string, T>>,
-): T | undefined {
-  if (!value) return undefined;
-  const mapped = table[value] ?? Object.values(table).find((apiValue) => apiValue === value);
-  if (!mapped) {
-    throw new HostFactoryError(
-      'TEMPLATE_INVALID',
-      `Template '${template.templateId}': ${field} '${value}' is not one of ${Object.keys(table).join(', ')}`,
-      { details: { templateId: template.templateId, field, value } },
-    );
-  }
-  return mapped;
 }
 
 /** `ErrorCode: ErrorMessage` of fleet errors, each once. */

@@ -43,10 +43,10 @@ export {
   SPOT_FLEET_REQUEST_ID_KEY,
   SPOT_FLEET_TYPE_KEY,
   SpotFleetProvider,
-  onDemandUnits,
   spotFleetIdsOf,
   spotFleetOverrides,
   spotFleetType,
   validUntil,
 } from './spot-fleet-provider';
 export type { LaunchTemplateSource, SpotFleetProviderOptions } from './spot-fleet-provider';
+export { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';

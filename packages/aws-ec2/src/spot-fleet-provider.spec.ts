@@ -6,11 +6,11 @@ import { clientToken } from './run-instances-provider';
 import {
   SPOT_FLEET_ALLOCATION_STRATEGIES,
   SpotFleetProvider,
-  onDemandUnits,
   spotFleetIdsOf,
   validUntil,
   type LaunchTemplateSource,
 } from './spot-fleet-provider';
+import { onDemandUnits } from './fleet-common';
 import { launchTags } from './tags';
 
 const NOW = 1_700_000_000_000;

@@ -15,7 +15,6 @@ import {
   HostFactoryError,
   formatInstanceTags,
   instanceWeight,
-  parseInstanceTags,
   systemClock,
   templateInstanceTypes,
   type AcquireInput,
@@ -26,7 +25,6 @@ import {
   type DescribeResult,
   type Fulfilment,
   type Machine,
-  type MachineObservation,
   type ProviderApi,
   type Request,
   type Template,
@@ -36,7 +34,8 @@ import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { clientToken } from './run-instances-provider';
-import { launchTags, type Ec2Tag } from './tags';
+import { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { launchTags } from './tags';
 
 /**
  * Where the provider gets the launch template of an HF template from (structurally the
@@ -193,7 +192,7 @@ export class SpotFleetProvider implements CapacityProvider {
       input.requests.map((request) => request.requestId),
       [...asked, ...ownerOf.keys()],
     );
-    const observations = await this.tagFleetInstances(view.observations, ownerOf);
+    const observations = await claimFleetInstances(this.instances, this.options.providerName, SPOT_FLEET_INSTANCE_TAGS_KEY, view.observations, ownerOf);
     const fulfilment = new Map<string, Fulfilment>();
     for (const request of fleetRequests) {
       fulfilment.set(request.requestId, await this.fulfilmentOf(request, fleets));
@@ -372,36 +371,6 @@ export class SpotFleetProvider implements CapacityProvider {
   }
 
   /** Adds the request tags to fleet instances that do not carry a request yet; returns the observations with it. */
-  private async tagFleetInstances(
-    observations: readonly MachineObservation[],
-    ownerOf: ReadonlyMap<string, Request>,
-  ): Promise<MachineObservation[]> {
-    const untagged = new Map<string, { request: Request; ids: string[] }>();
-    const result = observations.map((observation) => {
-      const owner = ownerOf.get(observation.machineId);
-      if (!owner || observation.requestId !== undefined) return observation;
-      const entry = untagged.get(owner.requestId) ?? { request: owner, ids: [] };
-      entry.ids.push(observation.machineId);
-      untagged.set(owner.requestId, entry);
-      return {
-        ...observation,
-        requestId: owner.requestId,
-        ...(observation.templateId || !owner.templateId ? {} : { templateId: owner.templateId }),
-      };
-    });
-    for (const { request, ids } of untagged.values()) await this.instances.tag(ids, this.requestTags(request));
-    return result;
-  }
-
-  private requestTags(request: Request): Ec2Tag[] {
-    return launchTags({
-      providerName: this.options.providerName,
-      requestId: request.requestId,
-      templateId: request.templateId ?? '',
-      instanceTags: parseInstanceTags(request.providerData[SPOT_FLEET_INSTANCE_TAGS_KEY]),
-    });
-  }
-
   /**
    * `fulfilling` while a fleet of the request is live and still short of its target
    * ({@link isFulfilling}); `settled` otherwise. `reason`, when the latest fleet is short, from its
@@ -514,21 +483,6 @@ export function spotFleetType(template: Template): 'request' | 'maintain' {
   );
 }
 
-/**
- * Units to launch on-demand: `ondemand` all, `spot` none, `heterogeneous`
- * `round(count * percentOnDemand / 100)` (half up, clamped to 0..count; unset = 0).
- */
-export function onDemandUnits(template: Template, count: number): number {
-  switch (template.priceType) {
-    case 'spot':
-      return 0;
-    case 'heterogeneous':
-      return Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
-    default:
-      return count;
-  }
-}
-
 /** Epoch ms the fleet stops launching: the request's deadline, or earlier with `spotFleetRequestExpiry` (minutes). */
 export function validUntil(template: Template, deadline: number, now: number): number {
   const expiry = template.spotFleetRequestExpiry;
@@ -569,11 +523,6 @@ export function spotFleetOverrides(
   return result;
 }
 
-/** A price as EC2 takes it: a decimal string without float noise. */
-function formatPrice(value: number): string {
-  return String(Number(value.toFixed(6)));
-}
-
 /** True while the fleet request may launch instances (submitted, active, modifying). */
 function isLive(fleet: SpotFleetRequestConfig | undefined): boolean {
   return fleet !== undefined && LIVE_STATES.has(fleet.SpotFleetRequestState ?? '');
@@ -592,21 +541,3 @@ function isFulfilling(fleet: SpotFleetRequestConfig | undefined, now: number): b
   return (config?.FulfilledCapacity ?? 0) < (config?.TargetCapacity ?? 0);
 }
 
-function mapStrategy<T extends string>(
-  template: Template,
-  field: string,
-  value: string | undefined,
-  table: Readonly<Record<string, T>>,
-): T | undefined {
-  if (!value) return undefined;
-  const mapped = table[value];
-  if (!mapped) {
-    const allowed = unique(Object.keys(table).filter((key) => !key.includes('-')));
-    throw new HostFactoryError(
-      'TEMPLATE_INVALID',
-      `Template '${template.templateId}': ${field} '${value}' is not one of ${allowed.join(', ')}`,
-      { details: { templateId: template.templateId, field, value } },
-    );
-  }
-  return mapped;
-}

@@ -1,0 +1,91 @@
+import { HostFactoryError, parseInstanceTags, type MachineObservation, type Request, type Template } from '@open-hostfactory/core';
+import type { Ec2Instances } from './ec2-instances';
+import { launchTags } from './tags';
+
+/**
+ * What the fleet shapes (EC2 Fleet, Spot Fleet) share: the on-demand share of a target, the
+ * mapping of IBM's strategy names to an API's values, price formatting, and tagging the
+ * instances a fleet launched with the tags of the request they belong to.
+ */
+
+/**
+ * Capacity units to buy on demand: `ondemand` all, `spot` none, `heterogeneous`
+ * `round(count * percentOnDemand / 100)` (half up, clamped to 0..count; unset = 0).
+ */
+export function onDemandUnits(template: Template, count: number): number {
+  switch (template.priceType) {
+    case 'spot':
+      return 0;
+    case 'heterogeneous':
+      return Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
+    default:
+      return count;
+  }
+}
+
+/**
+ * The API value of a template's strategy (`table` maps IBM's names; the API's own spellings are
+ * accepted as they are); undefined when the template sets none; TEMPLATE_INVALID naming the field
+ * for anything else.
+ */
+export function mapStrategy<T extends string>(
+  template: Template,
+  field: string,
+  value: string | undefined,
+  table: Readonly<Record<string, T>>,
+): T | undefined {
+  if (!value) return undefined;
+  const mapped = table[value] ?? Object.values(table).find((apiValue) => apiValue === value);
+  if (!mapped) {
+    const names = [...new Set(Object.keys(table).filter((key) => !key.includes('-')))];
+    throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}': ${field} '${value}' is not one of ${names.join(', ')}`, {
+      details: { templateId: template.templateId, field, value },
+    });
+  }
+  return mapped;
+}
+
+/** A price as EC2 takes it: a decimal string without float noise. */
+export function formatPrice(price: number): string {
+  return String(Number(price.toFixed(6)));
+}
+
+/**
+ * Claims the instances a fleet launched for its requests: an instance without our request tag
+ * (request/maintain fleets launch from a per-template launch template) is tagged with its
+ * request's `launchTags` (template tags taken from `providerData[instanceTagsKey]`) and observed
+ * as that request's, so tag lookups (crash recovery, orphan sweeps) find it later.
+ */
+export async function claimFleetInstances(
+  instances: Ec2Instances,
+  providerName: string,
+  instanceTagsKey: string,
+  observations: readonly MachineObservation[],
+  ownerOf: ReadonlyMap<string, Request>,
+): Promise<MachineObservation[]> {
+  const untagged = new Map<string, { request: Request; ids: string[] }>();
+  const result = observations.map((observation) => {
+    const owner = ownerOf.get(observation.machineId);
+    if (!owner || observation.requestId !== undefined) return observation;
+    const entry = untagged.get(owner.requestId) ?? { request: owner, ids: [] };
+    entry.ids.push(observation.machineId);
+    untagged.set(owner.requestId, entry);
+    return {
+      ...observation,
+      requestId: owner.requestId,
+      ...(observation.templateId || !owner.templateId ? {} : { templateId: owner.templateId }),
+    };
+  });
+  for (const { request, ids } of untagged.values()) {
+    await instances.tag(
+      ids,
+      launchTags({
+        providerName,
+        requestId: request.requestId,
+        templateId: request.templateId ?? '',
+        instanceTags: parseInstanceTags(request.providerData[instanceTagsKey]),
+      }),
+    );
+  }
+  return result;
+}
