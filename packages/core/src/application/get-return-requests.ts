@@ -59,9 +59,11 @@ export class GetReturnRequests {
   }
 
   /**
-   * Launches that failed in transit may still have started instances: while a failed request's
-   * orphan check lasts, find instances carrying its tag, record them as failed and terminate
-   * them. Best effort: a failure here is logged and tried again on the next call.
+   * A request that ended with less than asked (or whose launch failed in transit) may still get
+   * instances from the cloud: while its orphan check lasts, find instances carrying its tag that
+   * HF does not hold (never recorded, or recorded as failed), record them as failed and terminate
+   * them. Machines handed to HF are never touched. Best effort: a failure is logged and tried
+   * again on the next call.
    */
   private async sweepFailedLaunches(): Promise<void> {
     const now = this.clock.now();
@@ -80,14 +82,22 @@ export class GetReturnRequests {
         const ids = new Set(requests.map((r) => r.requestId));
         const { observations } = await provider.describe({ requests, machines: [] });
         const found = observations.filter((o) => o.requestId !== undefined && ids.has(o.requestId));
-        const known = new Set((await this.store.getMachines({ machineIds: found.map((o) => o.machineId) })).map((m) => m.machineId));
-        const orphans = found.map((o) => {
-          const request = requests.find((r) => r.requestId === o.requestId) as Request;
-          const machine = newMachine(o, machineOwner(request, undefined), context);
-          return { ...machine, result: 'fail' as const, message: 'Launched for a request whose launch call had failed; terminated' };
-        });
-        const alive = orphans.filter((m) => !isEndedState(m.status));
-        const fresh = orphans.filter((m) => !known.has(m.machineId));
+        const stored = new Map(
+          (await this.store.getMachines({ machineIds: found.map((o) => o.machineId) })).map((m) => [m.machineId, m]),
+        );
+        // Only what HF does not hold: instances the store never recorded, and recorded ones that
+        // failed. A machine of a request that ended short but was handed to HF stays HF's.
+        const fresh = found
+          .filter((o) => !stored.has(o.machineId))
+          .map((o) => {
+            const request = requests.find((r) => r.requestId === o.requestId) as Request;
+            const machine = newMachine(o, machineOwner(request, undefined), context);
+            return { ...machine, result: 'fail' as const, message: 'Launched for a request that had already ended; terminated' };
+          });
+        const failed = found
+          .filter((o) => stored.get(o.machineId)?.result === 'fail')
+          .map((o) => ({ ...(stored.get(o.machineId) as Machine), status: o.state }));
+        const alive = [...fresh, ...failed].filter((m) => !isEndedState(m.status));
         if (fresh.length > 0) await this.store.write({ machines: fresh });
         if (alive.length > 0) {
           this.logger.warn('terminating instances of failed launches', { machineIds: alive.map((m) => m.machineId) });

@@ -4,6 +4,7 @@ import { aTemplate, anObservation } from '../testing/builders';
 import { silentLogger } from '../ports/logger';
 import { InMemoryCapacityProvider, SequentialIdGenerator, StaticCapacityProviders } from '../testing/fakes';
 import { GetRequestStatus } from './get-request-status';
+import { GetReturnRequests } from './get-return-requests';
 import { harness } from './harness.spec-util';
 import { RequestMachines } from './request-machines';
 import { RequestReturnMachines } from './request-return-machines';
@@ -437,6 +438,25 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
     expect(report?.status).toBe('complete');
     expect(report?.machines).toHaveLength(2);
+  });
+
+  it('the orphan check of a request that ended short never touches the machines HF holds', async () => {
+    const h = fleet({ capacityTimeoutSec: 60 });
+    const getReturnRequests = new GetReturnRequests(h.store, new StaticCapacityProviders([h.cloud]), h.clock, h.settings, silentLogger);
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // the fleet launches 1 of 2
+    h.cloud.setAll('pending', 'running');
+    h.cloud.launchLimit = 0;
+    h.clock.advance(61_000);
+    const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(report?.status).toBe('complete_with_error');
+    const [held] = report!.machines.map((m) => m.machine);
+    expect(held?.result).toBe('succeed');
+    // The cloud launches one more for the ended request after all.
+    h.cloud.addInstance(anObservation({ machineId: 'i-late', requestId: request.requestId, state: 'running' }));
+    await getReturnRequests.execute({});
+    expect(h.cloud.instances.get(held!.machineId)?.observation.state).toBe('running');
+    expect(h.cloud.instances.get('i-late')?.observation.state).toBe('shutting-down');
   });
 
   it('release hands the provider the acquire requests of the machines', async () => {
