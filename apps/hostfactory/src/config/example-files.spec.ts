@@ -30,8 +30,11 @@ describe('example config files', () => {
       ['Fleet-Request-Spot-Weighted', 'm5.xlarge', 'spot', 'EC2Fleet'],
       ['Fleet-Maintain-Mixed', 'r5.large', 'heterogeneous', 'EC2Fleet'],
       ['SpotFleet-Spot', 'm5.large', 'spot', 'SpotFleet'],
+      ['SpotFleet-OnDemand', 'c5.large', 'ondemand', 'SpotFleet'],
+      ['SpotFleet-Mixed-Weighted', 'm5.large', 'heterogeneous', 'SpotFleet'],
       ['ASG-OnDemand', 't3.large', 'ondemand', 'ASG'],
       ['ASG-Mixed', 'm5.large', 'heterogeneous', 'ASG'],
+      ['ASG-Spot', 'm5.large', 'spot', 'ASG'],
     ]);
     expect(config.templates.find((t) => t.templateId === 'Fleet-Request-Spot-Weighted')).toMatchObject({
       fleetType: 'request',
@@ -63,8 +66,11 @@ describe('example config files', () => {
       'Fleet-Request-Spot-Weighted',
       'Fleet-Maintain-Mixed',
       'SpotFleet-Spot',
+      'SpotFleet-OnDemand',
+      'SpotFleet-Mixed-Weighted',
       'ASG-OnDemand',
       'ASG-Mixed',
+      'ASG-Spot',
       'Guide-Compute',
     ]);
   });

@@ -365,6 +365,14 @@ describe('loadConfig: precedence', () => {
     expect(config.provider.endpointUrl).toBe('http://127.0.0.1:5000');
   });
 
+  it.each([
+    ['a heterogeneous template without percentOnDemand', { priceType: 'Heterogeneous' }, 'percentOnDemand'],
+    ['a Spot Fleet template without fleetRole', { providerApi: 'SpotFleet', fleetType: 'request' }, 'fleetRole'],
+  ])('refuses %s, naming the key', (_name, fields, key) => {
+    writeTemplates([ibmTemplate(fields)]);
+    expect(() => load({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`templates[0].${key}`) }));
+  });
+
   it('reads the EventBridge notices queue from either dialect', () => {
     write(join(confDir, 'awsprov_config.json'), { AWS_EVENTS_QUEUE_URL: 'http://127.0.0.1:5000/123456789012/hf-events' });
     writeTemplates([ibmTemplate()]);

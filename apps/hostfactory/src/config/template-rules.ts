@@ -127,10 +127,15 @@ export class TemplateRules {
   @OptionalString() launchTemplateId?: unknown;
   @OptionalString() launchTemplateVersion?: unknown;
   @OptionalNumber(0) maxSpotPrice?: unknown;
-  @OptionalInt(0, 100) percentOnDemand?: unknown;
+  // Which share to buy on demand is the point of a heterogeneous template: no silent default.
+  @ValidateIf((o: TemplateRules) => o.priceType === 'heterogeneous' || o.percentOnDemand !== undefined)
+  @Int(0, 100)
+  percentOnDemand?: unknown;
   @OneOf('allocationStrategy', ALLOCATION_STRATEGIES, true) allocationStrategy?: unknown;
   @OneOf('allocationStrategyOnDemand', ON_DEMAND_ALLOCATION_STRATEGIES, true) allocationStrategyOnDemand?: unknown;
-  @OptionalString() fleetRole?: unknown;
+  @ValidateIf((o: TemplateRules) => o.providerApi === 'SpotFleet' || o.fleetRole !== undefined)
+  @RequiredString('is required when providerApi is SpotFleet (the IAM role Spot Fleet acts with)')
+  fleetRole?: unknown;
   @OptionalInt(0) spotFleetRequestExpiry?: unknown;
   @OptionalInt(1) poolsCount?: unknown;
 }
