@@ -9,7 +9,11 @@ const SERVICES: readonly [string, string][] = [
   ['ec2', '@aws-sdk/client-ec2'],
   ['autoscaling', '@aws-sdk/client-auto-scaling'],
   ['ssm', '@aws-sdk/client-ssm'],
+  ['sqs', '@aws-sdk/client-sqs'],
 ];
+
+/** API calls IAM authorises under another action's name. */
+const IAM_ACTION: Readonly<Record<string, string>> = { 'sqs:DeleteMessageBatch': 'sqs:DeleteMessage' };
 
 function adapterSources(): string[] {
   const files: string[] = [];
@@ -32,7 +36,8 @@ function actionsCalled(): Set<string> {
       const command = `${match[1]}Command`;
       const service = sdks.find(([, sdk]) => typeof sdk[command] === 'function');
       if (!service) throw new Error(`${file}: ${command} is not a command of a known SDK`);
-      actions.add(`${service[0]}:${match[1]}`);
+      const action = `${service[0]}:${match[1]}`;
+      actions.add(IAM_ACTION[action] ?? action);
     }
   }
   return actions;

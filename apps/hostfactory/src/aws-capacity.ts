@@ -77,7 +77,14 @@ export class AwsAdapters {
       const ec2 = await import('@open-hostfactory/aws-ec2');
       const options = this.clientOptions();
       const client = ec2.createEc2Client(options);
-      await this.container.loadAsync(ec2.ec2CapacityModule({ client, providerName: this.config.providerName }));
+      const queueUrl = provider.eventsQueueUrl;
+      await this.container.loadAsync(
+        ec2.ec2CapacityModule({
+          client,
+          providerName: this.config.providerName,
+          ...(queueUrl ? { events: { queueUrl, sqs: () => ec2.createSqsClient(options) } } : {}),
+        }),
+      );
       const providers = new Map<ProviderApi, CapacityProvider>([
         ['RunInstances', await this.container.getAsync(ec2.RunInstancesProvider)],
         ['EC2Fleet', await this.container.getAsync(ec2.Ec2FleetProvider)],

@@ -1,5 +1,7 @@
 import { FixedClock } from '@open-hostfactory/core/testing';
 import { FakeEc2Client } from '../test/fake-ec2-client';
+import type { LifecycleNotice } from '@open-hostfactory/core';
+import type { EventNoticeSource, ReceivedNotices } from './ec2-event-notices';
 import { Ec2Instances, SPOT_INTERRUPTION_NOTICE_SEC } from './ec2-instances';
 
 const instance = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -53,5 +55,95 @@ describe('Ec2Instances spot interruption notices', () => {
     }));
     await new Ec2Instances(client, new FixedClock()).describe([], ['i-1', 'i-2']);
     expect(client.calls('DescribeSpotInstanceRequestsCommand')).toEqual([]);
+  });
+});
+
+/** Notices as an event queue would hand them, recording what was acked. */
+class FakeNoticeSource implements EventNoticeSource {
+  readonly acked: string[][] = [];
+  ackError: Error | undefined;
+  constructor(private readonly notices: ReadonlyMap<string, LifecycleNotice>) {}
+  async receive(): Promise<ReceivedNotices> {
+    return {
+      notices: this.notices,
+      ack: async (instanceIds) => {
+        this.acked.push([...instanceIds]);
+        if (this.ackError) throw this.ackError;
+      },
+    };
+  }
+}
+
+describe('Ec2Instances event notices', () => {
+  const noticedAt = new Date('2026-01-01T00:10:00Z');
+  const statusDeadline = noticedAt.getTime() / 1000 + SPOT_INTERRUPTION_NOTICE_SEC;
+  const client = () =>
+    new FakeEc2Client()
+      .on('DescribeInstancesCommand', () => ({
+        Reservations: [
+          {
+            Instances: [
+              instance('i-rebalance'),
+              instance('i-spot-later', { InstanceLifecycle: 'spot', SpotInstanceRequestId: 'sir-1' }),
+              instance('i-spot-earlier', { InstanceLifecycle: 'spot', SpotInstanceRequestId: 'sir-2' }),
+              instance('i-spot-rebalance', { InstanceLifecycle: 'spot', SpotInstanceRequestId: 'sir-3' }),
+              instance('i-event-wins'),
+              instance('i-quiet'),
+            ],
+          },
+        ],
+      }))
+      .on('DescribeSpotInstanceRequestsCommand', () => ({
+        SpotInstanceRequests: ['sir-1', 'sir-2', 'sir-3'].map((id) => ({
+          SpotInstanceRequestId: id,
+          Status: { Code: 'marked-for-termination', UpdateTime: noticedAt },
+        })),
+      }));
+  const events = () =>
+    new FakeNoticeSource(
+      new Map<string, LifecycleNotice>([
+        ['i-rebalance', { kind: 'rebalance-recommendation' }],
+        // An event interruption and a status interruption: the earlier deadline.
+        ['i-spot-later', { kind: 'spot-interruption', deadline: statusDeadline + 30 }],
+        ['i-spot-earlier', { kind: 'spot-interruption', deadline: statusDeadline - 30 }],
+        // The status interruption wins over an event recommendation.
+        ['i-spot-rebalance', { kind: 'rebalance-recommendation' }],
+        ['i-event-wins', { kind: 'spot-interruption', deadline: statusDeadline }],
+        ['i-not-observed', { kind: 'rebalance-recommendation' }],
+      ]),
+    );
+
+  it('merges the queue notices into the observed instances and acks the observed instances only', async () => {
+    const source = events();
+    const view = await new Ec2Instances(client(), new FixedClock(), source).describe(['req-1'], []);
+    const byId = new Map(view.observations.map((o) => [o.machineId, o.notice]));
+    expect(byId).toEqual(
+      new Map<string, LifecycleNotice | undefined>([
+        ['i-rebalance', { kind: 'rebalance-recommendation' }],
+        ['i-spot-later', { kind: 'spot-interruption', deadline: statusDeadline }],
+        ['i-spot-earlier', { kind: 'spot-interruption', deadline: statusDeadline - 30 }],
+        ['i-spot-rebalance', { kind: 'spot-interruption', deadline: statusDeadline }],
+        ['i-event-wins', { kind: 'spot-interruption', deadline: statusDeadline }],
+        ['i-quiet', undefined],
+      ]),
+    );
+    expect(view.observations.some((o) => o.machineId === 'i-not-observed')).toBe(false);
+    expect(source.acked).toHaveLength(1);
+    expect(source.acked[0]).not.toContain('i-not-observed');
+    expect([...source.acked[0]!].sort()).toEqual(
+      ['i-event-wins', 'i-quiet', 'i-rebalance', 'i-spot-earlier', 'i-spot-later', 'i-spot-rebalance'],
+    );
+  });
+
+  it('still answers when the ack fails (the messages come back and merge again)', async () => {
+    const source = events();
+    source.ackError = new Error('SQS down');
+    const view = await new Ec2Instances(client(), new FixedClock(), source).describe(['req-1'], []);
+    expect(view.observations.find((o) => o.machineId === 'i-rebalance')?.notice).toEqual({ kind: 'rebalance-recommendation' });
+  });
+
+  it('fails the describe when the queue cannot be read', async () => {
+    const failing: EventNoticeSource = { receive: async () => Promise.reject(new Error('queue gone')) };
+    await expect(new Ec2Instances(client(), new FixedClock(), failing).describe(['req-1'], [])).rejects.toThrow('queue gone');
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { MACHINE_STATES, type Clock, type MachineObservation, type MachineState } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
+import { strongerNotice, type EventNoticeSource } from './ec2-event-notices';
 import { chunk, unique } from './collections';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { TAG_REQUEST_ID, TAG_TEMPLATE_ID, tagValue } from './tags';
@@ -37,11 +38,15 @@ export class Ec2Instances {
   constructor(
     private readonly client: Ec2Client,
     private readonly clock: Clock,
+    /** EC2 events (rebalance recommendations, spot interruption warnings) from an SQS queue. */
+    private readonly notices?: EventNoticeSource,
   ) {}
 
   /**
    * Instances tagged with any of `requestIds` plus the instances `machineIds`, all pages
-   * followed, each once; `missing` lists asked machine ids EC2 does not know. Read-only.
+   * followed, each once; `missing` lists asked machine ids EC2 does not know. Read-only on
+   * EC2. With an event queue configured, the notices it holds for the observed instances are
+   * merged in and their messages deleted (see {@link mergeEventNotices}).
    */
   async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<InstancesView> {
     const ids = unique(machineIds);
@@ -65,7 +70,30 @@ export class Ec2Instances {
       const observation = found.get(machineId) as MachineObservation;
       found.set(machineId, { ...observation, notice: { kind: 'spot-interruption', deadline } });
     }
+    if (this.notices) await this.mergeEventNotices(this.notices, found);
     return { observations: [...found.values()], missing: ids.filter((id) => !found.has(id)) };
+  }
+
+  /**
+   * Merges the queue's notices into the observed instances: an interruption (from the spot
+   * request status or an event) wins over a rebalance recommendation; of two interruptions,
+   * the earlier deadline. Then deletes the messages of the observed instances (and the ones
+   * that carry nothing); messages about instances not observed here stay in the queue.
+   *
+   * Deleting before core has stored the observation is safe because core keeps a notice once
+   * given (`observeMachine`: `notice: observation.notice ?? machine.notice`) and stores the
+   * observations of the held machines it describes (getReturnRequests writes the changed
+   * machines, so the notice is also reported to HF in that very answer). A failed delete is
+   * ignored: the message comes back and merges again, which changes nothing.
+   */
+  private async mergeEventNotices(source: EventNoticeSource, found: Map<string, MachineObservation>): Promise<void> {
+    const received = await source.receive();
+    for (const [machineId, notice] of received.notices) {
+      const observation = found.get(machineId);
+      if (!observation) continue;
+      found.set(machineId, { ...observation, notice: observation.notice ? strongerNotice(observation.notice, notice) : notice });
+    }
+    await received.ack([...found.keys()]).catch(() => undefined);
   }
 
   /**

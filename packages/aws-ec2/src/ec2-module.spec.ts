@@ -33,6 +33,30 @@ describe('ec2CapacityModule', () => {
     expect(container.get(SpotFleetProvider).api).toBe('SpotFleet');
   });
 
+  it('shares one instance view, with the EventBridge notice queue, across every EC2 shape', async () => {
+    const received: string[] = [];
+    const sqs = {
+      send: async (command: { constructor: { name: string }; input: { QueueUrl: string } }) => {
+        received.push(`${command.constructor.name} ${command.input.QueueUrl}`);
+        return { Messages: [] };
+      },
+    };
+    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({ Reservations: [] }));
+    const container = new Container();
+    await container.load(
+      ec2CapacityModule({ client, providerName: 'awsinst', events: { queueUrl: 'http://127.0.0.1:1/q', sqs: () => sqs as never } }),
+    );
+    const { aMachine } = await import('@open-hostfactory/core/testing');
+    for (const provider of [container.get(RunInstancesProvider), container.get(Ec2FleetProvider), container.get(SpotFleetProvider)]) {
+      await provider.describe({ requests: [], machines: [aMachine()] });
+    }
+    expect(received).toEqual([
+      'ReceiveMessageCommand http://127.0.0.1:1/q',
+      'ReceiveMessageCommand http://127.0.0.1:1/q',
+      'ReceiveMessageCommand http://127.0.0.1:1/q',
+    ]);
+  });
+
   it('hands the client and provider name to the provider', async () => {
     const client = new FakeEc2Client().on('RunInstancesCommand', () => ({ Instances: [] }));
     const container = new Container();

@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { InstanceTypeCatalog, systemClock, type Clock } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { Ec2FleetProvider } from './ec2-fleet-provider';
+import { Ec2EventNotices, type SqsClient } from './ec2-event-notices';
 import { Ec2Instances } from './ec2-instances';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
 import { LaunchTemplates } from './launch-templates';
@@ -14,6 +15,12 @@ export interface Ec2CapacityModuleOptions {
   /** HF_PROVIDER_NAME, written to every instance's `hf:provider-name` tag. */
   readonly providerName: string;
   readonly clock?: Clock;
+  /**
+   * An SQS queue receiving EventBridge's EC2 rebalance recommendations and spot interruption
+   * warnings (AWS_EVENTS_QUEUE_URL), and how to make its client; without it, interruption notices
+   * come from the spot request status only.
+   */
+  readonly events?: { readonly queueUrl: string; readonly sqs: () => SqsClient };
 }
 
 /**
@@ -27,26 +34,34 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
   const clock = options.clock ?? systemClock;
   return new ContainerModule(({ bind }) => {
     bind(Ec2Instances)
-      .toDynamicValue(() => new Ec2Instances(options.client, clock))
+      .toDynamicValue(() => {
+        const notices = options.events
+          ? new Ec2EventNotices(options.events.sqs(), { queueUrl: options.events.queueUrl, clock })
+          : undefined;
+        return new Ec2Instances(options.client, clock, notices);
+      })
       .inSingletonScope();
     bind(LaunchTemplates)
       .toDynamicValue(() => new LaunchTemplates(options.client, { providerName: options.providerName }))
       .inSingletonScope();
     bind(RunInstancesProvider)
-      .toDynamicValue(() => new RunInstancesProvider(options.client, { providerName: options.providerName, clock }))
+      .toResolvedValue(
+        (instances: Ec2Instances) => new RunInstancesProvider(options.client, { providerName: options.providerName, clock, instances }),
+        [Ec2Instances],
+      )
       .inSingletonScope();
     bind(Ec2FleetProvider)
       .toResolvedValue(
-        (launchTemplates: LaunchTemplates) =>
-          new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock }),
-        [LaunchTemplates],
+        (launchTemplates: LaunchTemplates, instances: Ec2Instances) =>
+          new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances }),
+        [LaunchTemplates, Ec2Instances],
       )
       .inSingletonScope();
     bind(SpotFleetProvider)
       .toResolvedValue(
-        (launchTemplates: LaunchTemplates) =>
-          new SpotFleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock }),
-        [LaunchTemplates],
+        (launchTemplates: LaunchTemplates, instances: Ec2Instances) =>
+          new SpotFleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances }),
+        [LaunchTemplates, Ec2Instances],
       )
       .inSingletonScope();
     bind(Ec2InstanceTypeCatalog)

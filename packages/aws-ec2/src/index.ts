@@ -50,3 +50,16 @@ export {
 } from './spot-fleet-provider';
 export type { LaunchTemplateSource, SpotFleetProviderOptions } from './spot-fleet-provider';
 export { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+export {
+  DEFAULT_MAX_AGE_SEC,
+  DEFAULT_MAX_MESSAGES,
+  Ec2EventNotices,
+  REBALANCE_RECOMMENDATION,
+  SPOT_INTERRUPTION_WARNING,
+  SQS_BATCH,
+  mapSqsError,
+  parseEvent,
+  strongerNotice,
+} from './ec2-event-notices';
+export type { Ec2EventNoticesOptions, EventNoticeSource, ReceivedNotices, SqsClient } from './ec2-event-notices';
+export { createSqsClient } from './sqs-client';

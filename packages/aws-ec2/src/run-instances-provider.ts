@@ -34,6 +34,11 @@ export interface RunInstancesProviderOptions {
   readonly providerName: string;
   /** Time source for launch times EC2 did not report (defaults to the system clock). */
   readonly clock?: Clock;
+  /**
+   * The instance view shared by every EC2 shape of the installation (with its EventBridge notice
+   * queue, when configured); a private one over `client` otherwise.
+   */
+  readonly instances?: Ec2Instances;
 }
 
 /**
@@ -51,7 +56,7 @@ export class RunInstancesProvider implements CapacityProvider {
     private readonly options: RunInstancesProviderOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.instances = new Ec2Instances(client, this.clock);
+    this.instances = options.instances ?? new Ec2Instances(client, this.clock);
   }
 
   /**

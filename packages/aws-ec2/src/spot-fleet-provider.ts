@@ -49,6 +49,11 @@ export interface SpotFleetProviderOptions {
   /** The HF provider instance name (HF_PROVIDER_NAME), written to every fleet's and instance's tags. */
   readonly providerName: string;
   readonly clock?: Clock;
+  /**
+   * The instance view shared by every EC2 shape of the installation (with its EventBridge notice
+   * queue, when configured); a private one over `client` otherwise.
+   */
+  readonly instances?: Ec2Instances;
 }
 
 /** `providerData` keys this provider keeps on a request. */
@@ -129,7 +134,7 @@ export class SpotFleetProvider implements CapacityProvider {
     private readonly options: SpotFleetProviderOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.instances = new Ec2Instances(client, this.clock);
+    this.instances = options.instances ?? new Ec2Instances(client, this.clock);
   }
 
   /**
