@@ -28,6 +28,7 @@ module.exports = {
     '^@open-hostfactory/storage-sqlite$': path.join(root, 'packages/storage-sqlite/src/index.ts'),
     '^@open-hostfactory/aws-ec2$': path.join(root, 'packages/aws-ec2/src/index.ts'),
     '^@open-hostfactory/aws-asg$': path.join(root, 'packages/aws-asg/src/index.ts'),
+    '^@open-hostfactory/storage-dynamodb$': path.join(root, 'packages/storage-dynamodb/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   setupFiles: [path.join(root, 'tools/jest/env.js')],
