@@ -10,15 +10,20 @@ const SERVICES: readonly [string, string][] = [
   ['autoscaling', '@aws-sdk/client-auto-scaling'],
   ['ssm', '@aws-sdk/client-ssm'],
   ['sqs', '@aws-sdk/client-sqs'],
+  ['dynamodb', '@aws-sdk/client-dynamodb'],
 ];
 
 /** API calls IAM authorises under another action's name. */
-const IAM_ACTION: Readonly<Record<string, string>> = { 'sqs:DeleteMessageBatch': 'sqs:DeleteMessage' };
+const IAM_ACTION: Readonly<Record<string, string>> = {
+  'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',
+  // DynamoDB authorises a transaction by the item actions it holds (only Puts here).
+  'dynamodb:TransactWriteItems': 'dynamodb:PutItem',
+};
 
 function adapterSources(): string[] {
   const files: string[] = [];
   for (const name of readdirSync(join(root, 'packages'))) {
-    if (!name.startsWith('aws-')) continue;
+    if (!name.startsWith('aws-') && name !== 'storage-dynamodb') continue;
     const dir = join(root, 'packages', name, 'src');
     for (const file of readdirSync(dir)) {
       if (file.endsWith('.ts') && !file.includes('.spec.')) files.push(join(dir, file));

@@ -20,7 +20,7 @@ import {
   type Template,
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
-import { Container } from 'inversify';
+import { Container, type ContainerModule } from 'inversify';
 import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
 import { statSync } from 'node:fs';
@@ -54,7 +54,7 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
   container.bind<Logger>(Logger).toConstantValue(logger);
   container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
   container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
-  await container.loadAsync(sqliteStorageModule({ filePath: storageFile(config) }));
+  await container.loadAsync(await storageModule(config));
   container
     .bind<CapacityProviders>(CapacityProviders)
     .toConstantValue(overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
@@ -125,6 +125,30 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
       [StateStore, CapacityProviders, Clock, ProviderSettings, Logger],
     );
   return container;
+}
+
+/**
+ * The configured store's module: SQLite (the embedded default, one file per provider instance)
+ * or DynamoDB (shared by several HF hosts; its SDK chunk is loaded only then).
+ */
+async function storageModule(config: AppConfig): Promise<ContainerModule> {
+  if (config.storage.type !== 'dynamodb') return sqliteStorageModule({ filePath: storageFile(config) });
+  const dynamo = await import('@open-hostfactory/storage-dynamodb');
+  const settings = config.storage.dynamodb;
+  return dynamo.dynamoDbStorageModule({
+    client: dynamo.createDynamoDbClient({
+      region: settings.region,
+      endpoint: settings.endpointUrl,
+      profile: config.provider.profile,
+      maxAttempts: config.provider.maxRetries + 1,
+      connectionTimeoutMs: config.provider.connectionTimeoutMs,
+    }),
+    ownsClient: true,
+    tablePrefix: settings.tablePrefix,
+    providerName: config.providerName,
+    retentionDays: settings.retentionDays,
+    backupEnabled: settings.backupEnabled,
+  });
 }
 
 /** `storage.path` names a database file (`*.db`, `*.sqlite`, an existing file) or a directory. */

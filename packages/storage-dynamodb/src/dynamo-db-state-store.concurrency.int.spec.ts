@@ -6,7 +6,7 @@ import { buildSync } from 'esbuild';
 import { aMachine, anAcquireRequest } from '@open-hostfactory/core/testing';
 import { DynamoDbStateStore } from './dynamo-db-state-store';
 import { deleteTables, motoClient, motoEndpoint, uniquePrefix } from '../test/moto';
-import { startSerializingProxy, type SerializingProxy } from '../test/serializing-proxy';
+import { startSerializingProxy, type SerializingProxy } from '../../../tools/moto/serializing-proxy';
 import type { WriterArgs, WriterReport } from '../test/concurrent-writer';
 
 const REPO = resolve(__dirname, '../../..');

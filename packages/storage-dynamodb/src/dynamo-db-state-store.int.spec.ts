@@ -3,7 +3,7 @@ import { describeStateStoreContract } from '@open-hostfactory/core/testing';
 import { createDynamoDbClient } from './dynamo-db-client';
 import { DynamoDbStateStore } from './dynamo-db-state-store';
 import { deleteTables, motoClient, motoEndpoint, uniquePrefix } from '../test/moto';
-import { startSerializingProxy, type SerializingProxy } from '../test/serializing-proxy';
+import { startSerializingProxy, type SerializingProxy } from '../../../tools/moto/serializing-proxy';
 
 // One set of tables for the file; each test gets a provider name of its own, so it sees an empty
 // store (the keys of every record are partitioned by provider name).

@@ -35,9 +35,25 @@ export interface ProviderConfig {
 }
 
 export interface StorageConfig {
-  type: 'sqlite';
-  /** A database file or a directory to hold it; default the work dir. */
+  /** `sqlite` (default, one file per provider instance) or `dynamodb` (shared by several HF hosts). */
+  type: 'sqlite' | 'dynamodb';
+  /** SQLite: a database file or a directory to hold it; default the work dir. */
   path: string;
+  /** DynamoDB (storage.dynamodb.*): used when `type` is `dynamodb`. */
+  dynamodb: DynamoDbStorageConfig;
+}
+
+export interface DynamoDbStorageConfig {
+  /** Tables are `<prefix>-requests`, `<prefix>-machines`, `<prefix>-cache`; default `hostfactory`. */
+  tablePrefix: string;
+  /** Default: the provider's region. */
+  region: string;
+  /** Default: the provider's endpoint (AWS_ENDPOINT_URL), if any. */
+  endpointUrl?: string;
+  /** Point-in-time recovery on the tables (set when they are created); default false. */
+  backupEnabled: boolean;
+  /** Finished requests and their machines expire (DynamoDB TTL) after this many days; default 30. */
+  retentionDays: number;
 }
 
 export interface LoggingConfig {

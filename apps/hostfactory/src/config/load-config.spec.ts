@@ -72,7 +72,11 @@ describe('loadConfig: defaults and directories', () => {
       capacityTimeoutSec: 600,
       maxFailedLaunchAttempts: 3,
     });
-    expect(config.storage).toEqual({ type: 'sqlite', path: config.workDir });
+    expect(config.storage).toEqual({
+      type: 'sqlite',
+      path: config.workDir,
+      dynamodb: { tablePrefix: 'hostfactory', region: 'us-east-1', backupEnabled: false, retentionDays: 30 },
+    });
     expect(config.logging).toEqual({
       level: 'info',
       filePath: join(config.logDir, 'awsinst-provider.log'),
@@ -468,16 +472,28 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     expectConfigError(loadError(), file, 'logging.max_size', /must be an integer >= 1/);
   });
 
-  it('says dynamodb storage is not available yet', () => {
-    const file = write(join(confDir, 'config.yml'), 'storage:\n  type: dynamodb\n');
+  it('reads DynamoDB storage from the guide dialect, defaulting region and endpoint to the provider', () => {
     writeTemplates([ibmTemplate()]);
-    expectConfigError(loadError(), file, 'storage.type', /'dynamodb' is not available yet/);
+    write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' });
+    write(join(confDir, 'config.yml'), 'storage:\n  type: DynamoDB\n  dynamodb:\n    table_prefix: hf-prod\n    backup_enabled: true\n');
+    expect(load({}).storage).toMatchObject({
+      type: 'dynamodb',
+      dynamodb: { tablePrefix: 'hf-prod', region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000', backupEnabled: true, retentionDays: 30 },
+    });
+  });
+
+  it('refuses an unknown storage type and a bad retention, naming the key', () => {
+    writeTemplates([ibmTemplate()]);
+    const file = write(join(confDir, 'config.yml'), 'storage:\n  type: redis\n');
+    expectConfigError(loadError(), file, 'storage.type', /sqlite|dynamodb/);
+    write(join(confDir, 'config.yml'), 'storage:\n  type: dynamodb\n  dynamodb:\n    retention_days: 0\n');
+    expect(() => load({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('storage.dynamodb.retention_days') }));
   });
 
   it('reports an unknown storage type', () => {
     const file = write(join(confDir, 'config.yml'), 'storage:\n  type: postgres\n');
     writeTemplates([ibmTemplate()]);
-    expectConfigError(loadError(), file, 'storage.type', /unknown storage type 'postgres' \(sqlite\)/);
+    expectConfigError(loadError(), file, 'storage.type', /unknown storage type 'postgres' \(sqlite\|dynamodb\)/);
   });
 
   it('reports a template field of the wrong type', () => {

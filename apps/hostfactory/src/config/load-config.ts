@@ -102,8 +102,17 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       ]),
     },
     storage: {
-      type: 'sqlite',
+      type: settings.storageType ?? 'sqlite',
       path: settings.storagePath === undefined ? dirs.workDir : resolve(dirs.workDir, settings.storagePath),
+      dynamodb: {
+        tablePrefix: settings.dynamodbTablePrefix ?? 'hostfactory',
+        region: settings.dynamodbRegion ?? settings.region ?? DEFAULT_PROVIDER_CONFIG.region,
+        ...((settings.dynamodbEndpointUrl ?? settings.endpointUrl) === undefined
+          ? {}
+          : { endpointUrl: settings.dynamodbEndpointUrl ?? settings.endpointUrl }),
+        backupEnabled: settings.dynamodbBackupEnabled ?? false,
+        retentionDays: settings.dynamodbRetentionDays ?? 30,
+      },
     },
     logging: {
       level: settings.logLevel ?? 'info',

@@ -25,8 +25,13 @@ export class SettingsRules {
   @OptionalInt(0) capacityTimeoutSec?: unknown;
   @OptionalInt(1) maxFailedLaunchAttempts?: unknown;
   @OptionalInt(1) connectionPoolSize?: unknown;
-  @OneOf('storage type', ['sqlite'], true) storageType?: unknown;
+  @OneOf('storage type', ['sqlite', 'dynamodb'], true) storageType?: unknown;
   @OptionalString() storagePath?: unknown;
+  @OptionalString() dynamodbTablePrefix?: unknown;
+  @OptionalString() dynamodbRegion?: unknown;
+  @OptionalString() dynamodbEndpointUrl?: unknown;
+  @OptionalBoolean() dynamodbBackupEnabled?: unknown;
+  @OptionalInt(1) dynamodbRetentionDays?: unknown;
   @OneOf('log level', LOG_LEVELS, true) logLevel?: unknown;
   @OptionalString() logFilePath?: unknown;
   @OptionalInt(1) logMaxSize?: unknown;
@@ -55,8 +60,13 @@ export type Settings = Partial<{
   capacityTimeoutSec: number;
   maxFailedLaunchAttempts: number;
   connectionPoolSize: number;
-  storageType: 'sqlite';
+  storageType: 'sqlite' | 'dynamodb';
   storagePath: string;
+  dynamodbTablePrefix: string;
+  dynamodbRegion: string;
+  dynamodbEndpointUrl: string;
+  dynamodbBackupEnabled: boolean;
+  dynamodbRetentionDays: number;
   logLevel: LogLevel;
   logFilePath: string;
   logMaxSize: number;
@@ -142,6 +152,11 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
   },
   { key: 'storageType', paths: ['storage.type'], convert: toLowerString },
   { key: 'storagePath', paths: ['storage.sqlite.path', 'storage.path'] },
+  { key: 'dynamodbTablePrefix', paths: ['DYNAMODB_TABLE_PREFIX', 'storage.dynamodb.table_prefix'] },
+  { key: 'dynamodbRegion', paths: ['DYNAMODB_REGION', 'storage.dynamodb.region'] },
+  { key: 'dynamodbEndpointUrl', paths: ['DYNAMODB_ENDPOINT_URL', 'storage.dynamodb.endpoint_url'] },
+  { key: 'dynamodbBackupEnabled', paths: ['DYNAMODB_BACKUP_ENABLED', 'storage.dynamodb.backup_enabled'] },
+  { key: 'dynamodbRetentionDays', paths: ['DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days'] },
   { key: 'logLevel', paths: ['LogLevel', 'LOG_LEVEL', 'logging.level'], convert: toLevel },
   { key: 'logFilePath', paths: ['LOG_FILE', 'logging.file_path', 'logging.file'] },
   { key: 'logMaxSize', paths: ['LOG_MAX_SIZE', 'logging.max_size'], convert: toSize },
@@ -199,9 +214,6 @@ function readSettings(specs: readonly SettingSpec[], lookup: (path: string) => u
       sourceKeys[spec.key] = path;
       break;
     }
-  }
-  if (rules.storageType === 'dynamodb') {
-    throw configError(file, sourceKeys.storageType, "storage type 'dynamodb' is not available yet (only 'sqlite')");
   }
   const [problem] = findProblems(rules);
   if (problem) {
