@@ -75,6 +75,16 @@ describe('example config files', () => {
     ]);
   });
 
+  it('loads config-dynamodb.yml through CONFIG_PATH with the IBM templates', () => {
+    const confDir = join(root, 'conf');
+    cpSync(join(EXAMPLES, 'awsprov_templates.json'), join(confDir, 'awsprov_templates.json'));
+    const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: confDir, CONFIG_PATH: join(EXAMPLES, 'config-dynamodb.yml') }, cwd: root });
+    expect(config.storage).toMatchObject({
+      type: 'dynamodb',
+      dynamodb: { tablePrefix: 'hostfactory-prod', region: 'us-east-1', backupEnabled: true, retentionDays: 30 },
+    });
+  });
+
   it('ships HF registration files and an IAM policy that parse', () => {
     const providers = JSON.parse(readFileSync(join(EXAMPLES, 'hostProviders.json'), 'utf8')) as {
       providers: { name: string; confPath: string }[];
