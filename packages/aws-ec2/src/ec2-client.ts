@@ -24,36 +24,38 @@ export interface Ec2ClientOptions {
 }
 
 /**
- * Builds the EC2 client for one region. Timeouts are bounded so that one HF call (tens of
- * seconds) never hangs on an unreachable endpoint.
+ * The client configuration every SDK client of this package shares (EC2, SSM, SQS): region,
+ * endpoint, attempts, profile or credentials, and bounded timeouts so that one HF call (tens of
+ * seconds) never hangs on an unreachable endpoint. The request handler is given in its object
+ * form (the SDK builds NodeHttpHandler from it), so no direct @smithy dependency is needed.
  */
-export function createEc2Client(options: Ec2ClientOptions): EC2Client {
-  return new EC2Client({
+export function sdkClientConfig(options: Ec2ClientOptions): {
+  region: string;
+  endpoint?: string;
+  maxAttempts?: number;
+  profile?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  requestHandler: { connectionTimeout: number; requestTimeout: number };
+} {
+  return {
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-    // Object form of NodeHttpHandler's options (the SDK builds the handler from it), so this
-    // package needs no direct dependency on @smithy/node-http-handler.
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,
     },
-  });
+  };
+}
+
+/** Builds the EC2 client for one region (see {@link sdkClientConfig}). */
+export function createEc2Client(options: Ec2ClientOptions): EC2Client {
+  return new EC2Client(sdkClientConfig(options));
 }
 
 /** The SSM client of a region, for resolving `imageId` parameters; same options as EC2's. */
 export function createSsmClient(options: Ec2ClientOptions): SSMClient {
-  return new SSMClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
-    ...(options.profile ? { profile: options.profile } : {}),
-    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-    requestHandler: {
-      connectionTimeout: options.connectionTimeoutMs ?? 5000,
-      requestTimeout: options.requestTimeoutMs ?? 20000,
-    },
-  });
+  return new SSMClient(sdkClientConfig(options));
 }
