@@ -1,42 +1,16 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { aMachine, anAcquireRequest } from '@open-hostfactory/core/testing';
 import { DynamoDbStateStore } from './dynamo-db-state-store';
 import { deleteTables, motoClient, motoEndpoint, uniquePrefix } from '../test/moto';
 import { startSerializingProxy, type SerializingProxy } from '../../../tools/moto/serializing-proxy';
-import type { WriterArgs, WriterReport } from '../test/concurrent-writer';
+import type { ConcurrentWriterReport as WriterReport } from '@open-hostfactory/core/testing';
+import type { WriterArgs } from '../test/concurrent-writer';
+import { bundleWriter, runWriter } from '../../../tools/testing/writer-processes';
 
-const REPO = resolve(__dirname, '../../..');
 const WRITERS = 6;
 const INCREMENTS = 10;
 
-interface ChildOutcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runChild(script: string, args: WriterArgs): Promise<ChildOutcome> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(args)], {
-      env: {
-        ...process.env,
-        NODE_PATH: join(REPO, 'node_modules'),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const runChild = (script: string, args: WriterArgs) => runWriter(script, args);
 
 describe('DynamoDbStateStore shared by several OS processes (moto_server)', () => {
   const client = motoClient();
@@ -50,18 +24,7 @@ describe('DynamoDbStateStore shared by several OS processes (moto_server)', () =
     // the children reach it one request at a time, as DynamoDB's per-item atomicity would have it.
     proxy = await startSerializingProxy(motoEndpoint());
     // The children run the real adapter code, bundled (the AWS SDK stays a require of node_modules).
-    bundleDir = mkdtempSync(join(tmpdir(), 'ohf-dynamodb-bundle-'));
-    script = join(bundleDir, 'concurrent-writer.js');
-    buildSync({
-      entryPoints: [join(REPO, 'packages/storage-dynamodb/test/concurrent-writer.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      external: ['@aws-sdk/*', '@smithy/*'],
-      outfile: script,
-      tsconfig: join(REPO, 'tsconfig.base.json'),
-      logLevel: 'error',
-    });
+    ({ dir: bundleDir, script } = bundleWriter('packages/storage-dynamodb/test/concurrent-writer.ts', ['@aws-sdk/*', '@smithy/*']));
   });
 
   afterAll(async () => {

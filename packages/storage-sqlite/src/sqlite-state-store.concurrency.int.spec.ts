@@ -1,42 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { buildSync } from 'esbuild';
 import { aMachine, anAcquireRequest } from '@open-hostfactory/core/testing';
 import { SCHEMA_VERSION } from './migrations';
 import { SqliteStateStore } from './sqlite-state-store';
-import type { WriterArgs, WriterReport } from '../test/concurrent-writer';
+import type { ConcurrentWriterReport as WriterReport } from '@open-hostfactory/core/testing';
+import type { WriterArgs } from '../test/concurrent-writer';
+import { bundleWriter, runWriter } from '../../../tools/testing/writer-processes';
 
-const REPO = resolve(__dirname, '../../..');
 const WRITERS = 8;
 const INCREMENTS = 25;
 
-interface ChildOutcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runChild(script: string, args: WriterArgs): Promise<ChildOutcome> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(args)], {
-      env: {
-        ...process.env,
-        NODE_PATH: join(REPO, 'node_modules'),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const runChild = (script: string, args: WriterArgs) => runWriter(script, args);
 
 describe('SqliteStateStore shared by several OS processes', () => {
   let bundleDir: string;
@@ -45,18 +21,7 @@ describe('SqliteStateStore shared by several OS processes', () => {
 
   beforeAll(() => {
     // The children run the real adapter code, bundled (better-sqlite3 stays a native require).
-    bundleDir = mkdtempSync(join(tmpdir(), 'ohf-sqlite-bundle-'));
-    script = join(bundleDir, 'concurrent-writer.js');
-    buildSync({
-      entryPoints: [join(REPO, 'packages/storage-sqlite/test/concurrent-writer.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      external: ['better-sqlite3'],
-      outfile: script,
-      tsconfig: join(REPO, 'tsconfig.base.json'),
-      logLevel: 'error',
-    });
+    ({ dir: bundleDir, script } = bundleWriter('packages/storage-sqlite/test/concurrent-writer.ts', ['better-sqlite3']));
   });
 
   afterAll(() => {

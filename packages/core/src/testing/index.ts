@@ -14,3 +14,5 @@ export {
 export type { InMemoryCapacityProviderOptions } from './fakes';
 export { describeCapacityProviderContract } from './capacity-provider-contract';
 export type { CapacityProviderContractOptions, CapacityProviderUnderTest } from './capacity-provider-contract';
+export { concurrentWriterMain, runConcurrentWriter } from './concurrent-writer';
+export type { ConcurrentWriterArgs, ConcurrentWriterReport } from './concurrent-writer';
