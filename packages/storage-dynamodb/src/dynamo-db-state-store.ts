@@ -223,7 +223,10 @@ export class DynamoDbStateStore implements StateStore {
         (r) =>
           kinds.includes(r.kind) &&
           statuses.includes(r.status) &&
-          (query.templateId === undefined || r.templateId === query.templateId),
+          (query.templateId === undefined || r.templateId === query.templateId) &&
+          // Filtered after the status query (the byStatus index is keys only); DynamoDB's TTL on
+          // finished requests bounds how many are read.
+          (query.orphanCheck !== true || r.orphanCheckUntil !== undefined),
       )
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.requestId, b.requestId));
   }

@@ -142,6 +142,7 @@ export class SqliteStateStore implements StateStore {
       where.push('template_id = ?');
       params.push(query.templateId);
     }
+    if (query.orphanCheck === true) where.push('orphan_check_until IS NOT NULL'); // partial index
     const sql = `SELECT * FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, request_id`;
     return this.run(({ db }) => db.prepare(sql).all(...params).map(requestFromRow));
   }

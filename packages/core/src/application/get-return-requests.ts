@@ -67,9 +67,8 @@ export class GetReturnRequests {
    */
   private async sweepFailedLaunches(): Promise<void> {
     const now = this.clock.now();
-    const suspects = (await this.store.listRequests({ kind: 'acquire', statuses: ['complete_with_error'] })).filter(
-      (r) => r.orphanCheckUntil !== undefined,
-    );
+    // Only the requests still under an orphan check (an indexed query, not every failed request ever).
+    const suspects = await this.store.listRequests({ kind: 'acquire', statuses: ['complete_with_error'], orphanCheck: true });
     const byApi = new Map<ProviderApi, Request[]>();
     for (const request of suspects) {
       const api = request.providerApi ?? 'RunInstances';

@@ -5,6 +5,8 @@ export interface RequestQuery {
   readonly kind?: RequestKind;
   readonly statuses?: readonly RequestStatus[];
   readonly templateId?: string;
+  /** Only requests whose orphan check is set (`orphanCheckUntil` present). */
+  readonly orphanCheck?: boolean;
 }
 
 /** Machines matching any of the given keys (a union); an empty query matches nothing. */

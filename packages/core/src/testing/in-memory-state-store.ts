@@ -52,7 +52,8 @@ export class InMemoryStateStore implements StateStore {
         (request) =>
           (query.kind === undefined || request.kind === query.kind) &&
           (statuses === undefined || statuses.has(request.status)) &&
-          (query.templateId === undefined || request.templateId === query.templateId),
+          (query.templateId === undefined || request.templateId === query.templateId) &&
+          (query.orphanCheck !== true || request.orphanCheckUntil !== undefined),
       )
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.requestId, b.requestId))
       .map(copyRequest);

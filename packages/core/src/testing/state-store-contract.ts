@@ -356,6 +356,17 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(await store.listRequests({ templateId: 'unknown' })).toEqual([]);
       });
 
+      it('filters to requests under an orphan check, and one cleared leaves it', async () => {
+        expect(await store.listRequests({ orphanCheck: true })).toEqual([]);
+        const [failed] = await store.getRequests([reqId(5)]);
+        const [checked] = (await store.write({ requests: [{ ...failed!, orphanCheckUntil: 1_700_000_600_000 }] })).requests;
+        expect((await store.listRequests({ statuses: ['complete_with_error', 'complete'], orphanCheck: true })).map((r) => r.requestId)).toEqual([
+          reqId(5),
+        ]);
+        await store.write({ requests: [{ ...checked!, orphanCheckUntil: undefined }] });
+        expect(await store.listRequests({ orphanCheck: true })).toEqual([]);
+      });
+
       it('combines filters (all must match)', async () => {
         expect(
           (await store.listRequests({ kind: 'acquire', statuses: ['running', 'complete'], templateId: 'A' })).map(
