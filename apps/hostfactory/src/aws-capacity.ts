@@ -2,14 +2,17 @@ import {
   HostFactoryError,
   type AcquireInput,
   type AcquireResult,
+  type CapacityHolder,
   type CapacityProvider,
   type CapacityProviders,
+  type CloudInventory,
   type DescribeInput,
   type DescribeResult,
   type InstanceTypeCatalog,
   type InstanceTypeInfo,
   type Logger,
   type Machine,
+  type MachineObservation,
   type ProviderApi,
   type Request,
   type TemplateValidator,
@@ -148,6 +151,17 @@ class LazyCapacityProvider implements CapacityProvider {
   async abandon(request: Request, machines: readonly Machine[]): Promise<void> {
     const provider = await this.resolve();
     await provider.abandon?.(request, machines);
+  }
+  async inventory(): Promise<CloudInventory> {
+    const provider = await this.resolve();
+    return provider.inventory ? provider.inventory() : { instances: [], holders: [] };
+  }
+  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
+    await (await this.resolve()).dispose?.(holders);
+  }
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    const provider = await this.resolve();
+    return provider.lookup ? provider.lookup(machineIds) : [];
   }
 }
 

@@ -10,6 +10,7 @@ import {
   IdGenerator,
   InstanceTypeCatalog,
   Logger,
+  ProcessIdentity,
   ProviderSettings,
   RequestMachines,
   RequestReturnMachines,
@@ -23,6 +24,7 @@ import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-s
 import { Container, type ContainerModule } from 'inversify';
 import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
+import { localProcessIdentity } from './process-identity';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
@@ -34,6 +36,7 @@ export const TEMPLATE_CHECK_TTL_SEC = 3600;
 
 export interface Overrides {
   readonly clock?: Clock;
+  readonly identity?: ProcessIdentity;
   readonly capacityProviders?: CapacityProviders;
   readonly catalog?: InstanceTypeCatalog;
   readonly validator?: TemplateValidator;
@@ -51,6 +54,7 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
+  container.bind<ProcessIdentity>(ProcessIdentity).toConstantValue(overrides.identity ?? localProcessIdentity());
   container.bind<Logger>(Logger).toConstantValue(logger);
   container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
   container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
@@ -93,8 +97,9 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
         s: ProviderSettings,
         log: Logger,
         validator: TemplateValidator,
-      ) => new RequestMachines(source, store, providers, ids, clock, s, log, validator),
-      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger, TemplateValidator],
+        identity: ProcessIdentity,
+      ) => new RequestMachines(source, store, providers, ids, clock, s, log, validator, identity),
+      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger, TemplateValidator, ProcessIdentity],
     );
   container
     .bind(GetRequestStatus)
@@ -107,22 +112,30 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
         s: ProviderSettings,
         log: Logger,
         validator: TemplateValidator,
-      ) => new GetRequestStatus(store, providers, source, clock, s, log, validator),
-      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger, TemplateValidator],
+        identity: ProcessIdentity,
+      ) => new GetRequestStatus(store, providers, source, clock, s, log, validator, identity),
+      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger, TemplateValidator, ProcessIdentity],
     );
   container
     .bind(RequestReturnMachines)
     .toResolvedValue(
-      (store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, log: Logger) =>
-        new RequestReturnMachines(store, providers, ids, clock, log),
-      [StateStore, CapacityProviders, IdGenerator, Clock, Logger],
+      (store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, log: Logger, source: TemplateSource) =>
+        new RequestReturnMachines(store, providers, ids, clock, log, source),
+      [StateStore, CapacityProviders, IdGenerator, Clock, Logger, TemplateSource],
     );
   container
     .bind(GetReturnRequests)
     .toResolvedValue(
-      (store: StateStore, providers: CapacityProviders, clock: Clock, s: ProviderSettings, log: Logger) =>
-        new GetReturnRequests(store, providers, clock, s, log),
-      [StateStore, CapacityProviders, Clock, ProviderSettings, Logger],
+      (
+        store: StateStore,
+        providers: CapacityProviders,
+        clock: Clock,
+        s: ProviderSettings,
+        log: Logger,
+        source: TemplateSource,
+        identity: ProcessIdentity,
+      ) => new GetReturnRequests(store, providers, clock, s, log, source, identity),
+      [StateStore, CapacityProviders, Clock, ProviderSettings, Logger, TemplateSource, ProcessIdentity],
     );
   return container;
 }

@@ -12,11 +12,16 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   HostFactoryError,
+  TAG_LAUNCH_ATTEMPT,
+  TAG_PROVIDER_NAME,
+  TAG_REQUEST_ID,
   instanceWeight,
   isEndedState,
   type AcquireInput,
   type AcquireResult,
+  type CapacityHolder,
   type CapacityProvider,
+  type CloudInventory,
   type DescribeInput,
   type DescribeResult,
   type Fulfilment,
@@ -30,7 +35,7 @@ import type { AutoScalingClientLike } from './asg-client';
 import { chunk, unique } from './collections';
 import { asgErrorCode, mapAsgError } from './errors';
 import { SUSPENDED_PROCESSES, groupInput } from './group-input';
-import { TAG_LAUNCH_ATTEMPT, attemptTag } from './tags';
+import { attemptTag } from './tags';
 
 /**
  * Where the provider gets the launch template of an HF template (one per template, a new version
@@ -45,6 +50,10 @@ export interface LaunchTemplateSource {
 export interface InstanceReader {
   /** Instances tagged with any of requestIds (tag hf:request-id) plus the given ids; missing = asked ids unknown. */
   describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }>;
+  /** Instances tagged with the provider name that still hold capacity. */
+  tagged(providerName: string): Promise<MachineObservation[]>;
+  /** The instances among the ids tagged with the provider name. */
+  lookup(providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]>;
 }
 
 export interface AsgProviderOptions {
@@ -275,6 +284,59 @@ export class AsgProvider implements CapacityProvider {
       await this.updateGroup(name, { DesiredCapacity: desired, MaxSize: desired });
     }
     if (desired === 0 && alive.length === 0) await this.deleteGroup(group);
+  }
+
+  /**
+   * The instances tagged with the provider name and every group tagged with it (a tag filter),
+   * with the instances each holds. Read-only.
+   */
+  async inventory(): Promise<CloudInventory> {
+    const holders: CapacityHolder[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeAutoScalingGroupsCommand({
+            Filters: [{ Name: `tag:${TAG_PROVIDER_NAME}`, Values: [this.options.providerName] }],
+            MaxRecords: DESCRIBE_GROUPS_BATCH,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapAsgError(error, 'DescribeAutoScalingGroups');
+      }
+      for (const group of page.AutoScalingGroups ?? []) {
+        const tag = (key: string): string | undefined => group.Tags?.find((t) => t.Key === key)?.Value;
+        if (!group.AutoScalingGroupName || isDeleting(group) || tag(TAG_PROVIDER_NAME) !== this.options.providerName) continue;
+        const requestId = tag(TAG_REQUEST_ID);
+        holders.push({
+          api: this.api,
+          kind: 'Auto Scaling group',
+          id: group.AutoScalingGroupName,
+          ...(requestId ? { requestId } : {}),
+          instanceIds: (group.Instances ?? []).filter(isAlive).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
+        });
+      }
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return { instances: await this.instances.tagged(this.options.providerName), holders };
+  }
+
+  /** Deletes groups together with their instances (ForceDelete). Groups already gone are fine. */
+  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
+    for (const holder of holders) {
+      try {
+        await this.client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: holder.id, ForceDelete: true }));
+      } catch (error) {
+        if (isGroupNotFound(error)) continue;
+        throw mapAsgError(error, 'DeleteAutoScalingGroup');
+      }
+    }
+  }
+
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.instances.lookup(this.options.providerName, machineIds);
   }
 
   private groupOf(request: Request): string {

@@ -15,5 +15,5 @@ export {
   spotAllocationStrategy,
 } from './group-input';
 export type { GroupInputOptions } from './group-input';
-export { TAG_LAUNCH_ATTEMPT, TAG_NAME, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, attemptTag, groupTags } from './tags';
+export { attemptTag, groupTags } from './tags';
 export type { GroupTagsInput } from './tags';

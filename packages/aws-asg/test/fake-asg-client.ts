@@ -71,6 +71,12 @@ export class StaticInstanceReader implements InstanceReader {
     const known = new Set(this.observations.map((o) => o.machineId));
     return { observations: found, missing: machineIds.filter((id) => !known.has(id)) };
   }
+  async tagged(): Promise<MachineObservation[]> {
+    return this.observations.filter((o) => o.state !== 'terminated' && o.state !== 'shutting-down');
+  }
+  async lookup(_providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.observations.filter((o) => machineIds.includes(o.machineId));
+  }
 }
 
 export interface FakeInstance {

@@ -97,6 +97,28 @@ export class MotoInstanceReader implements InstanceReader {
     }
     return { observations: [...found.values()], missing: machineIds.filter((id) => !found.has(id)) };
   }
+
+  async tagged(providerName: string): Promise<MachineObservation[]> {
+    return this.filtered([
+      { Name: 'tag:hf:provider-name', Values: [providerName] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    ]);
+  }
+
+  async lookup(providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.filtered([
+      { Name: 'tag:hf:provider-name', Values: [providerName] },
+      { Name: 'instance-id', Values: [...machineIds] },
+    ]);
+  }
+
+  private async filtered(filters: Filter[]): Promise<MachineObservation[]> {
+    const page = await this.ec2.send(new DescribeInstancesCommand({ Filters: filters }));
+    return (page.Reservations ?? []).flatMap((r) => r.Instances ?? []).flatMap((i) => {
+      const observation = toObservation(i);
+      return observation ? [observation] : [];
+    });
+  }
 }
 
 function toObservation(instance: Instance): MachineObservation | undefined {

@@ -11,7 +11,7 @@ import { MOTO_AMI, motoClient } from '../test/moto';
 import { Ec2EventNotices, REBALANCE_RECOMMENDATION } from './ec2-event-notices';
 import { Ec2Instances } from './ec2-instances';
 import { createSqsClient } from './sqs-client';
-import { TAG_REQUEST_ID } from './tags';
+import { TAG_REQUEST_ID } from '@open-hostfactory/core';
 
 function motoSqsClient(): SQSClient {
   const endpoint = process.env['MOTO_ENDPOINT'];

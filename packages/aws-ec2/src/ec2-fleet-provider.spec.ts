@@ -5,7 +5,6 @@ import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
 import { Ec2FleetProvider, fleetIdsOf, targetCapacity } from './ec2-fleet-provider';
 import type { LaunchTemplates } from './launch-templates';
 import { clientToken } from './run-instances-provider';
-import { launchTags } from './tags';
 
 const NOW = 1_800_000_000_000;
 const DEADLINE = NOW + 3_600_000;
@@ -81,7 +80,15 @@ describe('Ec2FleetProvider.acquire', () => {
     const request = anAcquireRequest({ requestId: REQ, templateId: 'T1' });
     const result = await provider(client).acquire({ request, template: template(), count: 3, attempt: 2, deadline: DEADLINE });
 
-    const tags = launchTags({ providerName: 'aws', requestId: REQ, templateId: 'T1', instanceTags: { team: 'hpc' } });
+    const tags = [
+      { Key: 'Name', Value: `hf-aws-${REQ}` },
+      { Key: 'team', Value: 'hpc' },
+      { Key: 'hf:request-id', Value: REQ },
+      { Key: 'hf:template-id', Value: 'T1' },
+      { Key: 'hf:provider-name', Value: 'aws' },
+      { Key: 'hf:provider-api', Value: 'EC2Fleet' },
+      { Key: 'hf:launch-attempt', Value: '2' },
+    ];
     expect(client.calls('CreateFleetCommand')).toEqual([
       {
         Type: 'instant',
@@ -357,7 +364,14 @@ describe('Ec2FleetProvider.describe', () => {
     expect(client.calls('CreateTagsCommand')).toEqual([
       {
         Resources: ['i-new'],
-        Tags: launchTags({ providerName: 'aws', requestId: REQ, templateId: 'T1', instanceTags: { team: 'hpc' } }),
+        Tags: [
+          { Key: 'Name', Value: `hf-aws-${REQ}` },
+          { Key: 'team', Value: 'hpc' },
+          { Key: 'hf:request-id', Value: REQ },
+          { Key: 'hf:template-id', Value: 'T1' },
+          { Key: 'hf:provider-name', Value: 'aws' },
+          { Key: 'hf:provider-api', Value: 'EC2Fleet' },
+        ],
       },
     ]);
     expect(view.observations.map((o) => [o.machineId, o.requestId, o.templateId]).sort()).toEqual([

@@ -24,8 +24,10 @@ import {
   templateInstanceTypes,
   type AcquireInput,
   type AcquireResult,
+  type CapacityHolder,
   type CapacityProvider,
   type Clock,
+  type CloudInventory,
   type DescribeInput,
   type DescribeResult,
   type FleetType,
@@ -42,7 +44,7 @@ import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
 import type { LaunchTemplates } from './launch-templates';
 import { clientToken } from './run-instances-provider';
-import { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
 import { launchTags } from './tags';
 
 export interface Ec2FleetProviderOptions {
@@ -138,6 +140,8 @@ export class Ec2FleetProvider implements CapacityProvider {
       throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${input.count}`);
     }
     const fleetType = template.fleetType ?? DEFAULT_FLEET_TYPE;
+    const replayed = input.replay ? await this.replayed(input, fleetType) : undefined;
+    if (replayed) return replayed;
     const params = await this.createFleetInput(input, fleetType);
     let response;
     try {
@@ -148,12 +152,7 @@ export class Ec2FleetProvider implements CapacityProvider {
     if (!response.FleetId) {
       throw new HostFactoryError('PROVIDER_ERROR', 'EC2 CreateFleet returned no fleet id');
     }
-    const previous = (request.providerData[FLEET_IDS_KEY] ?? '').split(',').filter((id) => id !== '');
-    const providerData: Record<string, string> = {
-      [FLEET_IDS_KEY]: unique([...previous, response.FleetId]).join(','),
-      [FLEET_TYPE_KEY]: fleetType,
-      [FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags),
-    };
+    const providerData = this.providerDataWith(request, template, fleetType, response.FleetId);
     if (fleetType !== 'instant') return { machines: [], providerData };
 
     const reason = fleetErrorsReason(response.Errors ?? []);
@@ -187,6 +186,97 @@ export class Ec2FleetProvider implements CapacityProvider {
   }
 
   /**
+   * What a replayed attempt made before its caller died, found by its tags: an instant fleet's
+   * instances, or a request/maintain fleet. Undefined when it made nothing (launch again).
+   */
+  private async replayed(input: AcquireInput, fleetType: FleetType): Promise<AcquireResult | undefined> {
+    const { request, template, attempt } = input;
+    if (fleetType === 'instant') {
+      const made = await this.instances.launchedBy(request.requestId, attempt);
+      if (made.length === 0) return undefined;
+      const units = made.reduce((sum, o) => sum + instanceWeight(template, o.instanceType), 0);
+      const providerData = { [FLEET_TYPE_KEY]: fleetType, [FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags) };
+      return units < input.count
+        ? { machines: made, providerData, shortfallReason: `EC2 Fleet launched ${units} of ${input.count} units (attempt ${attempt})` }
+        : { machines: made, providerData };
+    }
+    const fleet = (await this.ownFleets()).find((f) => {
+      const tags = fleetTags(f.Tags);
+      return tags.requestId === request.requestId && tags.attempt === attempt;
+    });
+    if (!fleet?.FleetId) return undefined;
+    return { machines: [], providerData: this.providerDataWith(request, template, fleetType, fleet.FleetId) };
+  }
+
+  private providerDataWith(request: Request, template: Template, fleetType: FleetType, fleetId: string): Record<string, string> {
+    return {
+      [FLEET_IDS_KEY]: unique([...fleetIdsOf(request), fleetId]).join(','),
+      [FLEET_TYPE_KEY]: fleetType,
+      [FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags),
+    };
+  }
+
+  /**
+   * The instances tagged with the provider name (shared by the EC2 shapes) and every live
+   * request/maintain fleet tagged with it, with the instances each holds. Instant fleets launch
+   * nothing after their creation: their instances are in the instance list. Read-only.
+   */
+  async inventory(): Promise<CloudInventory> {
+    const instances = await this.instances.tagged(this.options.providerName);
+    const holders: CapacityHolder[] = [];
+    for (const fleet of await this.ownFleets()) {
+      const fleetId = fleet.FleetId as string;
+      const tags = fleetTags(fleet.Tags);
+      holders.push({
+        api: this.api,
+        kind: 'EC2 Fleet',
+        id: fleetId,
+        ...(tags.requestId ? { requestId: tags.requestId } : {}),
+        instanceIds: await this.activeFleetInstances(fleetId),
+      });
+    }
+    return { instances, holders };
+  }
+
+  /** Deletes fleets together with their instances (DeleteFleets, TerminateInstances: true). Idempotent. */
+  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
+    await this.deleteFleets(holders.map((h) => h.id), true);
+  }
+
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.instances.lookup(this.options.providerName, machineIds);
+  }
+
+  /** Live request/maintain fleets tagged with the provider name (DescribeFleets lists every fleet but instant ones). */
+  private async ownFleets(): Promise<FleetData[]> {
+    const fleets: FleetData[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeFleetsCommand({
+            Filters: [
+              { Name: 'fleet-state', Values: [...LIVE_FLEET_STATES] },
+              { Name: 'type', Values: ['request', 'maintain'] },
+            ],
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        );
+      } catch (error) {
+        throw mapEc2Error(error, 'DescribeFleets');
+      }
+      for (const fleet of page.Fleets ?? []) {
+        // Filters re-checked: not every EC2 look-alike applies them.
+        const live = LIVE_FLEET_STATES.has(fleet.FleetState ?? '') && fleet.Type !== 'instant';
+        if (fleet.FleetId && live && fleetTags(fleet.Tags).providerName === this.options.providerName) fleets.push(fleet);
+      }
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return fleets;
+  }
+
+  /**
    * One pass: DescribeFleets for the asked requests' request/maintain fleets, DescribeFleetInstances
    * per such fleet, request tags added to fleet instances that lack them, then one batched
    * instance describe (request tags + asked machines + fleet instances). Only tags instances;
@@ -210,7 +300,14 @@ export class Ec2FleetProvider implements CapacityProvider {
       input.requests.map((request) => request.requestId),
       [...asked, ...ownerOf.keys()],
     );
-    const observations = await claimFleetInstances(this.instances, this.options.providerName, FLEET_INSTANCE_TAGS_KEY, view.observations, ownerOf);
+    const observations = await claimFleetInstances(
+      this.instances,
+      this.options.providerName,
+      this.api,
+      FLEET_INSTANCE_TAGS_KEY,
+      view.observations,
+      ownerOf,
+    );
 
     const fulfilment = new Map<string, Fulfilment>();
     for (const request of asyncRequests) {
@@ -289,8 +386,10 @@ export class Ec2FleetProvider implements CapacityProvider {
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
     const tags = launchTags({
       providerName: this.options.providerName,
+      providerApi: this.api,
       requestId: request.requestId,
       templateId: template.templateId,
+      attempt: input.attempt,
       instanceTags: template.instanceTags,
     });
     const params: CreateFleetCommandInput = {

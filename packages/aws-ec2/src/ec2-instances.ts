@@ -7,12 +7,24 @@ import {
   type Instance,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { MACHINE_STATES, type Clock, type MachineObservation, type MachineState } from '@open-hostfactory/core';
+import {
+  MACHINE_STATES,
+  PROVIDER_APIS,
+  TAG_LAUNCH_ATTEMPT,
+  TAG_PROVIDER_API,
+  TAG_PROVIDER_NAME,
+  TAG_REQUEST_ID,
+  TAG_TEMPLATE_ID,
+  type Clock,
+  type MachineObservation,
+  type MachineState,
+  type ProviderApi,
+} from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { strongerNotice, type EventNoticeSource } from './ec2-event-notices';
 import { chunk, unique } from './collections';
 import { awsErrorCode, mapEc2Error } from './errors';
-import { TAG_REQUEST_ID, TAG_TEMPLATE_ID, tagValue } from './tags';
+import { tagValue } from './tags';
 
 /** Most values EC2 accepts in one filter. */
 export const FILTER_VALUES_LIMIT = 200;
@@ -22,6 +34,10 @@ export const TERMINATE_BATCH = 1000;
 const DESCRIBE_PAGE_SIZE = 1000;
 /** What EC2 gives a spot instance between its interruption notice and the interruption. */
 export const SPOT_INTERRUPTION_NOTICE_SEC = 120;
+/** States of an instance that still holds capacity (what an inventory lists). */
+const ALIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+/** How long one inventory listing serves the EC2 shapes that ask for it in one call. */
+const INVENTORY_REUSE_MS = 2000;
 
 export interface InstancesView {
   readonly observations: MachineObservation[];
@@ -35,6 +51,8 @@ export interface InstancesView {
  * idempotent terminate, tagging, and the mapping of an EC2 instance to core's observation.
  */
 export class Ec2Instances {
+  private inventory?: { readonly providerName: string; readonly at: number; readonly instances: Promise<MachineObservation[]> };
+
   constructor(
     private readonly client: Ec2Client,
     private readonly clock: Clock,
@@ -150,6 +168,51 @@ export class Ec2Instances {
     }
   }
 
+  /**
+   * Every instance tagged with `providerName` that still holds capacity (pending, running,
+   * stopping, stopped), all pages. The EC2 shapes of one installation share this view: a listing
+   * serves every shape that asks within two seconds. Read-only.
+   */
+  async tagged(providerName: string): Promise<MachineObservation[]> {
+    const now = this.clock.now();
+    const cached = this.inventory;
+    if (cached && cached.providerName === providerName && now - cached.at < INVENTORY_REUSE_MS) return cached.instances;
+    const instances = this.describeInstances([
+      { Name: `tag:${TAG_PROVIDER_NAME}`, Values: [providerName] },
+      { Name: 'instance-state-name', Values: ALIVE_STATES },
+    ]).then((found) => found.map((instance) => this.toObservation(instance)).filter(isObservation));
+    this.inventory = { providerName, at: now, instances };
+    instances.catch(() => {
+      if (this.inventory?.instances === instances) this.inventory = undefined;
+    });
+    return instances;
+  }
+
+  /** The instances among `machineIds` tagged with `providerName` (in any state). Read-only. */
+  async lookup(providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]> {
+    const found: MachineObservation[] = [];
+    for (const values of chunk(unique(machineIds), FILTER_VALUES_LIMIT)) {
+      const page = await this.describeInstances([
+        { Name: 'instance-id', Values: values },
+        { Name: `tag:${TAG_PROVIDER_NAME}`, Values: [providerName] },
+      ]);
+      found.push(...page.map((instance) => this.toObservation(instance)).filter(isObservation));
+    }
+    return found;
+  }
+
+  /**
+   * The instances one launch attempt made (tags `hf:request-id` and `hf:launch-attempt`), in any
+   * state: what a replayed attempt finds before it launches again. Read-only.
+   */
+  async launchedBy(requestId: string, attempt: number): Promise<MachineObservation[]> {
+    const found = await this.describeInstances([
+      { Name: `tag:${TAG_REQUEST_ID}`, Values: [requestId] },
+      { Name: `tag:${TAG_LAUNCH_ATTEMPT}`, Values: [String(attempt)] },
+    ]);
+    return found.map((instance) => this.toObservation(instance)).filter(isObservation);
+  }
+
   /** Core's view of an EC2 instance; `requestId`/`templateId` fill in for missing tags. */
   toObservation(instance: Instance, requestId?: string, templateId?: string): MachineObservation | undefined {
     if (!instance.InstanceId) return undefined;
@@ -160,6 +223,8 @@ export class Ec2Instances {
         : Math.floor(this.clock.now() / 1000);
     const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
     const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
+    const taggedApi = tagValue(instance.Tags, TAG_PROVIDER_API);
+    const providerApi = (PROVIDER_APIS as readonly string[]).includes(taggedApi ?? '') ? (taggedApi as ProviderApi) : undefined;
     const privateIp = instance.PrivateIpAddress ?? '';
     const observation: MachineObservation = {
       machineId: instance.InstanceId,
@@ -172,6 +237,7 @@ export class Ec2Instances {
       priceType: instance.InstanceLifecycle === 'spot' ? 'spot' : 'ondemand',
       ...(taggedRequest ? { requestId: taggedRequest } : {}),
       ...(taggedTemplate ? { templateId: taggedTemplate } : {}),
+      ...(providerApi ? { providerApi } : {}),
       ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
       ...(instance.Placement?.HostId ? { cloudHostId: instance.Placement.HostId } : {}),
     };
@@ -241,7 +307,10 @@ export class Ec2Instances {
   }
 }
 
-/** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
+function isObservation(observation: MachineObservation | undefined): observation is MachineObservation {
+  return observation !== undefined;
+}
+
 /** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
 function instanceIdsIn(message: string): string[] {
   return message.match(/i-[0-9a-zA-Z]+/g) ?? [];

@@ -1,6 +1,16 @@
-import { HostFactoryError, parseInstanceTags, type MachineObservation, type Request, type Template } from '@open-hostfactory/core';
+import {
+  HostFactoryError,
+  TAG_LAUNCH_ATTEMPT,
+  TAG_PROVIDER_NAME,
+  TAG_REQUEST_ID,
+  parseInstanceTags,
+  type MachineObservation,
+  type ProviderApi,
+  type Request,
+  type Template,
+} from '@open-hostfactory/core';
 import type { Ec2Instances } from './ec2-instances';
-import { launchTags } from './tags';
+import { launchTags, tagValue } from './tags';
 
 /**
  * What the fleet shapes (EC2 Fleet, Spot Fleet) share: the on-demand share of a target, the
@@ -59,6 +69,7 @@ export function formatPrice(price: number): string {
 export async function claimFleetInstances(
   instances: Ec2Instances,
   providerName: string,
+  providerApi: ProviderApi,
   instanceTagsKey: string,
   observations: readonly MachineObservation[],
   ownerOf: ReadonlyMap<string, Request>,
@@ -81,6 +92,7 @@ export async function claimFleetInstances(
       ids,
       launchTags({
         providerName,
+        providerApi,
         requestId: request.requestId,
         templateId: request.templateId ?? '',
         instanceTags: parseInstanceTags(request.providerData[instanceTagsKey]),
@@ -88,4 +100,22 @@ export async function claimFleetInstances(
     );
   }
   return result;
+}
+
+/** A fleet's tags as our tag contract reads them. */
+export interface FleetTags {
+  readonly providerName?: string;
+  readonly requestId?: string;
+  readonly attempt?: number;
+}
+
+export function fleetTags(tags: readonly { Key?: string; Value?: string }[] | undefined): FleetTags {
+  const attempt = Number(tagValue(tags, TAG_LAUNCH_ATTEMPT));
+  const providerName = tagValue(tags, TAG_PROVIDER_NAME);
+  const requestId = tagValue(tags, TAG_REQUEST_ID);
+  return {
+    ...(providerName === undefined ? {} : { providerName }),
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
+  };
 }

@@ -13,7 +13,7 @@ export {
   toBase64UserData,
 } from './run-instances-provider';
 export type { RunInstancesProviderOptions } from './run-instances-provider';
-export { TAG_NAME, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, launchTags, tagValue } from './tags';
+export { launchTags, tagValue } from './tags';
 export type { Ec2Tag } from './tags';
 export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instances';
 export type { InstancesView } from './ec2-instances';
@@ -49,7 +49,7 @@ export {
   validUntil,
 } from './spot-fleet-provider';
 export type { LaunchTemplateSource, SpotFleetProviderOptions } from './spot-fleet-provider';
-export { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+export { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
 export {
   DEFAULT_MAX_AGE_SEC,
   DEFAULT_MAX_MESSAGES,

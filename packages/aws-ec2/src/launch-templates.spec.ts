@@ -55,6 +55,7 @@ describe('LaunchTemplates', () => {
       { Key: 'team', Value: 'hpc' },
       { Key: 'hf:template-id', Value: 'T1' },
       { Key: 'hf:provider-name', Value: 'aws' },
+      { Key: 'hf:provider-api', Value: 'RunInstances' },
     ];
     expect(create.LaunchTemplateName).toBe('hf-aws-T1');
     expect(create.LaunchTemplateData).toEqual({

@@ -9,11 +9,11 @@ import {
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import { HostFactoryError, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import { HostFactoryError, TAG_PROVIDER_NAME, templateInstanceTypes, type Template } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { DEFAULT_ROOT_DEVICE, toBase64UserData } from './run-instances-provider';
-import { TAG_PROVIDER_NAME, TAG_TEMPLATE_ID, type Ec2Tag } from './tags';
+import { launchTags, type Ec2Tag } from './tags';
 import { isSsmImageParameter } from './template-validator';
 
 /** The launch template (and exact version) a fleet or group launches with. */
@@ -38,8 +38,9 @@ const VERSIONS_PAGE_SIZE = 200;
  *
  * The template is named `hf-<providerName>-<templateId>` and holds the template's launch settings
  * (image, first instance type, key, security groups, instance profile, user data, root volume,
- * placement, and instance/volume tags `hf:template-id`, `hf:provider-name` plus the template's
- * `instanceTags` — never a request id: a version serves every request of the template). A new
+ * placement, and instance/volume tags `hf:template-id`, `hf:provider-name`, `hf:provider-api`
+ * plus the template's `instanceTags` — never a request id: a version serves every request of
+ * the template). A new
  * version is made only when the settings change: each version's VersionDescription carries a
  * hash of its settings, and a version whose hash matches is reused. Creation calls carry a
  * ClientToken derived from the name and hash, so concurrent callers do not make two; a name race
@@ -161,16 +162,17 @@ export class LaunchTemplates {
     return data;
   }
 
-  /** The template's tags (aws:* and hf:* keys of `instanceTags` dropped), then hf:template-id and hf:provider-name. */
+  /**
+   * The template's tags (aws:* and hf:* keys of `instanceTags` dropped), then hf:template-id,
+   * hf:provider-name and hf:provider-api: never a request id (a version serves every request).
+   */
   private templateTags(template: Template): Ec2Tag[] {
-    const tags = new Map<string, string>();
-    for (const [key, value] of Object.entries(template.instanceTags)) {
-      if (key.startsWith('aws:') || key.startsWith('hf:')) continue;
-      tags.set(key, value);
-    }
-    tags.set(TAG_TEMPLATE_ID, template.templateId);
-    tags.set(TAG_PROVIDER_NAME, this.options.providerName);
-    return [...tags].map(([Key, Value]) => ({ Key, Value }));
+    return launchTags({
+      providerName: this.options.providerName,
+      providerApi: template.providerApi,
+      templateId: template.templateId,
+      instanceTags: template.instanceTags,
+    });
   }
 
   private async findLaunchTemplateId(name: string): Promise<string | undefined> {

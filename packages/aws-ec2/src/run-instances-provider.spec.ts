@@ -62,6 +62,8 @@ describe('RunInstancesProvider.acquire', () => {
       { Key: 'hf:request-id', Value: REQUEST_ID },
       { Key: 'hf:template-id', Value: 'OnDemand-Small' },
       { Key: 'hf:provider-name', Value: 'awsinst' },
+      { Key: 'hf:provider-api', Value: 'RunInstances' },
+      { Key: 'hf:launch-attempt', Value: '1' },
     ];
     expect(input.TagSpecifications).toEqual([
       { ResourceType: 'instance', Tags: expectedTags },

@@ -14,6 +14,7 @@ import {
   type AcquireResult,
   type CapacityProvider,
   type Clock,
+  type CloudInventory,
   type DescribeInput,
   type DescribeResult,
   type Machine,
@@ -44,7 +45,8 @@ export interface RunInstancesProviderOptions {
 /**
  * Capacity by EC2 RunInstances: one call per launch attempt, `MinCount: 1, MaxCount: count`, so
  * EC2 launches what it can and the use case seeks the rest in later attempts. Every instance
- * and volume carries the `hf:*` tags; the ClientToken makes each (request, attempt) idempotent.
+ * and volume carries the `hf:*` tags (launch attempt included); the ClientToken makes each
+ * (request, attempt) idempotent, and a replayed attempt first looks for the instances it made.
  */
 export class RunInstancesProvider implements CapacityProvider {
   readonly api: ProviderApi = 'RunInstances';
@@ -66,6 +68,12 @@ export class RunInstancesProvider implements CapacityProvider {
    */
   async acquire(input: AcquireInput): Promise<AcquireResult> {
     const params = await this.buildRunInstancesInput(input);
+    const wanted = params.MaxCount ?? input.count;
+    if (input.replay) {
+      // The attempt may have reached EC2 before its caller died: what it made carries its tags.
+      const made = await this.instances.launchedBy(input.request.requestId, input.attempt);
+      if (made.length > 0) return this.launched(made, wanted, input.attempt);
+    }
     let response;
     try {
       response = await this.client.send(new RunInstancesCommand(params));
@@ -75,12 +83,15 @@ export class RunInstancesProvider implements CapacityProvider {
     const machines = (response.Instances ?? [])
       .map((instance) => this.instances.toObservation(instance, input.request.requestId, input.template.templateId))
       .filter((observation): observation is MachineObservation => observation !== undefined);
+    return this.launched(machines, wanted, input.attempt);
+  }
+
+  private launched(machines: MachineObservation[], wanted: number, attempt: number): AcquireResult {
     const result: AcquireResult = { machines };
-    const wanted = params.MaxCount ?? input.count;
     if (machines.length < wanted) {
       return {
         ...result,
-        shortfallReason: `EC2 RunInstances launched ${machines.length} of ${wanted} instances (attempt ${input.attempt})`,
+        shortfallReason: `EC2 RunInstances launched ${machines.length} of ${wanted} instances (attempt ${attempt})`,
       };
     }
     return result;
@@ -97,6 +108,15 @@ export class RunInstancesProvider implements CapacityProvider {
   /** Terminates the machines (idempotent: ids EC2 does not know are skipped). */
   async release(machines: readonly Machine[]): Promise<void> {
     await this.instances.terminate(machines.map((machine) => machine.machineId));
+  }
+
+  /** Every instance tagged with the provider name (shared by the EC2 shapes); no holders. */
+  async inventory(): Promise<CloudInventory> {
+    return { instances: await this.instances.tagged(this.options.providerName), holders: [] };
+  }
+
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.instances.lookup(this.options.providerName, machineIds);
   }
 
   /**
@@ -126,8 +146,10 @@ export class RunInstancesProvider implements CapacityProvider {
     }
     const tags = launchTags({
       providerName: this.options.providerName,
+      providerApi: this.api,
       requestId: request.requestId,
       templateId: template.templateId,
+      attempt,
       instanceTags: template.instanceTags,
     });
     const count = Math.ceil(input.count / instanceWeight(template, instanceType ?? ''));

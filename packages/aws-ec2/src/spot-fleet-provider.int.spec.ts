@@ -13,7 +13,8 @@ import { newMachine } from '@open-hostfactory/core';
 import { MOTO_AMI, createNetwork, motoClient } from '../test/moto';
 import { LaunchTemplates } from './launch-templates';
 import { SpotFleetProvider } from './spot-fleet-provider';
-import { TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, tagValue } from './tags';
+import { TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID } from '@open-hostfactory/core';
+import { tagValue } from './tags';
 
 const FLEET_ROLE = 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role';
 let sequence = 0;

@@ -11,7 +11,6 @@ import {
   type LaunchTemplateSource,
 } from './spot-fleet-provider';
 import { onDemandUnits } from './fleet-common';
-import { launchTags } from './tags';
 
 const NOW = 1_700_000_000_000;
 const DEADLINE = NOW + 3_600_000;
@@ -100,7 +99,15 @@ describe('SpotFleetProvider.acquire', () => {
           TagSpecifications: [
             {
               ResourceType: 'spot-fleet-request',
-              Tags: launchTags({ providerName: 'aws', requestId: 'req-1', templateId: 'Spot-T', instanceTags: { team: 'hpc' } }),
+              Tags: [
+                { Key: 'Name', Value: 'hf-aws-req-1' },
+                { Key: 'team', Value: 'hpc' },
+                { Key: 'hf:request-id', Value: 'req-1' },
+                { Key: 'hf:template-id', Value: 'Spot-T' },
+                { Key: 'hf:provider-name', Value: 'aws' },
+                { Key: 'hf:provider-api', Value: 'SpotFleet' },
+                { Key: 'hf:launch-attempt', Value: '1' },
+              ],
             },
           ],
           AllocationStrategy: 'capacityOptimized',
@@ -377,8 +384,8 @@ describe('SpotFleetProvider.describe', () => {
       { SpotFleetRequestId: 'sfr-2' },
     ]);
     expect(world.client.calls('CreateTagsCommand')).toEqual([
-      { Resources: ['i-a'], Tags: launchTags({ providerName: 'aws', requestId: 'req-1', templateId: 'Spot-T', instanceTags: { team: 'hpc' } }) },
-      { Resources: ['i-c'], Tags: launchTags({ providerName: 'aws', requestId: 'req-2', templateId: 'Spot-T', instanceTags: { x: 'y' } }) },
+      { Resources: ['i-a'], Tags: claimTags('req-1', { team: 'hpc' }) },
+      { Resources: ['i-c'], Tags: claimTags('req-2', { x: 'y' }) },
     ]);
     const byId = new Map(view.observations.map((o) => [o.machineId, o]));
     expect(byId.get('i-a')).toMatchObject({ requestId: 'req-1', templateId: 'Spot-T', priceType: 'spot', state: 'running' });
@@ -621,3 +628,15 @@ describe('SpotFleetProvider.abandon', () => {
     expect(world.client.sent).toEqual([]);
   });
 });
+
+/** The tags a claimed Spot Fleet instance gets, spelt out. */
+function claimTags(requestId: string, own: Record<string, string>): { Key: string; Value: string }[] {
+  return [
+    { Key: 'Name', Value: `hf-aws-${requestId}` },
+    ...Object.entries(own).map(([Key, Value]) => ({ Key, Value })),
+    { Key: 'hf:request-id', Value: requestId },
+    { Key: 'hf:template-id', Value: 'Spot-T' },
+    { Key: 'hf:provider-name', Value: 'aws' },
+    { Key: 'hf:provider-api', Value: 'SpotFleet' },
+  ];
+}

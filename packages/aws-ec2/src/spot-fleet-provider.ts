@@ -19,12 +19,15 @@ import {
   templateInstanceTypes,
   type AcquireInput,
   type AcquireResult,
+  type CapacityHolder,
   type CapacityProvider,
   type Clock,
+  type CloudInventory,
   type DescribeInput,
   type DescribeResult,
   type Fulfilment,
   type Machine,
+  type MachineObservation,
   type ProviderApi,
   type Request,
   type Template,
@@ -34,7 +37,7 @@ import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { clientToken } from './run-instances-provider';
-import { claimFleetInstances, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
 import { launchTags } from './tags';
 
 /**
@@ -149,14 +152,18 @@ export class SpotFleetProvider implements CapacityProvider {
       throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${input.count}`);
     }
     const fleetType = spotFleetType(template);
-    const config = await this.requestConfig(input, fleetType);
-    let response;
-    try {
-      response = await this.client.send(new RequestSpotFleetCommand({ SpotFleetRequestConfig: config }));
-    } catch (error) {
-      throw mapEc2Error(error, 'RequestSpotFleet');
+    // A replayed attempt first looks for the fleet its dead caller requested (by its tags).
+    let fleetId = input.replay ? await this.replayedFleet(request.requestId, input.attempt) : undefined;
+    if (!fleetId) {
+      const config = await this.requestConfig(input, fleetType);
+      let response;
+      try {
+        response = await this.client.send(new RequestSpotFleetCommand({ SpotFleetRequestConfig: config }));
+      } catch (error) {
+        throw mapEc2Error(error, 'RequestSpotFleet');
+      }
+      fleetId = response.SpotFleetRequestId;
     }
-    const fleetId = response.SpotFleetRequestId;
     if (!fleetId) throw new HostFactoryError('PROVIDER_ERROR', 'EC2 RequestSpotFleet returned no spot fleet request id');
 
     const previous = spotFleetIdsOf(request).filter((id) => id !== fleetId);
@@ -174,6 +181,63 @@ export class SpotFleetProvider implements CapacityProvider {
         [SPOT_FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags),
       },
     };
+  }
+
+  private async replayedFleet(requestId: string, attempt: number): Promise<string | undefined> {
+    const fleet = (await this.ownFleets()).find((f) => {
+      const tags = fleetTags(f.Tags);
+      return tags.requestId === requestId && tags.attempt === attempt;
+    });
+    return fleet?.SpotFleetRequestId;
+  }
+
+  /**
+   * The instances tagged with the provider name (shared by the EC2 shapes) and every live Spot
+   * Fleet request tagged with it, with the instances each holds. Read-only.
+   */
+  async inventory(): Promise<CloudInventory> {
+    const instances = await this.instances.tagged(this.options.providerName);
+    const holders: CapacityHolder[] = [];
+    for (const fleet of await this.ownFleets()) {
+      const fleetId = fleet.SpotFleetRequestId as string;
+      const tags = fleetTags(fleet.Tags);
+      holders.push({
+        api: this.api,
+        kind: 'Spot Fleet request',
+        id: fleetId,
+        ...(tags.requestId ? { requestId: tags.requestId } : {}),
+        instanceIds: await this.fleetInstances(fleetId),
+      });
+    }
+    return { instances, holders };
+  }
+
+  /** Cancels Spot Fleet requests together with their instances (TerminateInstances: true). Idempotent. */
+  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
+    await this.cancel(holders.map((h) => h.id), true);
+  }
+
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    return this.instances.lookup(this.options.providerName, machineIds);
+  }
+
+  /** Live Spot Fleet requests tagged with the provider name (DescribeSpotFleetRequests without ids lists them all). */
+  private async ownFleets(): Promise<SpotFleetRequestConfig[]> {
+    const fleets: SpotFleetRequestConfig[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new DescribeSpotFleetRequestsCommand({ ...(nextToken ? { NextToken: nextToken } : {}) }));
+      } catch (error) {
+        throw mapEc2Error(error, 'DescribeSpotFleetRequests');
+      }
+      for (const fleet of page.SpotFleetRequestConfigs ?? []) {
+        if (fleet.SpotFleetRequestId && isLive(fleet) && fleetTags(fleet.Tags).providerName === this.options.providerName) fleets.push(fleet);
+      }
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
+    return fleets;
   }
 
   /**
@@ -197,7 +261,14 @@ export class SpotFleetProvider implements CapacityProvider {
       input.requests.map((request) => request.requestId),
       [...asked, ...ownerOf.keys()],
     );
-    const observations = await claimFleetInstances(this.instances, this.options.providerName, SPOT_FLEET_INSTANCE_TAGS_KEY, view.observations, ownerOf);
+    const observations = await claimFleetInstances(
+      this.instances,
+      this.options.providerName,
+      this.api,
+      SPOT_FLEET_INSTANCE_TAGS_KEY,
+      view.observations,
+      ownerOf,
+    );
     const fulfilment = new Map<string, Fulfilment>();
     for (const request of fleetRequests) {
       fulfilment.set(request.requestId, await this.fulfilmentOf(request, fleets));
@@ -286,8 +357,10 @@ export class SpotFleetProvider implements CapacityProvider {
     const overrides = spotFleetOverrides(template, types, { prioritized, spot: onDemand < count });
     const tags = launchTags({
       providerName: this.options.providerName,
+      providerApi: this.api,
       requestId: request.requestId,
       templateId: template.templateId,
+      attempt: input.attempt,
       instanceTags: template.instanceTags,
     });
     const config: SpotFleetRequestConfigData = {
@@ -447,12 +520,12 @@ export class SpotFleetProvider implements CapacityProvider {
     return target;
   }
 
-  /** CancelSpotFleetRequests without terminating instances, batched; fleets gone or already cancelled are fine. */
-  private async cancel(fleetIds: readonly string[]): Promise<void> {
+  /** CancelSpotFleetRequests (instances kept unless `terminateInstances`), batched; fleets gone or already cancelled are fine. */
+  private async cancel(fleetIds: readonly string[], terminateInstances = false): Promise<void> {
     for (const batch of chunk(unique(fleetIds), SPOT_FLEET_BATCH)) {
       let response;
       try {
-        response = await this.client.send(new CancelSpotFleetRequestsCommand({ SpotFleetRequestIds: batch, TerminateInstances: false }));
+        response = await this.client.send(new CancelSpotFleetRequestsCommand({ SpotFleetRequestIds: batch, TerminateInstances: terminateInstances }));
       } catch (error) {
         throw mapEc2Error(error, 'CancelSpotFleetRequests');
       }

@@ -21,11 +21,22 @@ export type {
   TemplateAttributes,
 } from './domain/template/template';
 export { hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
+export {
+  TAG_LAUNCH_ATTEMPT,
+  TAG_NAME,
+  TAG_PROVIDER_API,
+  TAG_PROVIDER_NAME,
+  TAG_REQUEST_ID,
+  TAG_TEMPLATE_ID,
+  resourceTags,
+} from './domain/tags';
+export type { ResourceTagsInput } from './domain/tags';
 
 export {
   MACHINE_STATES,
   countsAgainstQuota,
   isEndedState,
+  isMachineFinished,
   isMachineHeld,
   machineChanged,
   markGone,
@@ -54,7 +65,7 @@ export {
   requestKindOf,
   shortfall,
 } from './domain/request/request';
-export type { AcquirePolicy, AcquireProgress, Request, RequestKind, RequestStatus } from './domain/request/request';
+export type { AcquirePolicy, AcquireProgress, LaunchLease, Request, RequestKind, RequestStatus } from './domain/request/request';
 
 export { Clock, systemClock } from './ports/clock';
 export { IdGenerator } from './ports/id-generator';
@@ -63,10 +74,20 @@ export { TemplateValidator, acceptTemplatesAsConfigured } from './ports/template
 export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
-export type { MachineQuery, RequestQuery, StateChanges, StoredChanges } from './ports/state-store';
+export type { MachineQuery, RequestQuery, StateChanges, StoredChanges, TemplateLoad } from './ports/state-store';
 export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
-export type { AcquireInput, AcquireResult, DescribeInput, DescribeResult, Fulfilment } from './ports/capacity-provider';
+export type {
+  AcquireInput,
+  AcquireResult,
+  CapacityHolder,
+  CloudInventory,
+  DescribeInput,
+  DescribeResult,
+  Fulfilment,
+} from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
+export type { OrphanAction } from './ports/provider-settings';
+export { ProcessIdentity, unknownProcess } from './ports/process-identity';
 export { Logger, silentLogger } from './ports/logger';
 
 export type {
@@ -89,4 +110,7 @@ export { GetRequestStatus } from './application/get-request-status';
 export { GetReturnRequests } from './application/get-return-requests';
 export { RequestMachines } from './application/request-machines';
 export { RequestReturnMachines } from './application/request-return-machines';
-export { availableNumber, heldByTemplate } from './application/template-usage';
+export { OrphanSweep, SWEEP_LEASE } from './application/orphan-sweep';
+export type { SweepAction, SweepFinding, SweepOptions, SweepReport } from './application/orphan-sweep';
+export type { UseCaseContext } from './application/use-case-context';
+export { availableNumber, unitsInUse } from './application/template-usage';

@@ -205,13 +205,14 @@ describe('DynamoDbStateStore on moto_server', () => {
   });
 
   describe('TTL attributes', () => {
-    it('stores expiresAt on finished requests and machines, and on cache items', async () => {
+    it('stores expiresAt on closed requests and finished machines, and on cache items; never on requests holding machines', async () => {
       const prefix = newPrefix('ttl');
       const store = new DynamoDbStateStore({ client, tablePrefix: prefix, providerName: 'aws', retentionDays: 2 });
       await store.write({
         requests: [
-          anAcquireRequest({ requestId: 'req-1', status: 'complete', updatedAt: 1_000_000 }),
+          anAcquireRequest({ requestId: 'req-1', status: 'complete', updatedAt: 1_000_000, closedAt: 1_000_000 }),
           anAcquireRequest({ requestId: 'req-2', status: 'running' }),
+          anAcquireRequest({ requestId: 'req-3', status: 'complete', updatedAt: 1_000_000 }),
         ],
         machines: [aMachine({ machineId: 'i-1', gone: true, status: 'terminated', updatedAt: 2_000_000 })],
       });
@@ -220,6 +221,7 @@ describe('DynamoDbStateStore on moto_server', () => {
         (await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk } } }))).Item?.['expiresAt']?.N;
       expect(await get(store.tables.requests, 'aws#req-1')).toBe(String(1_000 + 2 * 86_400));
       expect(await get(store.tables.requests, 'aws#req-2')).toBeUndefined();
+      expect(await get(store.tables.requests, 'aws#req-3')).toBeUndefined();
       expect(await get(store.tables.machines, 'aws#i-1')).toBe(String(2_000 + 2 * 86_400));
       expect(await get(store.tables.cache, 'aws#k')).toBe('5001');
     });

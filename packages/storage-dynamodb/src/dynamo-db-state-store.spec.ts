@@ -208,7 +208,7 @@ describe('DynamoDbStateStore (fake client)', () => {
         }
         return {};
       });
-      await expect(store.listRequests({ kind: 'acquire', statuses: ['running'] })).rejects.toMatchObject({
+      await expect(store.listRequests({ kind: 'acquire', statuses: ['running'], open: true })).rejects.toMatchObject({
         code: 'STORAGE_ERROR',
         message: expect.stringContaining('hf-test-requests exists with another schema: index byStatus is missing'),
       });
@@ -463,10 +463,19 @@ describe('DynamoDbStateStore (fake client)', () => {
       expect(fake.calls.map((c) => (c.input['ExpressionAttributeValues'] as Record<string, { S: string }>)[':value']!.S)).toEqual([
         'aws#acquire#running',
         'aws#acquire#complete',
+        'aws#acquire#complete#closed',
+      ]);
+      fake.calls.length = 0;
+      // Open requests only: the closed partitions (history, until TTL) are never read.
+      await store.listRequests({ kind: 'acquire', statuses: ['running', 'complete'], open: true });
+      expect(fake.calls.map((c) => (c.input['ExpressionAttributeValues'] as Record<string, { S: string }>)[':value']!.S)).toEqual([
+        'aws#acquire#running',
+        'aws#acquire#complete',
       ]);
       fake.calls.length = 0;
       await store.listRequests({});
-      expect(fake.calls.filter((c) => c.action === 'Query')).toHaveLength(6);
+      // Per kind: running, then complete and complete_with_error, each open and closed.
+      expect(fake.calls.filter((c) => c.action === 'Query')).toHaveLength(10);
       expect(fake.actions()).not.toContain('Scan');
     });
 

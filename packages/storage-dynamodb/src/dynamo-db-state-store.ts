@@ -12,7 +12,7 @@ import {
   type AttributeValue,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { HostFactoryError, isHostFactoryError, isMachineHeld, systemClock } from '@open-hostfactory/core';
+import { HostFactoryError, countsAgainstQuota, isHostFactoryError, isMachineHeld, systemClock } from '@open-hostfactory/core';
 import type {
   Clock,
   Machine,
@@ -22,6 +22,7 @@ import type {
   StateChanges,
   StateStore,
   StoredChanges,
+  TemplateLoad,
 } from '@open-hostfactory/core';
 import { cacheFromItem, cacheToItem } from './cache-item';
 import type { DynamoDbClientLike } from './dynamo-db-client';
@@ -88,6 +89,14 @@ const MAX_BATCH_ATTEMPTS = 8;
 const READ_CONCURRENCY = 8;
 const TABLE_POLL_MS = 250;
 const BACKUP_ATTEMPTS = 5;
+
+/** Admissions a template's admission record remembers (longer than any index lag). */
+const ADMISSION_MEMORY_MS = 60_000;
+/** An admission record unused this long expires (its version starts again from 0). */
+const ADMISSION_RECORD_TTL_MS = 30 * 86_400_000;
+const MAX_ADMIT_ATTEMPTS = 12;
+const ADMISSION_PREFIX = 'admission:';
+const LEASE_PREFIX = 'lease:';
 
 /** Errors of a DynamoDB look-alike that lacks an operation (moto gaps): tolerated for TTL / PITR. */
 const UNSUPPORTED = /^(UnknownOperationException|NotImplemented|NotImplementedError|UnsupportedOperation\w*)$/;
@@ -210,8 +219,12 @@ export class DynamoDbStateStore implements StateStore {
     if (query.statuses !== undefined && query.statuses.length === 0) return [];
     const kinds = query.kind === undefined ? REQUEST_KINDS : [query.kind];
     const statuses = query.statuses === undefined ? REQUEST_STATUSES : [...new Set(query.statuses)];
+    // Closed requests have their own partitions (never a running one); open queries skip them.
     const partitions = kinds.flatMap((kind) =>
-      statuses.map((status) => requestStatusKey(this.providerName, kind, status)),
+      statuses.flatMap((status) => [
+        requestStatusKey(this.providerName, kind, status),
+        ...(query.open === true || status === 'running' ? [] : [requestStatusKey(this.providerName, kind, status, true)]),
+      ]),
     );
     const keys = await this.queryKeys(this.tables.requests, REQUEST_INDEXES.byStatus, partitions);
     const found = (await this.batchGet(this.tables.requests, keys)).map((item) =>
@@ -224,9 +237,7 @@ export class DynamoDbStateStore implements StateStore {
           kinds.includes(r.kind) &&
           statuses.includes(r.status) &&
           (query.templateId === undefined || r.templateId === query.templateId) &&
-          // Filtered after the status query (the byStatus index is keys only); DynamoDB's TTL on
-          // finished requests bounds how many are read.
-          (query.orphanCheck !== true || r.orphanCheckUntil !== undefined),
+          (query.open !== true || r.closedAt === undefined),
       )
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.requestId, b.requestId));
   }
@@ -236,7 +247,6 @@ export class DynamoDbStateStore implements StateStore {
       [MACHINE_INDEXES.byName, unique(query.names)],
       [MACHINE_INDEXES.byRequest, unique(query.requestIds)],
       [MACHINE_INDEXES.byReturnRequest, unique(query.returnRequestIds)],
-      [MACHINE_INDEXES.byTemplate, unique(query.templateIds)],
     ];
     const machineIds = unique(query.machineIds);
     const active = lookups.filter(([, values]) => values.length > 0);
@@ -257,19 +267,121 @@ export class DynamoDbStateStore implements StateStore {
       names: new Set(unique(query.names)),
       requestIds: new Set(unique(query.requestIds)),
       returnRequestIds: new Set(unique(query.returnRequestIds)),
-      templateIds: new Set(unique(query.templateIds)),
     };
     const matches = (m: Machine): boolean =>
       sets.machineIds.has(m.machineId) ||
       sets.names.has(m.name) ||
       sets.requestIds.has(m.requestId) ||
       (m.returnRequestId !== undefined && sets.returnRequestIds.has(m.returnRequestId)) ||
-      sets.templateIds.has(m.templateId) ||
       (query.held === true && isMachineHeld(m));
     return (await this.batchGet(table, [...keys]))
       .map((item) => machineFromItem(item, table, this.providerName))
       .filter(matches)
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.machineId, b.machineId));
+  }
+
+  /**
+   * Machines counting against each template's maxNumber from the sparse `byTemplate` index, the
+   * running acquire requests from `byStatus`, and their machines from `byRequest`: all live-only.
+   */
+  async loadOf(templateIds: readonly string[]): Promise<TemplateLoad[]> {
+    const ids = unique(templateIds);
+    if (ids.length === 0) return [];
+    const running = await this.listRequests({ kind: 'acquire', statuses: ['running'], open: true });
+    const loads = await mapLimit(ids, READ_CONCURRENCY, async (templateId) => {
+      const table = this.tables.machines;
+      const keys = await this.queryKeys(table, MACHINE_INDEXES.byTemplate, [scopedKey(this.providerName, templateId)]);
+      const machines = (await this.batchGet(table, keys))
+        .map((item) => machineFromItem(item, table, this.providerName))
+        .filter((m) => m.templateId === templateId && countsAgainstQuota(m));
+      return this.withRequestMachines(templateId, machines, running.filter((r) => r.templateId === templateId));
+    });
+    return templateIds.map((id) => loads[ids.indexOf(id)] as TemplateLoad);
+  }
+
+  /**
+   * Admission against a per-template record in the cache table (`admission:<templateId>`): its
+   * version is read, the template's load computed, and the request inserted in one
+   * TransactWriteItems with the record's version bumped under a condition, so of concurrent
+   * admissions for one template only one commits per version and the others read again. The
+   * record also lists the last minute's admissions, which the load includes even where the
+   * eventually consistent indexes do not show them yet.
+   */
+  async admit(request: Request, accepts: (load: TemplateLoad) => boolean): Promise<Request | undefined> {
+    checkWrite('Request', [[request.requestId, request.version]]);
+    const templateId = request.templateId ?? '';
+    const table = this.tables.cache;
+    const guardKey = scopedKey(this.providerName, `${ADMISSION_PREFIX}${templateId}`);
+    const requestEntry: WriteEntry = {
+      label: 'Request',
+      id: request.requestId,
+      table: this.tables.requests,
+      expected: request.version,
+      item: requestToItem({ ...request, version: request.version + 1 }, this.context),
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const out = await this.call('GetItem', [table], () =>
+        this.client.send(new GetItemCommand({ TableName: table, Key: { [KEY_ATTRIBUTE]: text(guardKey) }, ConsistentRead: true })),
+      );
+      const guard = admissionFromItem(out.Item);
+      const now = this.clock.now();
+      const recent = guard.recent.filter((entry) => entry.at > now - ADMISSION_MEMORY_MS);
+      const [load] = await this.loadOf([templateId]);
+      if (!accepts(await this.withRecent(load as TemplateLoad, recent))) return undefined;
+      const next: Item = {
+        [KEY_ATTRIBUTE]: text(guardKey),
+        provider: text(this.providerName),
+        cacheKey: text(`${ADMISSION_PREFIX}${templateId}`),
+        value: text(JSON.stringify([...recent, { id: request.requestId, at: now }])),
+        expiresAtMs: num(now + ADMISSION_RECORD_TTL_MS),
+        [TTL_ATTRIBUTE]: num(Math.ceil((now + ADMISSION_RECORD_TTL_MS) / 1000)),
+        version: num(guard.version + 1),
+      };
+      try {
+        await this.call('TransactWriteItems', [this.tables.requests, table], () =>
+          this.client.send(
+            new TransactWriteItemsCommand({
+              ClientRequestToken: randomUUID(),
+              TransactItems: [
+                { Put: { TableName: requestEntry.table, Item: requestEntry.item, ...versionCondition(requestEntry.expected) } },
+                { Put: { TableName: table, Item: next, ...versionCondition(guard.version) } },
+              ],
+            }),
+          ),
+        );
+        return requestFromItem(requestEntry.item, this.tables.requests, this.providerName);
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        const reasons = awsErrorName(cause) === 'TransactionCanceledException' ? cancellationReasons(cause) : [];
+        if (reasons[0] === 'ConditionalCheckFailed') throw conflictOf([requestEntry], cause);
+        const raced = reasons[1] === 'ConditionalCheckFailed' || reasons.includes('TransactionConflict');
+        if (!raced || attempt >= MAX_ADMIT_ATTEMPTS) throw error;
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+
+  async takeLease(name: string, holder: string, until: number, now: number): Promise<boolean> {
+    const table = this.tables.cache;
+    const key = `${LEASE_PREFIX}${name}`;
+    try {
+      await this.call('PutItem', [table], () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: cacheToItem({ key, value: holder, expiresAt: until }, this.providerName),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #until <= :now',
+            ExpressionAttributeNames: { '#pk': KEY_ATTRIBUTE, '#until': 'expiresAtMs' },
+            ExpressionAttributeValues: { ':now': num(now) },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      if (awsErrorName(cause) === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   async getCached(key: string, now: number): Promise<string | undefined> {
@@ -328,10 +440,26 @@ export class DynamoDbStateStore implements StateStore {
     return this.ensuring;
   }
 
+  /** The load with the running requests' machines (`byRequest`). */
+  private async withRequestMachines(templateId: string, machines: Machine[], requests: Request[]): Promise<TemplateLoad> {
+    const requestMachines = requests.length === 0 ? [] : await this.getMachines({ requestIds: requests.map((r) => r.requestId) });
+    return { templateId, machines, requests, requestMachines };
+  }
+
+  /** The load plus recent admissions the indexes may not show yet (read consistently by key). */
+  private async withRecent(load: TemplateLoad, recent: readonly { id: string }[]): Promise<TemplateLoad> {
+    const listed = new Set(load.requests.map((r) => r.requestId));
+    const missing = recent.map((entry) => entry.id).filter((id) => !listed.has(id));
+    if (missing.length === 0) return load;
+    const extra = (await this.getRequests(missing)).filter((r) => r.kind === 'acquire' && r.status === 'running');
+    if (extra.length === 0) return load;
+    return this.withRequestMachines(load.templateId, [...load.machines], [...load.requests, ...extra]);
+  }
+
   private async putOne(entry: WriteEntry): Promise<void> {
     await this.call('PutItem', [entry.table], async () => {
       try {
-        await this.client.send(new PutItemCommand({ TableName: entry.table, Item: entry.item, ...versionCondition(entry) }));
+        await this.client.send(new PutItemCommand({ TableName: entry.table, Item: entry.item, ...versionCondition(entry.expected) }));
       } catch (error) {
         if (awsErrorName(error) === 'ConditionalCheckFailedException') throw conflictOf([entry], error);
         throw error;
@@ -352,7 +480,7 @@ export class DynamoDbStateStore implements StateStore {
                 // Makes the SDK's own retries of this call idempotent (10 minutes).
                 ClientRequestToken: token,
                 TransactItems: part.map((entry) => ({
-                  Put: { TableName: entry.table, Item: entry.item, ...versionCondition(entry) },
+                  Put: { TableName: entry.table, Item: entry.item, ...versionCondition(entry.expected) },
                 })),
               }),
             );
@@ -570,18 +698,38 @@ export class DynamoDbStateStore implements StateStore {
   }
 }
 
-function versionCondition(entry: WriteEntry): {
+/** The admission record of a template (absent: version 0, nothing admitted lately). */
+function admissionFromItem(item: Item | undefined): { version: number; recent: { id: string; at: number }[] } {
+  if (item === undefined) return { version: 0, recent: [] };
+  const version = Number(item['version']?.N ?? '0');
+  let recent: { id: string; at: number }[] = [];
+  try {
+    const value: unknown = JSON.parse(item['value']?.S ?? '[]');
+    if (Array.isArray(value)) {
+      recent = value.filter(
+        (entry): entry is { id: string; at: number } =>
+          typeof entry === 'object' && entry !== null && typeof entry.id === 'string' && typeof entry.at === 'number',
+      );
+    }
+  } catch {
+    // a damaged list only loses the index-lag cover of the last minute
+  }
+  return { version: Number.isSafeInteger(version) ? version : 0, recent };
+}
+
+/** The condition of a versioned write: absent for version 0, else at exactly `expected`. */
+function versionCondition(expected: number): {
   ConditionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
   ExpressionAttributeValues?: Record<string, AttributeValue>;
 } {
-  if (entry.expected === 0) {
+  if (expected === 0) {
     return { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': KEY_ATTRIBUTE } };
   }
   return {
     ConditionExpression: '#version = :expected',
     ExpressionAttributeNames: { '#version': 'version' },
-    ExpressionAttributeValues: { ':expected': num(entry.expected) },
+    ExpressionAttributeValues: { ':expected': num(expected) },
   };
 }
 

@@ -1,5 +1,6 @@
+import { isMachineFinished } from '@open-hostfactory/core';
 import { aMachine } from '@open-hostfactory/core/testing';
-import { isMachineFinished, machineFromItem, machineToItem } from './machine-item';
+import { machineFromItem, machineToItem } from './machine-item';
 
 const context = { providerName: 'aws', retentionSeconds: 86_400 };
 
@@ -11,6 +12,7 @@ describe('machine items', () => {
       templateId: 'T',
       name: 'host-1',
       returnRequestId: 'ret-1',
+      status: 'shutting-down',
       cloudHostId: 'h-1',
       notice: { kind: 'spot-interruption', deadline: 7 },
     });
@@ -28,6 +30,14 @@ describe('machine items', () => {
 
   it('keeps an empty name queryable (index keys are never empty strings)', () => {
     expect(machineToItem(aMachine({ name: '' }), context)['nameKey']).toEqual({ S: 'aws#' });
+  });
+
+  it('puts the sparse template key only on machines that count against the quota', () => {
+    expect(machineToItem(aMachine({ templateId: 'T' }), context)['templateKey']).toEqual({ S: 'aws#T' });
+    expect(machineToItem(aMachine({ returnRequestId: 'ret-1', status: 'shutting-down' }), context)['templateKey']).toBeDefined();
+    expect(machineToItem(aMachine({ returnRequestId: 'ret-1', status: 'terminated' }), context)['templateKey']).toBeUndefined();
+    expect(machineToItem(aMachine({ result: 'fail' }), context)['templateKey']).toBeUndefined();
+    expect(machineToItem(aMachine({ gone: true }), context)['templateKey']).toBeUndefined();
   });
 
   it('puts the sparse held key only on held machines', () => {

@@ -1,4 +1,4 @@
-import { MACHINE_STATES, PROVIDER_APIS, isMachineHeld } from '@open-hostfactory/core';
+import { MACHINE_STATES, PROVIDER_APIS, countsAgainstQuota, isMachineFinished, isMachineHeld } from '@open-hostfactory/core';
 import type { LifecycleNotice, Machine, MachinePriceType, MachineResult } from '@open-hostfactory/core';
 import { ItemReader, KEY_ATTRIBUTE, num, text, type Item } from './item-reader';
 import { expiryOf, type ItemContext } from './request-item';
@@ -9,18 +9,10 @@ const PRICE_TYPES: readonly MachinePriceType[] = ['ondemand', 'spot'];
 const NOTICE_KINDS: readonly LifecycleNotice['kind'][] = ['spot-interruption', 'rebalance-recommendation'];
 
 /**
- * True once a machine is finished with: gone from the cloud, or terminated after being returned
- * or failed. Only such machines get the TTL attribute.
- */
-export function isMachineFinished(machine: Machine): boolean {
-  if (machine.gone) return true;
-  return machine.status === 'terminated' && (machine.returnRequestId !== undefined || machine.result === 'fail');
-}
-
-/**
- * The item of a machine, with its index keys: `requestKey`, `templateKey`, `nameKey` always,
- * `returnRequestKey` once returned, `heldKey` only while held (the sparse `held` index), and
- * the TTL attribute `expiresAt` once finished (see {@link isMachineFinished}).
+ * The item of a machine, with its index keys: `requestKey`, `nameKey` always, `returnRequestKey`
+ * once returned, `templateKey` only while it counts against its template's maxNumber (the sparse
+ * `byTemplate` index: quota reads never see history), `heldKey` only while held (the sparse
+ * `held` index), and the TTL attribute `expiresAt` once finished (see `isMachineFinished`).
  */
 export function machineToItem(machine: Machine, context: ItemContext): Item {
   const provider = context.providerName;
@@ -47,9 +39,9 @@ export function machineToItem(machine: Machine, context: ItemContext): Item {
     updatedAt: num(machine.updatedAt),
     version: num(machine.version),
     [MACHINE_INDEXES.byRequest.keyAttribute]: text(scopedKey(provider, machine.requestId)),
-    [MACHINE_INDEXES.byTemplate.keyAttribute]: text(scopedKey(provider, machine.templateId)),
     [MACHINE_INDEXES.byName.keyAttribute]: text(scopedKey(provider, machine.name)),
   };
+  if (countsAgainstQuota(machine)) item[MACHINE_INDEXES.byTemplate.keyAttribute] = text(scopedKey(provider, machine.templateId));
   if (machine.returnRequestId !== undefined) {
     item['returnRequestId'] = text(machine.returnRequestId);
     item[MACHINE_INDEXES.byReturnRequest.keyAttribute] = text(scopedKey(provider, machine.returnRequestId));

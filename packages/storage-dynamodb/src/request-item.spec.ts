@@ -5,7 +5,13 @@ const context = { providerName: 'aws', retentionSeconds: 30 * 86_400 };
 
 describe('request items', () => {
   it('round-trips a request and keys it by provider, with the status index key', () => {
-    const request = anAcquireRequest({ requestId: 'req-1', templateId: 'T', providerData: { fleetId: 'f-1' }, orphanCheckUntil: 5 });
+    const request = anAcquireRequest({
+      requestId: 'req-1',
+      templateId: 'T',
+      providerData: { fleetId: 'f-1' },
+      launchLease: { until: 5, holder: 'h:1:2', count: 3 },
+      firstPolledAt: 4,
+    });
     const item = requestToItem(request, context);
     expect(item).toMatchObject({
       pk: { S: 'aws#req-1' },
@@ -18,11 +24,17 @@ describe('request items', () => {
     expect(requestFromItem(item, 'hf-requests', 'aws')).toEqual(request);
   });
 
-  it('sets the TTL of a finished request to updatedAt + retention, in epoch seconds', () => {
-    const done = aReturnRequest({ requestId: 'ret-1', status: 'complete', updatedAt: 1_700_000_000_500 });
-    expect(requestToItem(done, context)['expiresAt']).toEqual({ N: String(1_700_000_001 + 30 * 86_400) });
-    const failed = anAcquireRequest({ status: 'complete_with_error', updatedAt: 1_000 });
-    expect(requestToItem(failed, { ...context, retentionSeconds: 60 })['expiresAt']).toEqual({ N: '61' });
+  it('sets the TTL only on a closed request, to closedAt + retention, in epoch seconds, and keys it apart', () => {
+    const done = aReturnRequest({ requestId: 'ret-1', status: 'complete', closedAt: 1_700_000_000_500 });
+    const item = requestToItem(done, context);
+    expect(item['expiresAt']).toEqual({ N: String(1_700_000_001 + 30 * 86_400) });
+    expect(item['statusKey']).toEqual({ S: 'aws#return#complete#closed' });
+    const closed = anAcquireRequest({ status: 'complete_with_error', closedAt: 1_000 });
+    expect(requestToItem(closed, { ...context, retentionSeconds: 60 })['expiresAt']).toEqual({ N: '61' });
+    // Ended but still holding machines HF uses: never expires.
+    const held = anAcquireRequest({ status: 'complete', updatedAt: 1_000 });
+    expect(requestToItem(held, context)['expiresAt']).toBeUndefined();
+    expect(requestToItem(held, context)['statusKey']).toEqual({ S: 'aws#acquire#complete' });
   });
 
   it.each([

@@ -13,9 +13,12 @@ export interface ItemContext {
 export const REQUEST_KINDS: readonly RequestKind[] = ['acquire', 'return'];
 export const REQUEST_STATUSES: readonly RequestStatus[] = ['running', 'complete', 'complete_with_error'];
 
-/** The `byStatus` index key of requests of one kind and status. */
-export function requestStatusKey(providerName: string, kind: RequestKind, status: RequestStatus): string {
-  return scopedKey(providerName, kind, status);
+/**
+ * The `byStatus` index key of requests of one kind and status: open requests (not closed) and
+ * closed ones are apart, so that queries for what is still open never read history.
+ */
+export function requestStatusKey(providerName: string, kind: RequestKind, status: RequestStatus, closed = false): string {
+  return closed ? scopedKey(providerName, kind, status, 'closed') : scopedKey(providerName, kind, status);
 }
 
 /** TTL of a record finished at `updatedAt` (epoch ms): epoch seconds. */
@@ -24,8 +27,9 @@ export function expiryOf(updatedAt: number, retentionSeconds: number): number {
 }
 
 /**
- * The item of a request. Finished requests (`complete`, `complete_with_error`) carry the TTL
- * attribute `expiresAt` = updatedAt + retention; running ones never expire.
+ * The item of a request. Only closed requests (ended and holding nothing alive, `closedAt` set)
+ * carry the TTL attribute `expiresAt` = closedAt + retention: a request whose machines HF still
+ * holds never expires, whatever its status.
  */
 export function requestToItem(request: Request, context: ItemContext): Item {
   const item: Item = {
@@ -42,12 +46,22 @@ export function requestToItem(request: Request, context: ItemContext): Item {
     [SORT_ATTRIBUTE]: num(request.createdAt),
     updatedAt: num(request.updatedAt),
     version: num(request.version),
-    [REQUEST_INDEXES.byStatus.keyAttribute]: text(requestStatusKey(context.providerName, request.kind, request.status)),
+    [REQUEST_INDEXES.byStatus.keyAttribute]: text(
+      requestStatusKey(context.providerName, request.kind, request.status, request.closedAt !== undefined),
+    ),
   };
   if (request.templateId !== undefined) item['templateId'] = text(request.templateId);
   if (request.providerApi !== undefined) item['providerApi'] = text(request.providerApi);
-  if (request.orphanCheckUntil !== undefined) item['orphanCheckUntil'] = num(request.orphanCheckUntil);
-  if (request.status !== 'running') item[TTL_ATTRIBUTE] = num(expiryOf(request.updatedAt, context.retentionSeconds));
+  if (request.launchLease !== undefined) {
+    item['leaseUntil'] = num(request.launchLease.until);
+    item['leaseHolder'] = text(request.launchLease.holder);
+    item['leaseCount'] = num(request.launchLease.count);
+  }
+  if (request.firstPolledAt !== undefined) item['firstPolledAt'] = num(request.firstPolledAt);
+  if (request.closedAt !== undefined) {
+    item['closedAt'] = num(request.closedAt);
+    item[TTL_ATTRIBUTE] = num(expiryOf(request.closedAt, context.retentionSeconds));
+  }
   return item;
 }
 
@@ -61,7 +75,11 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
   read.expectKey(scopedKey(providerName, requestId));
   const templateId = read.optionalText('templateId');
   const providerApi = read.optionalOneOf('providerApi', PROVIDER_APIS);
-  const orphanCheckUntil = read.optionalNumber('orphanCheckUntil');
+  const leaseUntil = read.optionalNumber('leaseUntil');
+  const launchLease =
+    leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('leaseHolder'), count: read.count('leaseCount') };
+  const firstPolledAt = read.optionalNumber('firstPolledAt');
+  const closedAt = read.optionalNumber('closedAt');
   return {
     requestId,
     kind: read.oneOf('kind', REQUEST_KINDS),
@@ -73,7 +91,9 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
     launchAttempts: read.count('launchAttempts'),
     failedAttempts: read.count('failedAttempts'),
     providerData: read.stringMap('providerData'),
-    ...(orphanCheckUntil === undefined ? {} : { orphanCheckUntil }),
+    ...(launchLease === undefined ? {} : { launchLease }),
+    ...(firstPolledAt === undefined ? {} : { firstPolledAt }),
+    ...(closedAt === undefined ? {} : { closedAt }),
     createdAt: read.number(SORT_ATTRIBUTE),
     updatedAt: read.number('updatedAt'),
     version: read.count('version'),

@@ -12,14 +12,17 @@ import { KEY_ATTRIBUTE } from './item-reader';
  * (`<providerName>#…`), so provider instances sharing a table prefix never see each other's records.
  *
  * `<prefix>-requests`  key `pk` = `<provider>#<requestId>`
- *   GSI `byStatus`      `statusKey` = `<provider>#<kind>#<status>`, sort `createdAt` (N)
+ *   GSI `byStatus`      `statusKey` = `<provider>#<kind>#<status>` while open, `…#<status>#closed`
+ *                       once closed, sort `createdAt` (N)
  * `<prefix>-machines`  key `pk` = `<provider>#<machineId>`
  *   GSI `byRequest`        `requestKey` = `<provider>#<requestId>`, sort `createdAt`
  *   GSI `byReturnRequest`  `returnRequestKey` = `<provider>#<returnRequestId>` (only when returned)
- *   GSI `byTemplate`       `templateKey` = `<provider>#<templateId>`
+ *   GSI `byTemplate`       `templateKey` = `<provider>#<templateId>` (sparse: only while the machine
+ *                          counts against its template's maxNumber)
  *   GSI `byName`           `nameKey` = `<provider>#<name>`
  *   GSI `held`             `heldKey` = `<provider>` (sparse: only while the machine is held)
- * `<prefix>-cache`     key `pk` = `<provider>#<cache key>`
+ * `<prefix>-cache`     key `pk` = `<provider>#<cache key>`; also leases (`lease:<name>`) and each
+ *                      template's admission record (`admission:<templateId>`)
  *
  * Indexes project keys only: a read queries them for table keys, then fetches the records with a
  * strongly consistent BatchGetItem and re-checks the filter on what it fetched (GSIs are

@@ -72,6 +72,22 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE machines ADD COLUMN weight REAL NOT NULL DEFAULT 1;
   `,
+  // 4: launch leases, HF's first poll, closed requests; live-only indexes for quota and sweeps.
+  // Requests stored before count as polled (never taken for orphans) and open (the sweep closes
+  // those that hold nothing). orphan_check_until is no longer used (the sweep replaced it).
+  `
+  ALTER TABLE requests ADD COLUMN lease_until INTEGER;
+  ALTER TABLE requests ADD COLUMN lease_holder TEXT;
+  ALTER TABLE requests ADD COLUMN lease_count INTEGER;
+  ALTER TABLE requests ADD COLUMN first_polled_at INTEGER;
+  ALTER TABLE requests ADD COLUMN closed_at INTEGER;
+  UPDATE requests SET first_polled_at = created_at WHERE kind = 'acquire';
+  DROP INDEX IF EXISTS requests_orphan_check;
+  DROP INDEX IF EXISTS machines_template_id;
+  CREATE INDEX IF NOT EXISTS requests_open ON requests (status, created_at) WHERE closed_at IS NULL;
+  CREATE INDEX IF NOT EXISTS machines_quota ON machines (template_id)
+    WHERE result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated');
+  `,
 ];
 
 /** The schema version this code writes. */

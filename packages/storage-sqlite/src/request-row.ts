@@ -15,7 +15,11 @@ export interface RequestRow {
   readonly failed_attempts: number;
   /** JSON object of strings. */
   readonly provider_data: string;
-  readonly orphan_check_until: number | null;
+  readonly lease_until: number | null;
+  readonly lease_holder: string | null;
+  readonly lease_count: number | null;
+  readonly first_polled_at: number | null;
+  readonly closed_at: number | null;
   readonly created_at: number;
   readonly updated_at: number;
   readonly version: number;
@@ -32,7 +36,11 @@ export const REQUEST_COLUMNS: readonly (keyof RequestRow)[] = [
   'launch_attempts',
   'failed_attempts',
   'provider_data',
-  'orphan_check_until',
+  'lease_until',
+  'lease_holder',
+  'lease_count',
+  'first_polled_at',
+  'closed_at',
   'created_at',
   'updated_at',
   'version',
@@ -53,7 +61,11 @@ export function requestToRow(request: Request): RequestRow {
     launch_attempts: request.launchAttempts,
     failed_attempts: request.failedAttempts,
     provider_data: JSON.stringify(request.providerData ?? {}),
-    orphan_check_until: request.orphanCheckUntil ?? null,
+    lease_until: request.launchLease?.until ?? null,
+    lease_holder: request.launchLease?.holder ?? null,
+    lease_count: request.launchLease?.count ?? null,
+    first_polled_at: request.firstPolledAt ?? null,
+    closed_at: request.closedAt ?? null,
     created_at: request.createdAt,
     updated_at: request.updatedAt,
     version: request.version,
@@ -65,7 +77,13 @@ export function requestFromRow(row: unknown): Request {
   const read = new RowReader('requests', row, 'request_id');
   const templateId = read.optionalText('template_id');
   const providerApi = read.optionalOneOf('provider_api', PROVIDER_APIS);
-  const orphanCheckUntil = read.optionalNumber('orphan_check_until');
+  const leaseUntil = read.optionalNumber('lease_until');
+  const launchLease =
+    leaseUntil === undefined
+      ? undefined
+      : { until: leaseUntil, holder: read.text('lease_holder'), count: read.count('lease_count') };
+  const firstPolledAt = read.optionalNumber('first_polled_at');
+  const closedAt = read.optionalNumber('closed_at');
   return {
     requestId: read.nonEmptyText('request_id'),
     kind: read.oneOf('kind', KINDS),
@@ -77,7 +95,9 @@ export function requestFromRow(row: unknown): Request {
     launchAttempts: read.count('launch_attempts'),
     failedAttempts: read.count('failed_attempts'),
     providerData: read.stringMap('provider_data'),
-    ...(orphanCheckUntil === undefined ? {} : { orphanCheckUntil }),
+    ...(launchLease === undefined ? {} : { launchLease }),
+    ...(firstPolledAt === undefined ? {} : { firstPolledAt }),
+    ...(closedAt === undefined ? {} : { closedAt }),
     createdAt: read.number('created_at'),
     updatedAt: read.number('updated_at'),
     version: read.count('version'),

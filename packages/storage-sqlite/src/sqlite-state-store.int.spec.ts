@@ -56,8 +56,31 @@ describe('SqliteStateStore on a real file', () => {
           .all()
           .map((row) => (row as { name: string }).name);
         expect(indexes).toEqual(
-          expect.arrayContaining(['machines_request_id', 'machines_return_request_id', 'machines_template_id', 'machines_name']),
+          expect.arrayContaining(['machines_request_id', 'machines_return_request_id', 'machines_name', 'machines_held', 'machines_quota']),
         );
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('answers the quota and sweep queries from live-only partial indexes (their cost does not grow with history)', async () => {
+      await (await open()).close();
+      const raw = new Database(filePath, { readonly: true });
+      try {
+        const plan = (sql: string): string =>
+          raw
+            .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .all('T')
+            .map((row) => (row as { detail: string }).detail)
+            .join('; ');
+        expect(
+          plan(`SELECT * FROM machines WHERE template_id = ? AND result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated')`),
+        ).toContain('machines_quota');
+        // Running requests only (requests_status), never the template's history (requests_template_id).
+        expect(plan(`SELECT * FROM requests WHERE template_id = ? AND status = 'running' AND kind = 'acquire' ORDER BY created_at, request_id`)).toContain(
+          'requests_status (status=?)',
+        );
+        expect(plan(`SELECT * FROM requests WHERE status IN ('complete', ?) AND closed_at IS NULL ORDER BY created_at, request_id`)).toContain('requests_open');
       } finally {
         raw.close();
       }
@@ -126,12 +149,16 @@ describe('SqliteStateStore on a real file', () => {
       expect(await store.getMachines({ machineIds: ['i-v1'] })).toEqual([expect.objectContaining({ machineId: 'i-v1', weight: 1 })]);
       const [request] = await store.getRequests(['req-v1']);
       expect(request).toMatchObject({ requestId: 'req-v1', machineCount: 2, version: 1 });
-      expect(request!.orphanCheckUntil).toBeUndefined();
+      // Requests of older releases count as polled by HF: never taken for orphans after an upgrade.
+      expect(request!.firstPolledAt).toBe(1);
+      expect(request!.closedAt).toBeUndefined();
       const check = new Database(filePath, { readonly: true });
       expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       check.close();
-      const [written] = (await store.write({ requests: [{ ...request!, orphanCheckUntil: 99 }] })).requests;
+      const [written] = (await store.write({ requests: [{ ...request!, launchLease: { until: 9, holder: 'h', count: 2 }, closedAt: 99 }] })).requests;
       expect((await store.getRequests(['req-v1']))[0]).toEqual(written);
+      const [load] = await store.loadOf(['T']);
+      expect(load!.machines.map((m) => m.machineId)).toEqual(['i-v1']);
     });
 
     it('refuses a database written by a newer schema, naming both versions', async () => {

@@ -11,6 +11,7 @@ import type {
   StateChanges,
   StateStore,
   StoredChanges,
+  TemplateLoad,
 } from '@open-hostfactory/core';
 import { mapSqliteError, toStorageError } from './errors';
 import { MACHINE_COLUMNS, machineFromRow, machineToRow } from './machine-row';
@@ -40,6 +41,7 @@ interface Statements {
   readonly updateMachine: BetterSqlite3.Statement<unknown[]>;
   readonly getCached: BetterSqlite3.Statement<[string, number], { value: string }>;
   readonly putCached: BetterSqlite3.Statement<[string, string, number]>;
+  readonly takeLease: BetterSqlite3.Statement<{ key: string; holder: string; until: number; now: number }>;
 }
 
 interface Connection {
@@ -48,6 +50,10 @@ interface Connection {
 }
 
 const HELD = `result <> 'fail' AND return_request_id IS NULL AND gone = 0`;
+/** countsAgainstQuota, as the partial index machines_quota states it (the query must say the same). */
+const COUNTS_AGAINST_QUOTA = `result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated')`;
+/** Leases live in the cache table under their own prefix. */
+const LEASE_PREFIX = 'lease:';
 
 /**
  * {@link StateStore} in one SQLite file (WAL mode), safe for several processes at once: every
@@ -78,29 +84,43 @@ export class SqliteStateStore implements StateStore {
     const requests = changes.requests ?? [];
     const machines = changes.machines ?? [];
     if (requests.length === 0 && machines.length === 0) return { requests: [], machines: [] };
-    return this.run(({ db, statements: s }) =>
-      db
-        .transaction((): StoredChanges => {
-          const storedRequests = requests.map((request) => {
-            const row = requestToRow(request);
-            this.checkVersion('Request', request.requestId, request.version, s.requestVersion.get(request.requestId));
-            const next = { ...row, version: request.version + 1 };
-            if (request.version === 0) s.insertRequest.run(next);
-            else this.expectOneChange('Request', request, s.updateRequest.run({ ...next, previous_version: request.version }));
-            return requestFromRow(next);
-          });
-          const storedMachines = machines.map((machine) => {
-            const row = machineToRow(machine);
-            this.checkVersion('Machine', machine.machineId, machine.version, s.machineVersion.get(machine.machineId));
-            const next = { ...row, version: machine.version + 1 };
-            if (machine.version === 0) s.insertMachine.run(next);
-            else this.expectOneChange('Machine', machine, s.updateMachine.run({ ...next, previous_version: machine.version }));
-            return machineFromRow(next);
-          });
-          return { requests: storedRequests, machines: storedMachines };
-        })
-        .immediate(),
-    );
+    return this.run((connection) => connection.db.transaction(() => this.writeSync(connection, requests, machines)).immediate());
+  }
+
+  /** The versioned writes of one transaction (the caller holds it). */
+  private writeSync(connection: Connection, requests: readonly Request[], machines: readonly Machine[]): StoredChanges {
+    const s = connection.statements;
+    const storedRequests = requests.map((request) => {
+      const row = requestToRow(request);
+      this.checkVersion('Request', request.requestId, request.version, s.requestVersion.get(request.requestId));
+      const next = { ...row, version: request.version + 1 };
+      if (request.version === 0) s.insertRequest.run(next);
+      else this.expectOneChange('Request', request, s.updateRequest.run({ ...next, previous_version: request.version }));
+      return requestFromRow(next);
+    });
+    const storedMachines = machines.map((machine) => {
+      const row = machineToRow(machine);
+      this.checkVersion('Machine', machine.machineId, machine.version, s.machineVersion.get(machine.machineId));
+      const next = { ...row, version: machine.version + 1 };
+      if (machine.version === 0) s.insertMachine.run(next);
+      else this.expectOneChange('Machine', machine, s.updateMachine.run({ ...next, previous_version: machine.version }));
+      return machineFromRow(next);
+    });
+    return { requests: storedRequests, machines: storedMachines };
+  }
+
+  /** A template's load from live-only indexes (the partial machines_quota, requests_status on 'running'). */
+  private loadSync(db: BetterSqlite3.Database, templateId: string): TemplateLoad {
+    const machines = db.prepare(`SELECT * FROM machines WHERE template_id = ? AND ${COUNTS_AGAINST_QUOTA}`).all(templateId).map(machineFromRow);
+    const requests = db
+      .prepare(`SELECT * FROM requests WHERE template_id = ? AND status = 'running' AND kind = 'acquire' ORDER BY created_at, request_id`)
+      .all(templateId)
+      .map(requestFromRow);
+    const requestMachines: Machine[] = [];
+    for (const ids of chunks(requests.map((r) => r.requestId))) {
+      requestMachines.push(...db.prepare(`SELECT * FROM machines WHERE request_id IN (${marks(ids.length)})`).all(...ids).map(machineFromRow));
+    }
+    return { templateId, machines, requests, requestMachines };
   }
 
   async getRequests(requestIds: readonly string[]): Promise<Request[]> {
@@ -142,7 +162,7 @@ export class SqliteStateStore implements StateStore {
       where.push('template_id = ?');
       params.push(query.templateId);
     }
-    if (query.orphanCheck === true) where.push('orphan_check_until IS NOT NULL'); // partial index
+    if (query.open === true) where.push('closed_at IS NULL'); // partial index requests_open
     const sql = `SELECT * FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, request_id`;
     return this.run(({ db }) => db.prepare(sql).all(...params).map(requestFromRow));
   }
@@ -153,7 +173,6 @@ export class SqliteStateStore implements StateStore {
       ['name', query.names],
       ['request_id', query.requestIds],
       ['return_request_id', query.returnRequestIds],
-      ['template_id', query.templateIds],
     ];
     const lookups = byColumn.filter(([, values]) => values !== undefined && values.length > 0);
     if (lookups.length === 0 && query.held !== true) return [];
@@ -176,6 +195,26 @@ export class SqliteStateStore implements StateStore {
       })(),
     );
     return found.sort((a, b) => a.createdAt - b.createdAt || compare(a.machineId, b.machineId));
+  }
+
+  async loadOf(templateIds: readonly string[]): Promise<TemplateLoad[]> {
+    return this.run(({ db }) => db.transaction(() => templateIds.map((id) => this.loadSync(db, id)))());
+  }
+
+  async admit(request: Request, accepts: (load: TemplateLoad) => boolean): Promise<Request | undefined> {
+    return this.run((connection) =>
+      connection.db
+        .transaction((): Request | undefined => {
+          // BEGIN IMMEDIATE: the load is read under the write lock, so admissions are serial.
+          if (!accepts(this.loadSync(connection.db, request.templateId ?? ''))) return undefined;
+          return this.writeSync(connection, [request], []).requests[0];
+        })
+        .immediate(),
+    );
+  }
+
+  async takeLease(name: string, holder: string, until: number, now: number): Promise<boolean> {
+    return this.run(({ statements }) => statements.takeLease.run({ key: `${LEASE_PREFIX}${name}`, holder, until, now }).changes === 1);
   }
 
   async getCached(key: string, now: number): Promise<string | undefined> {
@@ -292,6 +331,10 @@ function prepareStatements(db: BetterSqlite3.Database): Statements {
     putCached: db.prepare(
       'INSERT INTO cache (key, value, expires_at) VALUES (?, ?, ?) ' +
         'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+    ),
+    takeLease: db.prepare(
+      'INSERT INTO cache (key, value, expires_at) VALUES (@key, @holder, @until) ' +
+        'ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE cache.expires_at <= @now',
     ),
   };
 }

@@ -32,6 +32,18 @@ export interface ProviderConfig {
   /** Launch attempts in a row that bring nothing before a request gives up, default 3. */
   maxFailedLaunchAttempts: number;
   connectionPoolSize?: number;
+  /** HF_PROVIDER_ACTION_TIMEOUT (HF sets it), default 300: no call lives longer; a launch claim lasts this long. */
+  actionTimeoutSec: number;
+  /** AWS_ORPHAN_TIMEOUT_SEC, default 300: a request HF never polled this long after its creation is an orphan. */
+  orphanTimeoutSec: number;
+  /** AWS_ORPHAN_ACTION, default `terminate`; `report` only logs. */
+  orphanAction: 'terminate' | 'report';
+  /** AWS_ORPHAN_GRACE_SEC, default 300: seconds an orphan is only reported before it is given back. */
+  orphanGraceSec: number;
+  /** AWS_ORPHAN_SWEEP_INTERVAL_SEC, default 60: the sweep runs at most this often across processes. */
+  orphanSweepIntervalSec: number;
+  /** AWS_RETURN_TIMEOUT_SEC, default 600: a return whose machines are still alive this long ends with an error. */
+  returnTimeoutSec: number;
 }
 
 export interface StorageConfig {
@@ -97,6 +109,12 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   pendingTimeoutSec: 180,
   capacityTimeoutSec: 600,
   maxFailedLaunchAttempts: 3,
+  actionTimeoutSec: 300,
+  orphanTimeoutSec: 300,
+  orphanAction: 'terminate',
+  orphanGraceSec: 300,
+  orphanSweepIntervalSec: 60,
+  returnTimeoutSec: 600,
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

@@ -71,6 +71,12 @@ describe('loadConfig: defaults and directories', () => {
       pendingTimeoutSec: 180,
       capacityTimeoutSec: 600,
       maxFailedLaunchAttempts: 3,
+      actionTimeoutSec: 300,
+      orphanTimeoutSec: 300,
+      orphanAction: 'terminate',
+      orphanGraceSec: 300,
+      orphanSweepIntervalSec: 60,
+      returnTimeoutSec: 600,
     });
     expect(config.storage).toEqual({
       type: 'sqlite',
@@ -91,7 +97,64 @@ describe('loadConfig: defaults and directories', () => {
       maxFailedLaunchAttempts: 3,
       capacityTimeoutSec: 600,
       catalogCacheTtlSec: 86400,
+      launchLeaseSec: 300,
+      orphanTimeoutSec: 300,
+      orphanAction: 'terminate',
+      orphanGraceSec: 300,
+      orphanSweepIntervalSec: 60,
+      returnTimeoutSec: 600,
     });
+  });
+
+  it('reads the orphan and return settings from IBM names, the guide YAML and HF_PROVIDER_ACTION_TIMEOUT', () => {
+    write(join(confDir, 'awsprov_config.json'), {
+      AWS_ORPHAN_TIMEOUT_SEC: 120,
+      AWS_ORPHAN_ACTION: 'Report',
+      AWS_ORPHAN_GRACE_SEC: 0,
+      AWS_ORPHAN_SWEEP_INTERVAL_SEC: 30,
+      AWS_RETURN_TIMEOUT_SEC: 900,
+    });
+    writeTemplates([ibmTemplate()]);
+    const ibm = toProviderSettings(load({ HF_PROVIDER_ACTION_TIMEOUT: '240' }));
+    expect(ibm).toMatchObject({
+      orphanTimeoutSec: 120,
+      orphanAction: 'report',
+      orphanGraceSec: 0,
+      orphanSweepIntervalSec: 30,
+      returnTimeoutSec: 900,
+      launchLeaseSec: 240,
+    });
+    rmSync(join(confDir, 'awsprov_config.json'));
+    writeFileSync(
+      join(confDir, 'config.yml'),
+      'provider:\n  orphan_timeout: 600\n  orphan_action: terminate\n  orphan_grace: 60\n  orphan_sweep_interval: 90\n  return_timeout: 300\n',
+    );
+    expect(toProviderSettings(load())).toMatchObject({
+      orphanTimeoutSec: 600,
+      orphanAction: 'terminate',
+      orphanGraceSec: 60,
+      orphanSweepIntervalSec: 90,
+      returnTimeoutSec: 300,
+    });
+  });
+
+  it.each([
+    ['AWS_ORPHAN_ACTION', 'kill', 'orphan action'],
+    ['AWS_ORPHAN_TIMEOUT_SEC', 0, 'integer >= 1'],
+    ['AWS_ORPHAN_GRACE_SEC', -1, 'integer >= 0'],
+    ['AWS_RETURN_TIMEOUT_SEC', 'soon', 'integer >= 1'],
+  ])('refuses %s = %j naming the file and key', (key, value, why) => {
+    write(join(confDir, 'awsprov_config.json'), { [key]: value });
+    writeTemplates([ibmTemplate()]);
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(key) }));
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(why) }));
+  });
+
+  it('refuses an HF_PROVIDER_ACTION_TIMEOUT that is not a whole number of seconds', () => {
+    writeTemplates([ibmTemplate()]);
+    expect(() => load({ HF_PROVIDER_ACTION_TIMEOUT: '4m' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HF_PROVIDER_ACTION_TIMEOUT') }),
+    );
   });
 
   it('derives the provider dirs from HF_CONFDIR, HF_WORKDIR and HF_LOGDIR', () => {

@@ -99,6 +99,12 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
         'capacityTimeoutSec',
         'maxFailedLaunchAttempts',
         'connectionPoolSize',
+        'actionTimeoutSec',
+        'orphanTimeoutSec',
+        'orphanAction',
+        'orphanGraceSec',
+        'orphanSweepIntervalSec',
+        'returnTimeoutSec',
       ]),
     },
     storage: {
@@ -161,6 +167,12 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
     maxFailedLaunchAttempts: config.provider.maxFailedLaunchAttempts,
     capacityTimeoutSec: config.provider.capacityTimeoutSec,
     catalogCacheTtlSec: config.caching.instanceTypesTtlSec,
+    launchLeaseSec: config.provider.actionTimeoutSec,
+    orphanTimeoutSec: config.provider.orphanTimeoutSec,
+    orphanAction: config.provider.orphanAction,
+    orphanGraceSec: config.provider.orphanGraceSec,
+    orphanSweepIntervalSec: config.provider.orphanSweepIntervalSec,
+    returnTimeoutSec: config.provider.returnTimeoutSec,
   };
 }
 

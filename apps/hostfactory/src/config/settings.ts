@@ -25,6 +25,12 @@ export class SettingsRules {
   @OptionalInt(0) capacityTimeoutSec?: unknown;
   @OptionalInt(1) maxFailedLaunchAttempts?: unknown;
   @OptionalInt(1) connectionPoolSize?: unknown;
+  @OptionalInt(1) actionTimeoutSec?: unknown;
+  @OptionalInt(1) orphanTimeoutSec?: unknown;
+  @OneOf('orphan action', ['terminate', 'report'], true) orphanAction?: unknown;
+  @OptionalInt(0) orphanGraceSec?: unknown;
+  @OptionalInt(1) orphanSweepIntervalSec?: unknown;
+  @OptionalInt(1) returnTimeoutSec?: unknown;
   @OneOf('storage type', ['sqlite', 'dynamodb'], true) storageType?: unknown;
   @OptionalString() storagePath?: unknown;
   @OptionalString() dynamodbTablePrefix?: unknown;
@@ -60,6 +66,12 @@ export type Settings = Partial<{
   capacityTimeoutSec: number;
   maxFailedLaunchAttempts: number;
   connectionPoolSize: number;
+  actionTimeoutSec: number;
+  orphanTimeoutSec: number;
+  orphanAction: 'terminate' | 'report';
+  orphanGraceSec: number;
+  orphanSweepIntervalSec: number;
+  returnTimeoutSec: number;
   storageType: 'sqlite' | 'dynamodb';
   storagePath: string;
   dynamodbTablePrefix: string;
@@ -150,6 +162,14 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
     key: 'connectionPoolSize',
     paths: ['AWS_CONNECTION_POOL_SIZE', 'provider.aws.connection_pool_size', 'provider.connection_pool_size'],
   },
+  { key: 'orphanTimeoutSec', paths: ['AWS_ORPHAN_TIMEOUT_SEC', 'provider.orphan_timeout', 'provider.aws.orphan_timeout'] },
+  { key: 'orphanAction', paths: ['AWS_ORPHAN_ACTION', 'provider.orphan_action', 'provider.aws.orphan_action'], convert: toLowerString },
+  { key: 'orphanGraceSec', paths: ['AWS_ORPHAN_GRACE_SEC', 'provider.orphan_grace', 'provider.aws.orphan_grace'] },
+  {
+    key: 'orphanSweepIntervalSec',
+    paths: ['AWS_ORPHAN_SWEEP_INTERVAL_SEC', 'provider.orphan_sweep_interval', 'provider.aws.orphan_sweep_interval'],
+  },
+  { key: 'returnTimeoutSec', paths: ['AWS_RETURN_TIMEOUT_SEC', 'provider.return_timeout', 'provider.aws.return_timeout'] },
   { key: 'storageType', paths: ['storage.type'], convert: toLowerString },
   { key: 'storagePath', paths: ['storage.sqlite.path', 'storage.path'] },
   { key: 'dynamodbTablePrefix', paths: ['DYNAMODB_TABLE_PREFIX', 'storage.dynamodb.table_prefix'] },
@@ -176,6 +196,10 @@ function envBoolean(value: unknown): unknown {
   return value;
 }
 
+function envInt(value: unknown): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+}
+
 /** The few environment variables that override files (the integration guide's per-provider parameters). */
 const ENV_SETTINGS: readonly SettingSpec[] = [
   { key: 'providerName', paths: ['HF_PROVIDER_NAME', 'PROVIDER_NAME'] },
@@ -184,6 +208,9 @@ const ENV_SETTINGS: readonly SettingSpec[] = [
   { key: 'region', paths: ['AWS_REGION'] },
   { key: 'profile', paths: ['AWS_PROFILE'] },
   { key: 'endpointUrl', paths: ['AWS_ENDPOINT_URL'] },
+  // HF bounds every call by its action timeout (seconds): no call outlives it, so a launch claim
+  // older than that belongs to a dead call.
+  { key: 'actionTimeoutSec', paths: ['HF_PROVIDER_ACTION_TIMEOUT'], convert: envInt },
 ];
 
 /** Reads and validates the settings a config document states. Throws CONFIG_INVALID naming file and key. */

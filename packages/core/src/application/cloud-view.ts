@@ -6,8 +6,11 @@ import {
   type MachineObservation,
   type ObservationContext,
 } from '../domain/machine/machine';
+import type { Request } from '../domain/request/request';
 import type { ProviderApi } from '../domain/template/template';
+import { toHostFactoryError } from '../errors';
 import type { CapacityProviders, Fulfilment } from '../ports/capacity-provider';
+import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
 
 /** What one poll learnt from the cloud: instances seen, and asked-for ids the cloud does not know. */
@@ -77,5 +80,48 @@ export async function releaseByApi(
     } catch (error) {
       onFailure(api, group, error);
     }
+  }
+}
+
+/**
+ * Best-effort release, grouped by API: failures are logged at warn and the machines are given back
+ * on a later call (a status poll, the orphan sweep).
+ */
+export async function releaseOrWarn(
+  store: StateStore,
+  providers: CapacityProviders,
+  logger: Logger,
+  machines: readonly Machine[],
+  why: string,
+): Promise<void> {
+  if (machines.length === 0) return;
+  logger.info('terminating machines', { reason: why, machineIds: machines.map((m) => m.machineId) });
+  await releaseByApi(store, providers, machines, (api, group, error) =>
+    logger.warn('terminate failed; will retry', {
+      api,
+      reason: why,
+      machineIds: group.map((m) => m.machineId),
+      error: toHostFactoryError(error).message,
+    }),
+  );
+}
+
+/**
+ * The request ended with less than it asked for: its provider stops the cloud from launching
+ * more for it (best effort: a failure is logged; the orphan sweep gives back what comes anyway).
+ */
+export async function abandonOrWarn(
+  providers: CapacityProviders,
+  logger: Logger,
+  request: Request,
+  machines: readonly Machine[],
+): Promise<void> {
+  try {
+    await providers.forApi(request.providerApi ?? 'RunInstances').abandon?.(request, machines);
+  } catch (error) {
+    logger.warn('could not stop the cloud filling an ended request', {
+      requestId: request.requestId,
+      error: toHostFactoryError(error).message,
+    });
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
 import type { AvailableTemplate } from './results';
-import { availableNumber, heldByTemplate } from './template-usage';
+import { availableNumber, unitsInUseByTemplate } from './template-usage';
 
 /**
  * getAvailableTemplates: every template in configured order, with HF's mandatory attributes
@@ -25,7 +25,7 @@ export class GetAvailableTemplates {
   async execute(): Promise<AvailableTemplate[]> {
     const templates = await this.templates.list();
     const infos = await this.instanceTypeInfos(templates);
-    const held = await heldByTemplate(
+    const used = await unitsInUseByTemplate(
       this.store,
       templates.map((t) => t.templateId),
     );
@@ -39,7 +39,7 @@ export class GetAvailableTemplates {
           { details: { templateId: template.templateId, instanceType: type } },
         );
       }
-      return { template, attributes, availableNumber: availableNumber(template, held.get(template.templateId) ?? 0) };
+      return { template, attributes, availableNumber: availableNumber(template, used.get(template.templateId) ?? 0) };
     });
   }
 

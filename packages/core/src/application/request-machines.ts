@@ -6,6 +6,7 @@ import type { CapacityProviders } from '../ports/capacity-provider';
 import type { Clock } from '../ports/clock';
 import type { IdGenerator } from '../ports/id-generator';
 import type { Logger } from '../ports/logger';
+import { unknownProcess, type ProcessIdentity } from '../ports/process-identity';
 import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
@@ -13,15 +14,17 @@ import { acceptTemplatesAsConfigured, type TemplateValidator } from '../ports/te
 import { findTemplate } from './find-template';
 import { machineOwner } from './machine-owner';
 import type { RequestMachinesInput, RequestMachinesOutput } from './results';
-import { availableNumber, heldByTemplate } from './template-usage';
+import { availableNumber, unitsInUse } from './template-usage';
 
 /**
- * requestMachines: checks the count against the template's availableNumber, stores the request
- * *before* any cloud call, then makes the first launch attempt (attempt 1). A launch that brings
- * fewer machines than asked leaves the request running: later status polls top it up.
- * A launch that fails ends the request `complete_with_error` and the call fails with the cause.
- * Once instances are launched the call answers the request id whatever happens next, so HF
- * polls it and the poll adopts any instance the store missed (by the request tag).
+ * requestMachines: admits the request against the template's maxNumber in one atomic step with
+ * storing it (of concurrent requests exactly those that fit are admitted), *before* any cloud
+ * call, with its first launch attempt claimed (a lease). Then makes that launch. A launch that
+ * brings fewer machines than asked leaves the request running: later status polls top it up. A
+ * launch the cloud refused ends the request `complete_with_error` and the call fails with the
+ * cause. Once instances are launched the call answers the request id whatever happens next, so
+ * HF polls it and the poll adopts any instance the store missed (by the request tag). A call
+ * killed before it answers leaves a request HF never polls: the orphan sweep gives it back.
  */
 export class RequestMachines {
   constructor(
@@ -33,20 +36,8 @@ export class RequestMachines {
     private readonly settings: ProviderSettings,
     private readonly logger: Logger,
     private readonly validator: TemplateValidator = acceptTemplatesAsConfigured,
+    private readonly identity: ProcessIdentity = unknownProcess,
   ) {}
-
-  /**
-   * Throws MAX_NUMBER_EXCEEDED unless `requested` machines fit beside the ones held by others
-   * (`alreadyCounted`: the request is stored, so the held count includes it).
-   */
-  private async checkAvailable(template: Template, requested: number, alreadyCounted: boolean): Promise<void> {
-    if (template.maxNumber < 0) return;
-    const held = (await heldByTemplate(this.store, [template.templateId])).get(template.templateId) ?? 0;
-    const others = alreadyCounted ? held - requested : held;
-    if (others + requested > template.maxNumber) {
-      throw exceeded(template, requested, availableNumber(template, others));
-    }
-  }
 
   async execute(input: RequestMachinesInput): Promise<RequestMachinesOutput> {
     const configured = await findTemplate(this.templates, input.templateId);
@@ -55,40 +46,14 @@ export class RequestMachines {
         details: { machineCount: input.machineCount },
       });
     }
-    await this.checkAvailable(configured, input.machineCount, false);
+    if (configured.maxNumber >= 0 && input.machineCount > configured.maxNumber) {
+      throw exceeded(configured, input.machineCount, configured.maxNumber);
+    }
     const provider = this.providers.forApi(configured.providerApi);
     // Checked against the cloud before anything is stored: a template naming a subnet that does
     // not exist fails here, naming the field, instead of as a failed request.
     const template = await this.validator.prepare(configured);
-
-    const now = this.clock.now();
-    const draft: Request = {
-      requestId: this.ids.next(ACQUIRE_PREFIX),
-      kind: 'acquire',
-      templateId: template.templateId,
-      providerApi: template.providerApi,
-      machineCount: input.machineCount,
-      status: 'running',
-      message: '',
-      launchAttempts: 1,
-      failedAttempts: 0,
-      providerData: {},
-      createdAt: now,
-      updatedAt: now,
-      version: 0,
-    };
-    const [stored] = (await this.store.write({ requests: [draft] })).requests;
-    const request = stored as Request;
-    try {
-      // Checked again with this request counted: of concurrent requests that together exceed
-      // maxNumber, each one that sees the excess withdraws, so the template is never overdrawn.
-      await this.checkAvailable(template, input.machineCount, true);
-    } catch (error) {
-      await this.store
-        .write({ requests: [{ ...request, status: 'complete_with_error', message: (error as Error).message, updatedAt: this.clock.now() }] })
-        .catch(() => undefined);
-      throw error;
-    }
+    const request = await this.admit(template, input.machineCount);
     this.logger.info('request stored', { requestId: request.requestId, templateId: template.templateId, machineCount: input.machineCount });
 
     let result;
@@ -104,6 +69,8 @@ export class RequestMachines {
       const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
       this.logger.error('launch failed', { requestId: request.requestId, code: failure.code, error: failure.message });
       const failedAt = this.clock.now();
+      // Unless the cloud refused outright, the launch may have reached it: the orphan sweep gives
+      // back whatever it made (instances carry the request tag, the request has ended).
       await this.store
         .write({
           requests: [
@@ -112,9 +79,8 @@ export class RequestMachines {
               status: 'complete_with_error',
               message: `Launch failed: ${failure.message}`,
               failedAttempts: request.failedAttempts + 1,
-              ...(launchOutcomeUnknown(failure)
-                ? { orphanCheckUntil: failedAt + this.settings.capacityTimeoutSec * 1000 }
-                : {}),
+              launchLease: undefined,
+              ...(launchOutcomeUnknown(failure) ? {} : { closedAt: failedAt }),
               updatedAt: failedAt,
             },
           ],
@@ -134,6 +100,7 @@ export class RequestMachines {
       failedAttempts: machines.length > 0 || result.shortfallReason === undefined ? 0 : 1,
       message: unitsOf(machines) < input.machineCount ? (result.shortfallReason ?? '') : '',
       providerData: { ...request.providerData, ...(result.providerData ?? {}) },
+      launchLease: undefined,
       updatedAt: context.now,
     };
     this.logger.info('launch started', {
@@ -145,7 +112,8 @@ export class RequestMachines {
       const written = await this.store.write({ requests: [launched], machines });
       return { request: written.requests[0] as Request, template, machines: written.machines };
     } catch (error) {
-      // The request is stored and its instances carry its tag: the next status poll adopts them.
+      // The request is stored and its instances carry its tag: the next status poll adopts them
+      // (its lease, left by this call, is seen as dead and the attempt replayed without relaunching).
       // Failing here would hide the request id from HF and orphan what was just launched.
       this.logger.error('launched machines not recorded yet; the next poll adopts them', {
         requestId: request.requestId,
@@ -153,6 +121,39 @@ export class RequestMachines {
       });
       return { request, template, machines };
     }
+  }
+
+  /**
+   * Stores the request with attempt 1 claimed, if `count` fits beside what the template already
+   * uses, atomically (see StateStore.admit); MAX_NUMBER_EXCEEDED otherwise.
+   */
+  private async admit(template: Template, count: number): Promise<Request> {
+    const now = this.clock.now();
+    const draft: Request = {
+      requestId: this.ids.next(ACQUIRE_PREFIX),
+      kind: 'acquire',
+      templateId: template.templateId,
+      providerApi: template.providerApi,
+      machineCount: count,
+      status: 'running',
+      message: '',
+      launchAttempts: 1,
+      failedAttempts: 0,
+      launchLease: { until: now + this.settings.launchLeaseSec * 1000, holder: this.identity.self, count },
+      providerData: {},
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
+    };
+    let available = template.maxNumber;
+    const stored = await this.store.admit(draft, (load) => {
+      if (template.maxNumber < 0) return true;
+      const used = unitsInUse(load);
+      available = availableNumber(template, used);
+      return used + count <= template.maxNumber;
+    });
+    if (!stored) throw exceeded(template, count, available);
+    return stored;
   }
 }
 

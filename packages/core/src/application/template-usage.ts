@@ -1,34 +1,51 @@
-import { countsAgainstQuota } from '../domain/machine/machine';
-import { shortfall } from '../domain/request/request';
+import { countsAgainstQuota, type Machine } from '../domain/machine/machine';
+import { shortfall, type Request } from '../domain/request/request';
 import type { Template } from '../domain/template/template';
-import type { StateStore } from '../ports/state-store';
+import type { StateStore, TemplateLoad } from '../ports/state-store';
 
 /**
- * How many machines of each template are held or still on their way: machines that count
- * against the quota plus what running acquire requests still have to launch.
+ * Capacity units a template's load takes from its maxNumber: machines that count against it, plus
+ * what each running acquire request still has to launch (its reservation).
  */
-export async function heldByTemplate(store: StateStore, templateIds: readonly string[]): Promise<Map<string, number>> {
-  const held = new Map<string, number>(templateIds.map((id) => [id, 0]));
-  if (templateIds.length === 0) return held;
-  const [machines, running] = await Promise.all([
-    store.getMachines({ templateIds }),
-    store.listRequests({ kind: 'acquire', statuses: ['running'] }),
-  ]);
-  for (const machine of machines) {
-    if (held.has(machine.templateId) && countsAgainstQuota(machine)) {
-      held.set(machine.templateId, (held.get(machine.templateId) ?? 0) + machine.weight);
-    }
-  }
-  for (const request of running) {
-    if (!request.templateId || !held.has(request.templateId)) continue;
-    const own = machines.filter((m) => m.requestId === request.requestId);
-    held.set(request.templateId, (held.get(request.templateId) ?? 0) + shortfall(request, own));
-  }
-  return held;
+export function unitsInUse(load: TemplateLoad): number {
+  let units = 0;
+  for (const machine of load.machines) if (countsAgainstQuota(machine)) units += machine.weight;
+  const byRequest = machinesByRequest(load.requestMachines);
+  for (const request of load.requests) units += shortfall(request, byRequest.get(request.requestId) ?? []);
+  return units;
 }
 
-/** maxNumber minus held, never below 0; -1 for an unlimited template. */
-export function availableNumber(template: Template, held: number): number {
+/** Units in use per template (see {@link unitsInUse}), read from the store's live-only indexes. */
+export async function unitsInUseByTemplate(store: StateStore, templateIds: readonly string[]): Promise<Map<string, number>> {
+  const used = new Map<string, number>(templateIds.map((id) => [id, 0]));
+  if (templateIds.length === 0) return used;
+  for (const load of await store.loadOf(templateIds)) used.set(load.templateId, unitsInUse(load));
+  return used;
+}
+
+/**
+ * Units `request` may still launch within its template's maxNumber: what it lacks, or less when
+ * the template is overdrawn (its maxNumber was lowered, instances were adopted). -1: unlimited.
+ */
+export function roomFor(template: Template, request: Request, load: TemplateLoad): number {
   if (template.maxNumber < 0) return -1;
-  return Math.max(0, template.maxNumber - held);
+  const own = load.requestMachines.filter((m) => m.requestId === request.requestId);
+  const reserved = load.requests.some((r) => r.requestId === request.requestId) ? shortfall(request, own) : 0;
+  return Math.max(0, template.maxNumber - (unitsInUse(load) - reserved));
+}
+
+/** maxNumber minus what is in use, never below 0; -1 for an unlimited template. */
+export function availableNumber(template: Template, used: number): number {
+  if (template.maxNumber < 0) return -1;
+  return Math.max(0, template.maxNumber - used);
+}
+
+function machinesByRequest(machines: readonly Machine[]): Map<string, Machine[]> {
+  const map = new Map<string, Machine[]>();
+  for (const machine of machines) {
+    const list = map.get(machine.requestId);
+    if (list) list.push(machine);
+    else map.set(machine.requestId, [machine]);
+  }
+  return map;
 }

@@ -82,7 +82,7 @@ describe('requestMachines', () => {
     let writes = 0;
     jest.spyOn(h.store, 'write').mockImplementation(async (changes) => {
       writes += 1;
-      if (writes === 2) throw new HostFactoryError('STORAGE_ERROR', 'database is locked', { transient: true });
+      if (writes === 1) throw new HostFactoryError('STORAGE_ERROR', 'database is locked', { transient: true });
       return realWrite(changes);
     });
     const out = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
@@ -388,7 +388,7 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
       cloud,
       requestMachines: new RequestMachines(h.templates, h.store, providers, new SequentialIdGenerator(), h.clock, h.settings, silentLogger),
       getRequestStatus: new GetRequestStatus(h.store, providers, h.templates, h.clock, h.settings, silentLogger),
-      requestReturnMachines: new RequestReturnMachines(h.store, providers, new SequentialIdGenerator(), h.clock, silentLogger),
+      requestReturnMachines: new RequestReturnMachines(h.store, providers, new SequentialIdGenerator(), h.clock, silentLogger, h.templates),
     };
   }
 
@@ -408,7 +408,7 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     expect(h.cloud.count('acquire')).toBe(1);
   });
 
-  it('past the capacity timeout the request ends, the provider is told to stop, and the orphan check starts', async () => {
+  it('past the capacity timeout the request ends and the provider is told to stop; with nothing alive it is closed', async () => {
     const h = fleet({ capacityTimeoutSec: 60 });
     h.cloud.launchLimit = 0;
     h.cloud.fleetReason = 'InsufficientInstanceCapacity in us-east-1a';
@@ -420,7 +420,7 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     expect(report?.status).toBe('complete_with_error');
     expect(report?.message).toContain('InsufficientInstanceCapacity');
     expect(h.cloud.count('abandon')).toBe(1);
-    expect((await h.store.getRequests([request.requestId]))[0]?.orphanCheckUntil).toBe(h.clock.now() + 60_000);
+    expect((await h.store.getRequests([request.requestId]))[0]?.closedAt).toBe(h.clock.now());
   });
 
   it('a top-up that the cloud fills later is not a failed attempt', async () => {
@@ -440,9 +440,9 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     expect(report?.machines).toHaveLength(2);
   });
 
-  it('the orphan check of a request that ended short never touches the machines HF holds', async () => {
+  it('the sweep gives back what the cloud launches for a request that ended short, never the machines HF holds', async () => {
     const h = fleet({ capacityTimeoutSec: 60 });
-    const getReturnRequests = new GetReturnRequests(h.store, new StaticCapacityProviders([h.cloud]), h.clock, h.settings, silentLogger);
+    const getReturnRequests = new GetReturnRequests(h.store, new StaticCapacityProviders([h.cloud]), h.clock, h.settings, silentLogger, h.templates);
     const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
     await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // the fleet launches 1 of 2
     h.cloud.setAll('pending', 'running');
@@ -454,6 +454,10 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
     expect(held?.result).toBe('succeed');
     // The cloud launches one more for the ended request after all.
     h.cloud.addInstance(anObservation({ machineId: 'i-late', requestId: request.requestId, state: 'running' }));
+    h.clock.advance(61_000); // the sweep interval of the status poll above has passed
+    await getReturnRequests.execute({});
+    expect(h.cloud.instances.get('i-late')?.observation.state).toBe('running'); // seen, grace period running
+    h.clock.advance(h.settings.orphanGraceSec * 1000);
     await getReturnRequests.execute({});
     expect(h.cloud.instances.get(held!.machineId)?.observation.state).toBe('running');
     expect(h.cloud.instances.get('i-late')?.observation.state).toBe('shutting-down');
@@ -472,32 +476,33 @@ describe('capacity that the cloud fills over time (fleets, groups)', () => {
 });
 
 describe('failed launches whose outcome is unknown', () => {
-  it('are swept by getReturnRequests: instances carrying the request tag are recorded as failed and terminated', async () => {
-    const h = harness({ settings: { capacityTimeoutSec: 600 } });
+  it('are given back by the sweep after the grace period: instances carrying the request tag are recorded as failed and terminated', async () => {
+    const h = harness();
     h.cloud.failures.acquire.push(new HostFactoryError('PROVIDER_ERROR', 'socket hang up', { transient: true }));
     expect(await code(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 }))).toBe('PROVIDER_ERROR');
     const [failed] = await h.store.listRequests({ kind: 'acquire' });
-    expect(failed?.orphanCheckUntil).toBe(h.clock.now() + 600_000);
+    expect(failed?.status).toBe('complete_with_error');
+    expect(failed?.closedAt).toBeUndefined();
+    expect(failed?.launchLease).toBeUndefined();
     // The launch did reach the cloud after all.
     h.cloud.addInstance(anObservation({ machineId: 'i-orphan', requestId: failed!.requestId, state: 'running' }));
+    expect(await h.getReturnRequests.execute({})).toEqual([]);
+    expect(h.cloud.instances.get('i-orphan')?.observation.state).toBe('running');
+    h.clock.advance(h.settings.orphanGraceSec * 1000);
     expect(await h.getReturnRequests.execute({})).toEqual([]);
     expect(h.cloud.instances.get('i-orphan')?.observation.state).toBe('shutting-down');
     expect(await h.store.getMachines({ machineIds: ['i-orphan'] })).toEqual([
       expect.objectContaining({ result: 'fail', requestId: failed!.requestId }),
     ]);
-    h.clock.advance(600_001);
-    await h.getReturnRequests.execute({});
-    expect((await h.store.getRequests([failed!.requestId]))[0]?.orphanCheckUntil).toBeUndefined();
   });
 
-  it('a launch the cloud refused outright is not swept', async () => {
+  it('a launch the cloud refused outright leaves a closed request: nothing can be in the cloud for it', async () => {
     const h = harness();
     h.cloud.failures.acquire.push(new HostFactoryError('INSUFFICIENT_CAPACITY', 'InsufficientInstanceCapacity'));
     await code(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 }));
     const [failed] = await h.store.listRequests({ kind: 'acquire' });
-    expect(failed?.orphanCheckUntil).toBeUndefined();
-    await h.getReturnRequests.execute({});
-    expect(h.cloud.count('describe')).toBe(0);
+    expect(failed?.closedAt).toBe(h.clock.now());
+    expect(await h.store.listRequests({ open: true })).toEqual([]);
   });
 });
 

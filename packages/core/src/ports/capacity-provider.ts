@@ -20,6 +20,13 @@ export interface AcquireInput {
    * for it after this (e.g. a fleet's ValidUntil).
    */
   readonly deadline: number;
+  /**
+   * True when this attempt was claimed before by a call that never recorded its outcome (it
+   * crashed or was killed mid-launch): the provider first looks for what that call made (by the
+   * request and attempt tags) and returns it, and launches only when it finds nothing, with the
+   * same idempotency token and `count` as the first try.
+   */
+  readonly replay?: boolean;
 }
 
 export interface AcquireResult {
@@ -62,6 +69,26 @@ export interface DescribeResult {
   readonly fulfilment?: ReadonlyMap<string, Fulfilment>;
 }
 
+/** What holds capacity for a request besides its instances: a fleet, a Spot Fleet request, a group. */
+export interface CapacityHolder {
+  readonly api: ProviderApi;
+  /** What it is, for people (`EC2 Fleet`, `Spot Fleet request`, `Auto Scaling group`). */
+  readonly kind: string;
+  readonly id: string;
+  /** The acquire request it was made for (its request tag), when it carries one. */
+  readonly requestId?: string;
+  /** Ids of the instances it holds now. */
+  readonly instanceIds: readonly string[];
+}
+
+/** Everything a provider instance has in the cloud, found by its tags (whatever the store says). */
+export interface CloudInventory {
+  /** Instances tagged with this provider instance's name that are not shutting down or terminated. */
+  readonly instances: readonly MachineObservation[];
+  /** Holders tagged with this provider instance's name that may still launch (live). */
+  readonly holders: readonly CapacityHolder[];
+}
+
 /**
  * One way of buying capacity (EC2 RunInstances, EC2 Fleet, Spot Fleet, an Auto Scaling group).
  * Every instance it starts carries the request id, template id and provider name as tags.
@@ -89,6 +116,19 @@ export interface CapacityProvider {
    * Idempotent. Providers whose launches are one-shot (RunInstances) need not implement it.
    */
   abandon?(request: Request, machines: readonly Machine[]): Promise<void>;
+  /**
+   * Optional (without it the orphan sweep cannot see this provider's resources): every instance
+   * and holder of this provider instance in the cloud, by its tags. Read-only, paginated.
+   * Providers that share one instance view may each report the same instances.
+   */
+  inventory?(): Promise<CloudInventory>;
+  /** Optional, with `inventory`: removes holders together with their instances. Idempotent. */
+  dispose?(holders: readonly CapacityHolder[]): Promise<void>;
+  /**
+   * Optional: the instances among `machineIds` that this provider instance launched (its tags),
+   * whether the store knows them or not (a wiped or restored work dir). Read-only.
+   */
+  lookup?(machineIds: readonly string[]): Promise<MachineObservation[]>;
 }
 export const CapacityProvider = Symbol.for('open-hostfactory.CapacityProvider');
 

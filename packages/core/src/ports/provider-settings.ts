@@ -1,3 +1,6 @@
+/** What the orphan sweep does with what it finds. */
+export type OrphanAction = 'terminate' | 'report';
+
 /** Settings the use cases need, resolved from the provider config. */
 export interface ProviderSettings {
   /** The provider instance name (HF_PROVIDER_NAME). */
@@ -10,6 +13,21 @@ export interface ProviderSettings {
   readonly capacityTimeoutSec: number;
   /** How long instance-type facts are cached, seconds (default 86400). */
   readonly catalogCacheTtlSec: number;
+  /**
+   * How long a launch claim lasts, seconds: no call lives longer (HF kills a call at its action
+   * timeout, HF_PROVIDER_ACTION_TIMEOUT), so a claim older than this belongs to a dead call.
+   */
+  readonly launchLeaseSec: number;
+  /** A request HF never polled within this many seconds of its creation is an orphan (default 300). */
+  readonly orphanTimeoutSec: number;
+  /** `terminate` (default): orphans are given back; `report`: only logged. */
+  readonly orphanAction: OrphanAction;
+  /** Seconds an orphan found in the cloud is only reported before it is given back (default 300). */
+  readonly orphanGraceSec: number;
+  /** The sweep runs at most once per this many seconds across all processes (default 60). */
+  readonly orphanSweepIntervalSec: number;
+  /** A return request whose machines are still alive after this many seconds ends with an error (default 600). */
+  readonly returnTimeoutSec: number;
 }
 export const ProviderSettings = Symbol.for('open-hostfactory.ProviderSettings');
 
@@ -19,4 +37,10 @@ export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
   maxFailedLaunchAttempts: 3,
   capacityTimeoutSec: 600,
   catalogCacheTtlSec: 86400,
+  launchLeaseSec: 300,
+  orphanTimeoutSec: 300,
+  orphanAction: 'terminate',
+  orphanGraceSec: 300,
+  orphanSweepIntervalSec: 60,
+  returnTimeoutSec: 600,
 };

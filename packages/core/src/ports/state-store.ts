@@ -5,8 +5,8 @@ export interface RequestQuery {
   readonly kind?: RequestKind;
   readonly statuses?: readonly RequestStatus[];
   readonly templateId?: string;
-  /** Only requests whose orphan check is set (`orphanCheckUntil` present). */
-  readonly orphanCheck?: boolean;
+  /** Only requests not closed yet (`closedAt` unset): running ones, and ended ones still holding something. */
+  readonly open?: boolean;
 }
 
 /** Machines matching any of the given keys (a union); an empty query matches nothing. */
@@ -15,7 +15,6 @@ export interface MachineQuery {
   readonly names?: readonly string[];
   readonly requestIds?: readonly string[];
   readonly returnRequestIds?: readonly string[];
-  readonly templateIds?: readonly string[];
   /** Every machine HF holds or may hold (result not `fail`, not returned, not gone). */
   readonly held?: boolean;
 }
@@ -30,6 +29,20 @@ export interface StoredChanges {
   /** The written records with their new versions. */
   readonly requests: readonly Request[];
   readonly machines: readonly Machine[];
+}
+
+/**
+ * What a template's `maxNumber` is measured against, read from live-only indexes (its cost never
+ * grows with history): the machines that count against it and the running acquire requests.
+ */
+export interface TemplateLoad {
+  readonly templateId: string;
+  /** Machines of the template that count against its maxNumber (see `countsAgainstQuota`). */
+  readonly machines: readonly Machine[];
+  /** The template's running acquire requests. */
+  readonly requests: readonly Request[];
+  /** Every machine of those requests, whatever its state (for their shortfall). */
+  readonly requestMachines: readonly Machine[];
 }
 
 /**
@@ -49,6 +62,21 @@ export interface StateStore {
   listRequests(query: RequestQuery): Promise<Request[]>;
   /** Machines matching the query, each once, by creation time. Read-only. */
   getMachines(query: MachineQuery): Promise<Machine[]>;
+  /** The load of each template, in the given order. Read-only. */
+  loadOf(templateIds: readonly string[]): Promise<TemplateLoad[]>;
+  /**
+   * Inserts a new acquire request (version 0) when `accepts` approves the load of its template,
+   * read in the same atomic step as the insert: of concurrent admissions for one template each
+   * sees every request admitted before it, so exactly those that fit are admitted. Returns the
+   * stored request, or undefined when refused (nothing written). `accepts` must be synchronous
+   * and free of side effects (it may run more than once). `CONFLICT` when the id exists.
+   */
+  admit(request: Request, accepts: (load: TemplateLoad) => boolean): Promise<Request | undefined>;
+  /**
+   * Takes the lease `name` for `holder` until `until` (epoch ms) when nobody holds it at `now`.
+   * True when taken. Atomic across processes; a lease is never given back early.
+   */
+  takeLease(name: string, holder: string, until: number, now: number): Promise<boolean>;
   /** A cached value, or undefined when absent or expired at `now` (epoch ms). */
   getCached(key: string, now: number): Promise<string | undefined>;
   /** Sets a cached value until `expiresAt` (epoch ms). Idempotent. */

@@ -6,7 +6,9 @@ import { HostFactoryError } from '../errors';
 import type {
   AcquireInput,
   AcquireResult,
+  CapacityHolder,
   CapacityProvider,
+  CloudInventory,
   CapacityProviders,
   DescribeInput,
   DescribeResult,
@@ -61,6 +63,8 @@ export class StaticInstanceTypeCatalog implements InstanceTypeCatalog {
 interface FakeInstance {
   observation: MachineObservation;
   token: string;
+  /** Launched by someone else (another provider instance): not in this provider's inventory. */
+  foreign?: boolean;
 }
 
 export interface InMemoryCapacityProviderOptions {
@@ -85,9 +89,19 @@ export interface InMemoryCapacityProviderOptions {
 export class InMemoryCapacityProvider implements CapacityProvider {
   readonly api: ProviderApi;
   readonly instances = new Map<string, FakeInstance>();
-  readonly calls: { op: 'acquire' | 'describe' | 'release' | 'abandon'; input: unknown }[] = [];
+  readonly calls: { op: FakeOperation; input: unknown }[] = [];
   /** Errors thrown by the next calls of an operation, in order. */
-  readonly failures: { acquire: Error[]; describe: Error[]; release: Error[] } = { acquire: [], describe: [], release: [] };
+  readonly failures: { acquire: Error[]; describe: Error[]; release: Error[]; inventory: Error[] } = {
+    acquire: [],
+    describe: [],
+    release: [],
+    inventory: [],
+  };
+  /**
+   * Runs inside `acquire` once the launch is done and before it answers (e.g. to hold the call
+   * while other calls overlap it).
+   */
+  onAcquire?: (input: AcquireInput) => Promise<void>;
   /** Fleet mode: instances still to launch per request, and why they are late (if set). */
   readonly targets = new Map<string, { input: AcquireInput; remaining: number }>();
   fleetReason?: string;
@@ -119,6 +133,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     const count = Math.min(wanted, this.launchLimit);
     const ids = this.launch(input, count);
     this.tokens.set(token, ids);
+    await this.onAcquire?.(input);
     return {
       machines: ids.map((id) => (this.instances.get(id) as FakeInstance).observation),
       shortfallReason: count < wanted ? `launched ${count} of ${wanted}` : undefined,
@@ -142,6 +157,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
         state: this.options.initialState ?? 'pending',
         instanceType: input.template.vmType ?? 't3.medium',
         priceType: input.template.priceType === 'spot' ? 'spot' : 'ondemand',
+        providerApi: this.api,
       };
       this.instances.set(machineId, { observation, token: `${input.request.requestId}:${input.attempt}` });
       ids.push(machineId);
@@ -196,6 +212,45 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.targets.delete(request.requestId);
   }
 
+  /** Every instance of this provider that is not ending, and (fleet mode) every fleet still filling. */
+  async inventory(): Promise<CloudInventory> {
+    this.calls.push({ op: 'inventory', input: undefined });
+    const failure = this.failures.inventory.shift();
+    if (failure) throw failure;
+    const instances = [...this.instances.values()]
+      .filter((i) => !i.foreign && !isEnding(i.observation.state))
+      .map((i) => i.observation);
+    const holders: CapacityHolder[] = [...this.targets.entries()].map(([requestId]) => ({
+      api: this.api,
+      kind: 'fake fleet',
+      id: `fleet-${requestId}`,
+      requestId,
+      instanceIds: instances.filter((o) => o.requestId === requestId).map((o) => o.machineId),
+    }));
+    return { instances, holders };
+  }
+
+  /** Removes fleets with their instances. */
+  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
+    this.calls.push({ op: 'dispose', input: holders.map((h) => h.id) });
+    for (const holder of holders) {
+      if (holder.requestId) this.targets.delete(holder.requestId);
+      for (const id of holder.instanceIds) {
+        const instance = this.instances.get(id);
+        if (instance) instance.observation = { ...instance.observation, state: 'shutting-down' };
+      }
+    }
+  }
+
+  /** The instances among `machineIds` that are this provider's. */
+  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
+    this.calls.push({ op: 'lookup', input: [...machineIds] });
+    return machineIds.flatMap((id) => {
+      const instance = this.instances.get(id);
+      return instance && !instance.foreign ? [instance.observation] : [];
+    });
+  }
+
   /** Moves an instance to a state, as the cloud would. */
   setState(machineId: string, state: MachineState, stateReason?: string): void {
     const instance = this.instances.get(machineId);
@@ -214,9 +269,12 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     instance.observation = { ...instance.observation, ...patch };
   }
 
-  /** An instance the cloud runs without this provider having asked (or without it hearing back). */
-  addInstance(observation: MachineObservation): void {
-    this.instances.set(observation.machineId, { observation, token: `outside:${observation.machineId}` });
+  /**
+   * An instance the cloud runs without this provider having asked (or without it hearing back);
+   * `foreign`: another provider instance's, which this one must never take.
+   */
+  addInstance(observation: MachineObservation, options: { foreign?: boolean } = {}): void {
+    this.instances.set(observation.machineId, { observation, token: `outside:${observation.machineId}`, foreign: options.foreign });
   }
 
   /** The cloud forgets an instance entirely. */
@@ -224,9 +282,15 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.instances.delete(machineId);
   }
 
-  count(op: 'acquire' | 'describe' | 'release' | 'abandon'): number {
+  count(op: FakeOperation): number {
     return this.calls.filter((c) => c.op === op).length;
   }
+}
+
+type FakeOperation = 'acquire' | 'describe' | 'release' | 'abandon' | 'inventory' | 'dispose' | 'lookup';
+
+function isEnding(state: MachineState): boolean {
+  return state === 'shutting-down' || state === 'terminated';
 }
 
 /** Providers by API, for tests. */

@@ -1,8 +1,8 @@
 import { HostFactoryError } from '../errors';
 import type { Machine } from '../domain/machine/machine';
-import { isMachineHeld } from '../domain/machine/machine';
+import { countsAgainstQuota, isMachineHeld } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
-import type { MachineQuery, RequestQuery, StateChanges, StateStore, StoredChanges } from '../ports/state-store';
+import type { MachineQuery, RequestQuery, StateChanges, StateStore, StoredChanges, TemplateLoad } from '../ports/state-store';
 
 interface CacheEntry {
   readonly value: string;
@@ -19,6 +19,20 @@ export class InMemoryStateStore implements StateStore {
   private readonly cache = new Map<string, CacheEntry>();
 
   async write(changes: StateChanges): Promise<StoredChanges> {
+    return this.writeNow(changes);
+  }
+
+  private load(templateId: string): TemplateLoad {
+    const machines = [...this.machines.values()].filter((m) => m.templateId === templateId && countsAgainstQuota(m));
+    const requests = [...this.requests.values()].filter(
+      (r) => r.kind === 'acquire' && r.status === 'running' && r.templateId === templateId,
+    );
+    const ids = new Set(requests.map((r) => r.requestId));
+    const requestMachines = [...this.machines.values()].filter((m) => ids.has(m.requestId));
+    return { templateId, machines: machines.map(copyMachine), requests: requests.map(copyRequest), requestMachines: requestMachines.map(copyMachine) };
+  }
+
+  private writeNow(changes: StateChanges): Promise<StoredChanges> {
     // Stage on copies of the maps so that a conflict anywhere leaves the store untouched.
     const requests = new Map(this.requests);
     const machines = new Map(this.machines);
@@ -30,7 +44,7 @@ export class InMemoryStateStore implements StateStore {
     );
     this.requests = requests;
     this.machines = machines;
-    return { requests: storedRequests.map(copyRequest), machines: storedMachines.map(copyMachine) };
+    return Promise.resolve({ requests: storedRequests.map(copyRequest), machines: storedMachines.map(copyMachine) });
   }
 
   async getRequests(requestIds: readonly string[]): Promise<Request[]> {
@@ -53,7 +67,7 @@ export class InMemoryStateStore implements StateStore {
           (query.kind === undefined || request.kind === query.kind) &&
           (statuses === undefined || statuses.has(request.status)) &&
           (query.templateId === undefined || request.templateId === query.templateId) &&
-          (query.orphanCheck !== true || request.orphanCheckUntil !== undefined),
+          (query.open !== true || request.closedAt === undefined),
       )
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.requestId, b.requestId))
       .map(copyRequest);
@@ -64,7 +78,6 @@ export class InMemoryStateStore implements StateStore {
     const names = toSet(query.names);
     const requestIds = toSet(query.requestIds);
     const returnRequestIds = toSet(query.returnRequestIds);
-    const templateIds = toSet(query.templateIds);
     return [...this.machines.values()]
       .filter(
         (machine) =>
@@ -72,11 +85,29 @@ export class InMemoryStateStore implements StateStore {
           names.has(machine.name) ||
           requestIds.has(machine.requestId) ||
           (machine.returnRequestId !== undefined && returnRequestIds.has(machine.returnRequestId)) ||
-          templateIds.has(machine.templateId) ||
           (query.held === true && isMachineHeld(machine)),
       )
       .sort((a, b) => a.createdAt - b.createdAt || compare(a.machineId, b.machineId))
       .map(copyMachine);
+  }
+
+  async loadOf(templateIds: readonly string[]): Promise<TemplateLoad[]> {
+    return templateIds.map((templateId) => this.load(templateId));
+  }
+
+  async admit(request: Request, accepts: (load: TemplateLoad) => boolean): Promise<Request | undefined> {
+    // No await between the read and the write: atomic within this process, like the port demands.
+    if (!accepts(this.load(request.templateId ?? ''))) return undefined;
+    const [stored] = (await this.writeNow({ requests: [request] })).requests;
+    return stored;
+  }
+
+  async takeLease(name: string, holder: string, until: number, now: number): Promise<boolean> {
+    const key = `lease:${name}`;
+    const current = this.cache.get(key);
+    if (current !== undefined && current.expiresAt > now) return false;
+    this.cache.set(key, { value: holder, expiresAt: until });
+    return true;
   }
 
   async getCached(key: string, now: number): Promise<string | undefined> {
@@ -117,7 +148,8 @@ function copy<T extends Request | Machine>(record: T): T {
 }
 
 function copyRequest(request: Request): Request {
-  return { ...request, providerData: { ...request.providerData } };
+  const copy = { ...request, providerData: { ...request.providerData } };
+  return request.launchLease === undefined ? copy : { ...copy, launchLease: { ...request.launchLease } };
 }
 
 function copyMachine(machine: Machine): Machine {

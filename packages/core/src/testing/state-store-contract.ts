@@ -203,7 +203,9 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           launchAttempts: 5,
           failedAttempts: 2,
           providerData: { fleetId: 'fleet-0123', token: 'req-1#5', empty: '' },
-          orphanCheckUntil: 1_700_000_600_000,
+          launchLease: { until: 1_700_000_300_000, holder: 'host-1:4242:99', count: 7 },
+          firstPolledAt: 1_700_000_030_000,
+          closedAt: 1_700_000_900_000,
           createdAt: 1_700_000_000_123,
           updatedAt: 1_700_000_999_456,
         });
@@ -222,7 +224,9 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(read!.templateId).toBeUndefined();
         expect(read!.providerApi).toBeUndefined();
         expect(read!.providerData).toEqual({});
-        expect(read!.orphanCheckUntil).toBeUndefined();
+        expect(read!.launchLease).toBeUndefined();
+        expect(read!.firstPolledAt).toBeUndefined();
+        expect(read!.closedAt).toBeUndefined();
       });
 
       it('keeps every field of a machine, optional ones included', async () => {
@@ -356,15 +360,16 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(await store.listRequests({ templateId: 'unknown' })).toEqual([]);
       });
 
-      it('filters to requests under an orphan check, and one cleared leaves it', async () => {
-        expect(await store.listRequests({ orphanCheck: true })).toEqual([]);
-        const [failed] = await store.getRequests([reqId(5)]);
-        const [checked] = (await store.write({ requests: [{ ...failed!, orphanCheckUntil: 1_700_000_600_000 }] })).requests;
-        expect((await store.listRequests({ statuses: ['complete_with_error', 'complete'], orphanCheck: true })).map((r) => r.requestId)).toEqual([
-          reqId(5),
+      it('filters to open requests (not closed), and a closed one leaves it', async () => {
+        expect((await store.listRequests({ open: true })).map((r) => r.requestId)).toEqual([reqId(1), reqId(5), retId(2), reqId(3), retId(4)]);
+        const [ended] = await store.getRequests([reqId(5)]);
+        const [closed] = (await store.write({ requests: [{ ...ended!, closedAt: 1_700_000_600_000 }] })).requests;
+        expect((await store.listRequests({ statuses: ['complete_with_error', 'complete'], open: true })).map((r) => r.requestId)).toEqual([
+          reqId(1),
+          retId(4),
         ]);
-        await store.write({ requests: [{ ...checked!, orphanCheckUntil: undefined }] });
-        expect(await store.listRequests({ orphanCheck: true })).toEqual([]);
+        expect((await store.listRequests({ statuses: ['complete_with_error'] })).map((r) => r.requestId)).toEqual([reqId(5)]);
+        expect((await store.getRequests([reqId(5)]))[0]).toEqual(closed);
       });
 
       it('combines filters (all must match)', async () => {
@@ -439,11 +444,6 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(await store.getMachines({ returnRequestIds: [retId(2)] })).toEqual([]);
       });
 
-      it('finds machines by template', async () => {
-        expect(ids(await store.getMachines({ templateIds: ['B'] }))).toEqual(['i-b', 'i-d', 'i-e']);
-        expect(ids(await store.getMachines({ templateIds: ['A', 'C'] }))).toEqual(['i-a', 'i-c', 'i-f']);
-      });
-
       it('finds held machines: not failed, not returned, not gone', async () => {
         expect(ids(await store.getMachines({ held: true }))).toEqual(['i-a', 'i-c', 'i-f']);
         expect(await store.getMachines({ held: false })).toEqual([]);
@@ -455,10 +455,9 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           names: ['host-a', 'host-e'],
           requestIds: [reqId(1)],
           returnRequestIds: [retId(1)],
-          templateIds: ['C'],
         });
-        expect(ids(found)).toEqual(['i-a', 'i-b', 'i-c', 'i-f', 'i-e']);
-        expect(ids(await store.getMachines({ held: true, templateIds: ['B'] }))).toEqual(['i-a', 'i-b', 'i-d', 'i-c', 'i-f', 'i-e']);
+        expect(ids(found)).toEqual(['i-a', 'i-b', 'i-c', 'i-e']);
+        expect(ids(await store.getMachines({ held: true, requestIds: [reqId(2)] }))).toEqual(['i-a', 'i-b', 'i-d', 'i-c', 'i-f']);
       });
 
       it('follows updates in its filters', async () => {
@@ -474,6 +473,107 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         many.push('i-a');
         expect(ids(await store.getMachines({ machineIds: many }))).toEqual(['i-a', 'i-e']);
         expect(ids(await store.getMachines({ machineIds: many, names: ['host-f'] }))).toEqual(['i-a', 'i-f', 'i-e']);
+      });
+    });
+
+    describe('loadOf', () => {
+      beforeEach(async () => {
+        await store.write({
+          requests: [
+            anAcquireRequest({ requestId: reqId(1), templateId: 'A', status: 'running', machineCount: 3 }),
+            anAcquireRequest({ requestId: reqId(2), templateId: 'A', status: 'complete', machineCount: 2 }),
+            anAcquireRequest({ requestId: reqId(3), templateId: 'B', status: 'running' }),
+            aReturnRequest({ requestId: retId(1), status: 'running' }),
+          ],
+          machines: [
+            aMachine({ machineId: 'i-1', requestId: reqId(1), templateId: 'A', result: 'executing', status: 'pending' }),
+            aMachine({ machineId: 'i-2', requestId: reqId(1), templateId: 'A', result: 'fail', status: 'terminated' }),
+            aMachine({ machineId: 'i-3', requestId: reqId(2), templateId: 'A' }),
+            aMachine({ machineId: 'i-4', requestId: reqId(2), templateId: 'A', returnRequestId: retId(1), status: 'shutting-down' }),
+            aMachine({ machineId: 'i-5', requestId: reqId(2), templateId: 'A', returnRequestId: retId(1), status: 'terminated' }),
+            aMachine({ machineId: 'i-6', requestId: reqId(2), templateId: 'A', gone: true, status: 'terminated' }),
+            aMachine({ machineId: 'i-7', requestId: reqId(3), templateId: 'B' }),
+          ],
+        });
+      });
+
+      const machineIds = (machines: readonly Machine[]): string[] => machines.map((m) => m.machineId).sort();
+
+      it('gives, per template, the machines that count against maxNumber and the running acquire requests with all their machines', async () => {
+        const [a, b, c] = await store.loadOf(['A', 'B', 'C']);
+        expect(a?.templateId).toBe('A');
+        expect(machineIds(a!.machines)).toEqual(['i-1', 'i-3', 'i-4']);
+        expect(a!.requests.map((r) => r.requestId)).toEqual([reqId(1)]);
+        expect(machineIds(a!.requestMachines)).toEqual(['i-1', 'i-2']);
+        expect(machineIds(b!.machines)).toEqual(['i-7']);
+        expect(b!.requests.map((r) => r.requestId)).toEqual([reqId(3)]);
+        expect(c).toEqual({ templateId: 'C', machines: [], requests: [], requestMachines: [] });
+      });
+
+      it('follows writes: an ended request and a terminated return leave the load', async () => {
+        const [running] = await store.getRequests([reqId(1)]);
+        await store.write({ requests: [{ ...running!, status: 'complete_with_error' }] });
+        const [m4] = await store.getMachines({ machineIds: ['i-4'] });
+        await store.write({ machines: [{ ...m4!, status: 'terminated' }] });
+        const [a] = await store.loadOf(['A']);
+        expect(a!.requests).toEqual([]);
+        expect(machineIds(a!.machines)).toEqual(['i-1', 'i-3']);
+      });
+    });
+
+    describe('admit', () => {
+      const draft = (n: number, templateId = 'A'): ReturnType<typeof anAcquireRequest> =>
+        anAcquireRequest({ requestId: reqId(n), templateId, status: 'running', machineCount: 1 });
+
+      it('inserts the request when the load is accepted, handing over its template load', async () => {
+        await store.write({ requests: [draft(1)], machines: [aMachine({ machineId: 'i-1', requestId: reqId(1), templateId: 'A' })] });
+        let seen: string[] = [];
+        const stored = await store.admit(draft(2), (load) => {
+          seen = [load.templateId, ...load.requests.map((r) => r.requestId), ...load.machines.map((m) => m.machineId)];
+          return true;
+        });
+        expect(stored).toEqual({ ...draft(2), version: 1 });
+        expect(seen).toEqual(['A', reqId(1), 'i-1']);
+        expect(await store.getRequests([reqId(2)])).toEqual([stored]);
+      });
+
+      it('writes nothing when refused', async () => {
+        expect(await store.admit(draft(1), () => false)).toBeUndefined();
+        expect(await store.getRequests([reqId(1)])).toEqual([]);
+      });
+
+      it('rejects an id that exists with CONFLICT', async () => {
+        await store.write({ requests: [draft(1)] });
+        await expectConflict(store.admit(draft(1), () => true));
+      });
+
+      it('admits concurrent requests one after another: each sees the ones admitted before it', async () => {
+        const fits = (load: { requests: readonly unknown[] }): boolean => load.requests.length < 3;
+        const results = await Promise.all([1, 2, 3, 4, 5].map((n) => store.admit(draft(n), fits)));
+        expect(results.filter((r) => r !== undefined)).toHaveLength(3);
+        expect(await store.listRequests({ templateId: 'A' })).toHaveLength(3);
+        // Another template's load is its own.
+        expect(await store.admit(draft(9, 'B'), fits)).toBeDefined();
+      });
+    });
+
+    describe('takeLease', () => {
+      it('gives a free lease to one holder until it ends, then to the next', async () => {
+        expect(await store.takeLease('sweep', 'p1', 2_000, 1_000)).toBe(true);
+        expect(await store.takeLease('sweep', 'p2', 3_000, 1_500)).toBe(false);
+        expect(await store.takeLease('sweep', 'p1', 3_000, 1_999)).toBe(false);
+        expect(await store.takeLease('other', 'p2', 3_000, 1_500)).toBe(true);
+        expect(await store.takeLease('sweep', 'p2', 4_000, 2_000)).toBe(true);
+      });
+
+      it('lets exactly one of concurrent takers have it', async () => {
+        const taken = await Promise.all(['a', 'b', 'c', 'd'].map((holder) => store.takeLease('race', holder, 5_000, 1_000)));
+        expect(taken.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('is not a cached value', async () => {
+        await store.takeLease('sweep', 'p1', 2_000, 1_000);
+        expect(await store.getCached('sweep', 1_000)).toBeUndefined();
       });
     });
 

@@ -32,6 +32,8 @@ export interface MachineObservation {
   /** The acquire request the instance was launched for (from its tags), when known. */
   readonly requestId?: string;
   readonly templateId?: string;
+  /** The capacity API that made the instance (from its tags), when known. */
+  readonly providerApi?: ProviderApi;
   readonly name: string;
   readonly privateIpAddress: string;
   readonly publicIpAddress: string;
@@ -91,6 +93,15 @@ export function isEndedState(state: MachineState): boolean {
 /** A machine HF holds or will hold: not failed, not returned, not gone. */
 export function isMachineHeld(machine: Machine): boolean {
   return machine.result !== 'fail' && machine.returnRequestId === undefined && !machine.gone;
+}
+
+/**
+ * True once nothing of the machine is left for anyone: gone from the cloud, or terminated after
+ * it was returned or failed. A request whose machines are all finished can be closed.
+ */
+export function isMachineFinished(machine: Machine): boolean {
+  if (machine.gone) return true;
+  return machine.status === 'terminated' && (machine.returnRequestId !== undefined || machine.result === 'fail');
 }
 
 /** A machine that still counts against its template's `maxNumber`. */

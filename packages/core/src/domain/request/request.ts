@@ -27,11 +27,20 @@ export interface Request {
   /** Acquire: launch attempts in a row that brought no machine. */
   readonly failedAttempts: number;
   /**
-   * Acquire: the first launch failed in transit (the cloud may have started instances without
-   * our hearing of it). Until this time (epoch ms) getReturnRequests looks for instances carrying
-   * the request's tag and terminates them, so nothing launched for a failed request runs unseen.
+   * Acquire: the launch attempt `launchAttempts` is in flight (claimed, its outcome not recorded
+   * yet). While the lease lasts no other call launches for the request; once it ends without the
+   * outcome recorded (the caller crashed or was killed) the next poll replays the same attempt,
+   * with the same count and idempotency token, after looking for what it made.
    */
-  readonly orphanCheckUntil?: number;
+  readonly launchLease?: LaunchLease;
+  /** Acquire: when HF first asked for the request's status (epoch ms); unset until then. */
+  readonly firstPolledAt?: number;
+  /**
+   * Set once the request is over and holds nothing alive in the cloud (epoch ms): an acquire
+   * request that ended and whose every machine is returned, failed and terminated, or gone; a
+   * return request that completed. Only closed requests expire (retention, DynamoDB TTL).
+   */
+  readonly closedAt?: number;
   /** Adapter bookkeeping (fleet id, group name…), opaque to core. */
   readonly providerData: Readonly<Record<string, string>>;
   /** Epoch ms. */
@@ -39,6 +48,16 @@ export interface Request {
   readonly updatedAt: number;
   /** Optimistic-concurrency version; 0 for a request never stored. */
   readonly version: number;
+}
+
+/** A claimed launch attempt whose outcome is not recorded yet. */
+export interface LaunchLease {
+  /** Epoch ms after which the claim is void (the claiming call must have ended by then). */
+  readonly until: number;
+  /** The claiming process (see the ProcessIdentity port). */
+  readonly holder: string;
+  /** Capacity the attempt asked for: a replay asks for exactly this (same token, same parameters). */
+  readonly count: number;
 }
 
 export function requestKindOf(requestId: string): RequestKind | undefined {
