@@ -114,23 +114,46 @@ async function terminateOutsidePlugin(endpoint, instanceId, region = 'us-east-1'
 /**
  * Runs `<script>.sh -f <tmpfile>` exactly as HF does: input written tab-indented to a fresh
  * temp file, HF's environment, no stdin. Resolves with the exit status, raw stdout/stderr, and
- * the parsed JSON (undefined if stdout is not one JSON document).
+ * the parsed JSON (undefined if stdout is not one JSON document). `killAfterMs`: SIGKILL the
+ * whole process group (the script and its node) after that long, as HF does at its action
+ * timeout; `killed` then says whether it was still running.
  */
-function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpdir(), timeoutMs = 60_000 } = {}) {
+function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpdir(), timeoutMs = 60_000, killAfterMs } = {}) {
   const inputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hf_in_'));
   const file = path.join(inputDir, 'input.json');
   fs.writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input, null, '\t'));
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(scriptsDir, `${script}.sh`), ['-f', file], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(scriptsDir, `${script}.sh`), ['-f', file], {
+      env,
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so a kill takes the node process with the script
+    });
     let stdout = '';
     let stderr = '';
+    let exited = false;
+    let killed = false;
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const killGroup = () => {
+      if (exited) return;
+      killed = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    const timer = setTimeout(killGroup, timeoutMs);
+    const killTimer = killAfterMs === undefined ? undefined : setTimeout(killGroup, killAfterMs);
+    child.on('exit', () => {
+      exited = true;
+    });
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
       fs.rmSync(inputDir, { recursive: true, force: true });
       let json;
       try {
@@ -138,7 +161,7 @@ function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpd
       } catch {
         json = undefined;
       }
-      resolve({ status, stdout, stderr, json, ms: Date.now() - started });
+      resolve({ status, stdout, stderr, json, ms: Date.now() - started, killed });
     });
   });
 }

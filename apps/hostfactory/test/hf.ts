@@ -11,6 +11,8 @@ export interface ScriptResult {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
   ms: number;
+  /** True when `killAfterMs` (or the timeout) killed the call while it ran. */
+  killed: boolean;
 }
 
 export interface HfEnvironment {
@@ -29,7 +31,12 @@ interface HfTools {
   terminateOutsidePlugin(endpoint: string, instanceId: string): Promise<void>;
   MOTO_AMI: string;
   ondemandTemplate(network: { subnetIds: string[]; securityGroupId: string }, overrides?: Record<string, unknown>): Record<string, unknown>;
-  runScript(script: string, input: unknown, env: Record<string, string>, options?: { cwd?: string; scriptsDir?: string }): Promise<ScriptResult>;
+  runScript(
+    script: string,
+    input: unknown,
+    env: Record<string, string>,
+    options?: { cwd?: string; scriptsDir?: string; timeoutMs?: number; killAfterMs?: number },
+  ): Promise<ScriptResult>;
 }
 
 export const hf: HfTools = require('../../../tools/hf/hf-environment.js');

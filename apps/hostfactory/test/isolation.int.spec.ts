@@ -38,7 +38,8 @@ describe('provider instances sharing a SQLite directory', () => {
     expect(westReclaims.json.requests).toEqual([]);
     const machine = mine.json.requests[0].machines[0];
     const westReturn = await hf.runScript('requestReturnMachines', { machines: [{ name: machine.name, machineId: machine.machineId }] }, west.env);
-    expect(westReturn.json.message).toBe('No Active VM.');
+    // Not west's (its tags name east): looked up in the cloud, named in the answer, left alone.
+    expect(westReturn.json.message).toBe(`No Active VM. Not machines of this provider, left alone: ${machine.machineId}.`);
     const still = await hf.runScript('getRequestStatus', { requests: [{ requestId: made.json.requestId }] }, east.env);
     expect(still.json.requests[0].machines.every((m: { status: string }) => m.status === 'running')).toBe(true);
   });

@@ -323,14 +323,21 @@ export class AsgProvider implements CapacityProvider {
     return { instances: await this.instances.tagged(this.options.providerName), holders };
   }
 
-  /** Deletes groups together with their instances (ForceDelete). Groups already gone are fine. */
+  /**
+   * Deletes groups together with their instances: each instance still in a group is terminated
+   * with the desired capacity decremented (scale-in protection does not stop that), then the group
+   * is force-deleted. Groups already gone are fine.
+   */
   async dispose(holders: readonly CapacityHolder[]): Promise<void> {
-    for (const holder of holders) {
+    const groups = await this.describeGroups(holders.map((h) => h.id));
+    for (const group of groups.values()) {
+      for (const instance of (group.Instances ?? []).filter(isAlive)) {
+        if (instance.InstanceId) await this.terminateInGroup(instance.InstanceId, true);
+      }
       try {
-        await this.client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: holder.id, ForceDelete: true }));
+        await this.client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: group.AutoScalingGroupName, ForceDelete: true }));
       } catch (error) {
-        if (isGroupNotFound(error)) continue;
-        throw mapAsgError(error, 'DeleteAutoScalingGroup');
+        if (!isGroupNotFound(error)) throw mapAsgError(error, 'DeleteAutoScalingGroup');
       }
     }
   }

@@ -606,3 +606,67 @@ describe('Ec2FleetProvider.abandon', () => {
     expect(fleetIdsOf(undefined)).toEqual([]);
   });
 });
+
+describe('Ec2FleetProvider: replayed attempts, inventory, dispose', () => {
+  const ownTags = (requestId: string, attempt: number): { Key: string; Value: string }[] => [
+    { Key: 'hf:request-id', Value: requestId },
+    { Key: 'hf:provider-name', Value: 'aws' },
+    { Key: 'hf:launch-attempt', Value: String(attempt) },
+  ];
+
+  it('a replayed request fleet attempt finds the fleet its dead caller made, by its tags, and creates none', async () => {
+    const client = fakeEc2().on('DescribeFleetsCommand', () => ({
+      Fleets: [
+        { FleetId: 'fleet-other', FleetState: 'active', Type: 'request', Tags: ownTags(REQ, 1) },
+        { FleetId: 'fleet-made', FleetState: 'active', Type: 'request', Tags: ownTags(REQ, 2) },
+        { FleetId: 'fleet-foreign', FleetState: 'active', Type: 'request', Tags: [...ownTags(REQ, 2).slice(0, 1), { Key: 'hf:provider-name', Value: 'x' }] },
+      ],
+    }));
+    const request = anAcquireRequest({ requestId: REQ, templateId: 'T1', providerData: { fleetIds: 'fleet-other' } });
+    const result = await provider(client).acquire({
+      request,
+      template: template({ fleetType: 'request' }),
+      count: 2,
+      attempt: 2,
+      deadline: DEADLINE,
+      replay: true,
+    });
+    expect(client.calls('CreateFleetCommand')).toEqual([]);
+    expect(result.providerData).toMatchObject({ fleetIds: 'fleet-other,fleet-made', fleetType: 'request' });
+  });
+
+  it('a replayed instant attempt returns the instances it made, found by their attempt tag', async () => {
+    const made = instance('i-made', { Tags: [{ Key: 'hf:request-id', Value: REQ }, { Key: 'hf:launch-attempt', Value: '3' }] });
+    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({ Reservations: [{ Instances: [made] }] }));
+    const result = await provider(client).acquire({
+      request: anAcquireRequest({ requestId: REQ, templateId: 'T1' }),
+      template: template({ fleetType: 'instant' }),
+      count: 1,
+      attempt: 3,
+      deadline: DEADLINE,
+      replay: true,
+    });
+    expect(client.calls('CreateFleetCommand')).toEqual([]);
+    expect(result.machines.map((m) => m.machineId)).toEqual(['i-made']);
+  });
+
+  it('lists live request/maintain fleets of this provider instance with their instances, and disposes them with their instances', async () => {
+    const client = fakeEc2()
+      .on('DescribeFleetsCommand', (input) =>
+        input.FleetIds
+          ? { Fleets: [{ FleetId: 'fleet-mine', FleetState: 'active', Type: 'request' }] }
+          : {
+              Fleets: [
+                { FleetId: 'fleet-mine', FleetState: 'active', Type: 'request', Tags: ownTags(REQ, 1) },
+                { FleetId: 'fleet-gone', FleetState: 'deleted', Type: 'request', Tags: ownTags(REQ, 2) },
+              ],
+            },
+      )
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }))
+      .on('DeleteFleetsCommand', () => ({ SuccessfulFleetDeletions: [{ FleetId: 'fleet-mine' }] }));
+    const inventory = await provider(client).inventory();
+    expect(inventory.holders).toEqual([{ api: 'EC2Fleet', kind: 'EC2 Fleet', id: 'fleet-mine', requestId: REQ, instanceIds: ['i-1'] }]);
+    await provider(client).dispose(inventory.holders);
+    expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-mine'], TerminateInstances: true }]);
+  });
+});

@@ -238,9 +238,11 @@ export class Ec2FleetProvider implements CapacityProvider {
     return { instances, holders };
   }
 
-  /** Deletes fleets together with their instances (DeleteFleets, TerminateInstances: true). Idempotent. */
+  /** Deletes fleets together with their instances (DeleteFleets, TerminateInstances: true). Idempotent: fleets no longer live are skipped. */
   async dispose(holders: readonly CapacityHolder[]): Promise<void> {
-    await this.deleteFleets(holders.map((h) => h.id), true);
+    const fleets = await this.describeFleets(holders.map((h) => h.id));
+    const live = [...fleets.values()].filter((f) => LIVE_FLEET_STATES.has(f.FleetState ?? '')).map((f) => f.FleetId as string);
+    await this.deleteFleets(live, true);
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {

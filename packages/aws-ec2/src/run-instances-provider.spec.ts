@@ -456,3 +456,51 @@ describe('RunInstancesProvider.release', () => {
     await expect(provider.release([aMachine()])).rejects.toMatchObject({ code: 'AUTH_ERROR' });
   });
 });
+
+describe('RunInstancesProvider: replayed attempts, inventory and lookups', () => {
+  it('a replay returns the instances the attempt made (found by its request and attempt tags) without launching', async () => {
+    const client = launchingClient().on('DescribeInstancesCommand', () => ({
+      Reservations: [{ Instances: [ec2Instance('i-made1'), ec2Instance('i-made2')] }],
+    }));
+    const result = await new RunInstancesProvider(client, { providerName: 'awsinst' }).acquire(acquireInput({ attempt: 4, replay: true }));
+    expect(client.calls('RunInstancesCommand')).toEqual([]);
+    expect(client.calls('DescribeInstancesCommand')[0].Filters).toEqual([
+      { Name: 'tag:hf:request-id', Values: [REQUEST_ID] },
+      { Name: 'tag:hf:launch-attempt', Values: ['4'] },
+    ]);
+    expect(result.machines.map((m) => m.machineId)).toEqual(['i-made1', 'i-made2']);
+    expect(result.shortfallReason).toBe('EC2 RunInstances launched 2 of 3 instances (attempt 4)');
+  });
+
+  it("a replay that finds nothing launches with the attempt's own ClientToken and count", async () => {
+    const client = launchingClient().on('DescribeInstancesCommand', () => ({ Reservations: [] }));
+    await new RunInstancesProvider(client, { providerName: 'awsinst' }).acquire(acquireInput({ attempt: 2, replay: true }));
+    expect(client.calls('RunInstancesCommand')).toEqual([expect.objectContaining({ ClientToken: clientToken(REQUEST_ID, 2), MaxCount: 3 })]);
+  });
+
+  it('a first try never looks before launching (no extra call on the hot path)', async () => {
+    const client = launchingClient();
+    await new RunInstancesProvider(client, { providerName: 'awsinst' }).acquire(acquireInput());
+    expect(client.calls('DescribeInstancesCommand')).toEqual([]);
+  });
+
+  it('lists the provider instance tagged instances still holding capacity, and looks ids up by the same tag', async () => {
+    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({
+      Reservations: [{ Instances: [ec2Instance('i-1', { Tags: [{ Key: 'hf:provider-api', Value: 'ASG' }] })] }],
+    }));
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
+    const inventory = await provider.inventory();
+    expect(inventory).toEqual({ instances: [expect.objectContaining({ machineId: 'i-1', providerApi: 'ASG' })], holders: [] });
+    expect(client.calls('DescribeInstancesCommand')[0].Filters).toEqual([
+      { Name: 'tag:hf:provider-name', Values: ['awsinst'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    ]);
+    await provider.inventory(); // within two seconds: the listing is shared, not repeated
+    expect(client.calls('DescribeInstancesCommand')).toHaveLength(1);
+    await provider.lookup(['i-1', 'i-2']);
+    expect(client.calls('DescribeInstancesCommand')[1].Filters).toEqual([
+      { Name: 'instance-id', Values: ['i-1', 'i-2'] },
+      { Name: 'tag:hf:provider-name', Values: ['awsinst'] },
+    ]);
+  });
+});

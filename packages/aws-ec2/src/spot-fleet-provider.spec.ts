@@ -640,3 +640,45 @@ function claimTags(requestId: string, own: Record<string, string>): { Key: strin
     { Key: 'hf:provider-api', Value: 'SpotFleet' },
   ];
 }
+
+describe('SpotFleetProvider: replayed attempts, inventory, dispose', () => {
+  const tags = (requestId: string, attempt: number, provider = 'aws'): { Key: string; Value: string }[] => [
+    { Key: 'hf:request-id', Value: requestId },
+    { Key: 'hf:provider-name', Value: provider },
+    { Key: 'hf:launch-attempt', Value: String(attempt) },
+  ];
+
+  it('a replayed attempt finds the Spot Fleet request its dead caller made, by its tags, and requests none', async () => {
+    const client = new FakeEc2Client().on('DescribeSpotFleetRequestsCommand', () => ({
+      SpotFleetRequestConfigs: [
+        { SpotFleetRequestId: 'sfr-foreign', SpotFleetRequestState: 'active', Tags: tags('req-1', 1, 'other') },
+        { SpotFleetRequestId: 'sfr-made', SpotFleetRequestState: 'active', Tags: tags('req-1', 1) },
+      ],
+    }));
+    const { provider } = setup(client);
+    const result = await provider.acquire({ request: aRequest(), template: spotTemplate(), count: 2, attempt: 1, deadline: DEADLINE, replay: true });
+    expect(client.calls('RequestSpotFleetCommand')).toEqual([]);
+    expect(result.providerData).toMatchObject({ spotFleetRequestId: 'sfr-made' });
+  });
+
+  it('lists live Spot Fleet requests of this provider instance and cancels them with their instances', async () => {
+    const client = new FakeEc2Client()
+      .on('DescribeSpotFleetRequestsCommand', (input) =>
+        input.SpotFleetRequestIds
+          ? { SpotFleetRequestConfigs: [{ SpotFleetRequestId: 'sfr-mine', SpotFleetRequestState: 'active' }] }
+          : {
+              SpotFleetRequestConfigs: [
+                { SpotFleetRequestId: 'sfr-mine', SpotFleetRequestState: 'active', Tags: tags('req-1', 1) },
+                { SpotFleetRequestId: 'sfr-old', SpotFleetRequestState: 'cancelled', Tags: tags('req-2', 1) },
+              ],
+            },
+      )
+      .on('DescribeSpotFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }))
+      .on('CancelSpotFleetRequestsCommand', () => ({ SuccessfulFleetRequests: [] }));
+    const { provider } = setup(client);
+    const inventory = await provider.inventory();
+    expect(inventory.holders).toEqual([{ api: 'SpotFleet', kind: 'Spot Fleet request', id: 'sfr-mine', requestId: 'req-1', instanceIds: ['i-1'] }]);
+    await provider.dispose(inventory.holders);
+    expect(client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-mine'], TerminateInstances: true }]);
+  });
+});

@@ -212,9 +212,10 @@ export class SpotFleetProvider implements CapacityProvider {
     return { instances, holders };
   }
 
-  /** Cancels Spot Fleet requests together with their instances (TerminateInstances: true). Idempotent. */
+  /** Cancels Spot Fleet requests together with their instances (TerminateInstances: true). Idempotent: requests no longer live are skipped. */
   async dispose(holders: readonly CapacityHolder[]): Promise<void> {
-    await this.cancel(holders.map((h) => h.id), true);
+    const fleets = await this.describeFleets(holders.map((h) => h.id));
+    await this.cancel([...fleets.values()].filter(isLive).map((f) => f.SpotFleetRequestId as string), true);
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {

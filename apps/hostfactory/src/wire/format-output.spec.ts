@@ -311,9 +311,20 @@ describe('formatReturnMachines', () => {
   });
 
   it('answers HF with No Active VM when no machine is alive', () => {
-    expect(
-      formatReturnMachines({ ...out, machines: [], alreadyReturning: [aMachine()], unknown: [{ machineId: 'i-9' }] }, 'hf'),
-    ).toEqual({ requestId: RET, message: 'No Active VM.' });
+    expect(formatReturnMachines({ ...out, machines: [], alreadyReturning: [aMachine()] }, 'hf')).toEqual({
+      requestId: RET,
+      message: 'No Active VM.',
+    });
+  });
+
+  it('names the machines that are not this provider instance\'s (never a silent no-op)', () => {
+    expect(formatReturnMachines({ ...out, unknown: [{ machineId: 'i-9' }, { name: 'host-x' }] }, 'hf')).toEqual({
+      requestId: RET,
+      message: 'Delete VM success. Not machines of this provider, left alone: i-9, host-x.',
+    });
+    expect(formatReturnMachines({ ...out, machines: [], unknown: [{ machineId: 'i-9' }] }, 'hf').message).toBe(
+      'No Active VM. Not machines of this provider, left alone: i-9.',
+    );
   });
 
   it('answers the guide with both ids and the terminating machines', () => {

@@ -235,9 +235,11 @@ export function formatReturnMachines(
   acquireRequestId?: string,
 ): HfReturnMachinesDocument | GuideReturnMachinesDocument {
   if (dialect === 'hf') {
+    const base = out.machines.length > 0 ? RETURN_MACHINES_MESSAGE : NO_ACTIVE_VM_MESSAGE;
+    const strangers = out.unknown.map((ref) => ref.machineId ?? ref.name ?? '').filter((id) => id !== '');
     return {
       requestId: out.request.requestId,
-      message: out.machines.length > 0 ? RETURN_MACHINES_MESSAGE : NO_ACTIVE_VM_MESSAGE,
+      message: strangers.length > 0 ? `${base} Not machines of this provider, left alone: ${strangers.join(', ')}.` : base,
     };
   }
   return {

@@ -294,3 +294,19 @@ describe('closing requests', () => {
     expect(ret?.closedAt).toBe(h.clock.now());
   });
 });
+
+describe('returns HF never learnt of', () => {
+  it('are completed by the sweep once their machines are seen terminated, freeing the quota', async () => {
+    const h = harness({ templates: [aTemplate({ maxNumber: 2 })] });
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2 });
+    expect(await pollUntilSettled(h, request.requestId)).toBe('complete');
+    const [id] = alive(h);
+    // requestReturnMachines recorded the return and was killed before answering: HF never polls it.
+    const lost = await h.requestReturnMachines.execute({ machines: [{ machineId: id }] });
+    h.cloud.setAll('shutting-down', 'terminated');
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(0);
+    await h.sweep.run();
+    expect((await h.store.getRequests([lost.request.requestId]))[0]).toMatchObject({ status: 'complete' });
+    expect((await h.getAvailableTemplates.execute())[0]?.availableNumber).toBe(1);
+  });
+});

@@ -11,10 +11,12 @@ import type { ProviderApi } from '../domain/template/template';
 import { toHostFactoryError } from '../errors';
 import type { CapacityHolder } from '../ports/capacity-provider';
 import { launchInFlight, observationContext } from './acquire-status';
+import { lookAtCloud } from './cloud-look';
 import { abandonOrWarn, applyCloudView, groupByApi } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import { machineOwner } from './machine-owner';
 import { closeFinishedRequests } from './request-closing';
+import { ReturnReconciler } from './return-reconciler';
 import type { UseCaseContext } from './use-case-context';
 
 /** The store lease that lets one process sweep per interval. */
@@ -77,8 +79,10 @@ interface Orphan {
  * 1. Requests HF never learnt of: a running acquire request that HF has not polled within
  *    AWS_ORPHAN_TIMEOUT_SEC of its creation (its requestMachines call died before answering)
  *    ends `complete_with_error`; its capacity is given back through the API that made it.
- * 2. Ended requests that still hold something: machines that failed or were returned but are
- *    still alive are given back again; machines seen finished close their requests.
+ * 2. Return requests still running are reconciled as a poll would (HF never polls one whose
+ *    requestReturnMachines died before answering). Ended requests that still hold something:
+ *    machines that failed or were returned but are still alive are given back again; machines
+ *    seen finished close their requests.
  * 3. The cloud's inventory (every instance, fleet, Spot Fleet request and group tagged with the
  *    provider name) against the store: what the store does not hold, or holds for an ended
  *    request, and HF does not hold, is logged at warn and given back once it has been seen for
@@ -121,6 +125,8 @@ export class OrphanSweep {
     };
     const running = await this.deps.store.listRequests({ kind: 'acquire', statuses: ['running'] });
     const endedNow = await this.endUnpolled(running, act, findings);
+    if (overdue()) return done(false);
+    if (act) await this.settleReturns();
     if (overdue()) return done(false);
     await this.settleEnded(act, findings);
     if (overdue()) return done(false);
@@ -171,6 +177,22 @@ export class OrphanSweep {
       await abandonOrWarn(this.deps.providers, this.deps.logger, outcome.request, outcome.machines);
     }
     return ended;
+  }
+
+  /**
+   * Running return requests are reconciled here too, as a poll would: one whose requestReturnMachines
+   * died before answering is never polled by HF (HF returns the machines again under a new request),
+   * yet its machines must be seen terminated and the request completed, or they would count
+   * against their template for ever.
+   */
+  private async settleReturns(): Promise<void> {
+    const returns = await this.deps.store.listRequests({ kind: 'return', statuses: ['running'] });
+    if (returns.length === 0) return;
+    const look = await lookAtCloud(this.deps.store, this.deps.providers, this.deps.logger, [], returns);
+    const reconciler = new ReturnReconciler(this.deps);
+    for (const request of returns) {
+      if (!look.blind.has(request.requestId)) await reconciler.reconcile(request.requestId, look.view);
+    }
   }
 
   /**

@@ -26,6 +26,11 @@ export interface CapacityProviderContractOptions {
    * idempotence in its unit tests; the test is then not registered.
    */
   readonly idempotentTokens?: boolean;
+  /**
+   * False for a provider without `inventory`, `dispose` and `lookup` (the orphan sweep then
+   * cannot see it); their tests are then not registered. Default true.
+   */
+  readonly inventory?: boolean;
 }
 
 interface Acquired {
@@ -176,6 +181,62 @@ export function describeCapacityProviderContract(
       await sut.terminateOutside(victim.machineId);
       const after = await look(request, [victim]);
       expect(endedOrMissing(after.get(victim.machineId))).toBe(true);
+    });
+
+    it('replays an attempt whose caller died: it finds what the attempt made and makes nothing more', async () => {
+      const request = newRequest(1);
+      const deadline = Date.now() + 600_000;
+      const first = await sut.provider.acquire({ request, template: sut.template, count: 1, attempt: 1, deadline });
+      // The caller died before storing what `first` answered: the replay starts from the request as stored.
+      const again = await sut.provider.acquire({ request, template: sut.template, count: 1, attempt: 1, deadline, replay: true });
+      const known = { ...request, providerData: { ...request.providerData, ...(first.providerData ?? {}), ...(again.providerData ?? {}) } };
+      const seen = new Set([...first.machines, ...again.machines].map((o) => o.machineId));
+      for (let poll = 0; poll < polls; poll++) {
+        await sut.boot?.();
+        const view = await sut.provider.describe({ requests: [known], machines: [] });
+        for (const o of view.observations) if (o.requestId === request.requestId) seen.add(o.machineId);
+        if (seen.size > 0 && view.fulfilment?.get(request.requestId)?.state !== 'fulfilling') break;
+        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+      }
+      expect(seen.size).toBe(1);
+      if (sut.provider.inventory) {
+        const inventory = await sut.provider.inventory();
+        expect(inventory.holders.filter((h) => h.requestId === request.requestId).length).toBeLessThanOrEqual(1);
+      }
+    });
+
+    const sweepable = options.inventory === false ? undefined : it;
+    sweepable?.('lists everything it made for a request in its inventory, by its tags', async () => {
+      const { request, machines } = await acquire(2);
+      expect(sut.provider.inventory).toBeDefined();
+      const inventory = await sut.provider.inventory!();
+      const listed = new Set(inventory.instances.map((o) => o.machineId));
+      for (const holder of inventory.holders.filter((h) => h.requestId === request.requestId)) {
+        for (const id of holder.instanceIds) listed.add(id);
+      }
+      for (const machine of machines) expect(listed.has(machine.machineId)).toBe(true);
+      expect(inventory.instances.every((o) => o.state !== 'terminated' && o.state !== 'shutting-down')).toBe(true);
+    });
+
+    sweepable?.('gives back all a request holds: its holders disposed with their instances, its other instances released', async () => {
+      const { request, machines } = await acquire(2);
+      const inventory = await sut.provider.inventory!();
+      const holders = inventory.holders.filter((h) => h.requestId === request.requestId);
+      if (holders.length > 0) await sut.provider.dispose!(holders);
+      const inHolders = new Set(holders.flatMap((h) => h.instanceIds));
+      await sut.provider.release(machines.filter((m) => !inHolders.has(m.machineId)), [request]);
+      const after = await look(request, machines);
+      for (const machine of machines) expect(endedOrMissing(after.get(machine.machineId))).toBe(true);
+      const again = await sut.provider.inventory!();
+      expect(again.holders.filter((h) => h.requestId === request.requestId)).toEqual([]);
+      if (holders.length > 0) await expect(sut.provider.dispose!(holders)).resolves.toBeUndefined(); // idempotent
+    });
+
+    sweepable?.('looks its own instances up by id, whatever the store knows', async () => {
+      const { machines } = await acquire(1);
+      const ids = machines.map((m) => m.machineId);
+      const found = await sut.provider.lookup!([...ids, 'i-0000000000000dead']);
+      expect(found.map((o) => o.machineId).sort()).toEqual([...ids].sort());
     });
 
     const idempotent = options.idempotentTokens ? it : undefined;

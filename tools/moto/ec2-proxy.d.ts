@@ -1,0 +1,22 @@
+export interface Ec2Proxy {
+  /** `http://127.0.0.1:<port>`: point AWS_ENDPOINT_URL here. */
+  readonly endpoint: string;
+  /** Requests seen per Query action (`RunInstances`). */
+  count(action: string): number;
+  /** Capacity launched per `hf:request-id` (token replays not counted). */
+  launched(): Map<string, number>;
+  ledger(): Map<string, { units: number; calls: { action: string; units: number }[] }>;
+  /** How long to hold the answer of each request, ms. */
+  setHold(hold: (action: string, params: URLSearchParams) => number): void;
+  /** Answers `action` with EC2's error XML until cleared. */
+  fail(action: string, code: string, message?: string, status?: number): void;
+  /** Answers `action` with `body(params)` without forwarding it, until cleared. */
+  swallow(action: string, body: (params: URLSearchParams) => string): void;
+  clear(action: string): void;
+  /** Waits until every request in flight is answered. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+export function startEc2Proxy(target: string, options?: { hold?: (action: string, params: URLSearchParams) => number }): Promise<Ec2Proxy>;
+export function terminateAcceptedXml(params: URLSearchParams): string;
+export function ec2ErrorXml(code: string, message: string): string;
