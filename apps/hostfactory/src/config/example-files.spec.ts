@@ -23,6 +23,7 @@ describe('example config files', () => {
     cpSync(join(EXAMPLES, 'awsprov_templates.json'), join(confDir, 'awsprov_templates.json'));
     const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: confDir }, cwd: root });
     expect(config.provider.region).toBe('us-east-1');
+    expect(config.provider).toMatchObject({ orphanTimeoutSec: 300, orphanAction: 'terminate', orphanGraceSec: 300, returnTimeoutSec: 600 });
     expect(config.templates.map((t) => [t.templateId, t.vmType, t.priceType, t.providerApi])).toEqual([
       ['OnDemand-Small', 't3.medium', 'ondemand', 'RunInstances'],
       ['Spot-Large', 'm5.large', 'spot', 'RunInstances'],
@@ -48,6 +49,7 @@ describe('example config files', () => {
   it('loads config.yml through CONFIG_PATH', () => {
     const config = loadConfig({ env: { CONFIG_PATH: join(EXAMPLES, 'config.yml') }, cwd: root });
     expect(config.storage.path).toBe(join(config.workDir, 'state.db'));
+    expect(config.provider).toMatchObject({ orphanTimeoutSec: 300, orphanAction: 'terminate', orphanSweepIntervalSec: 60, returnTimeoutSec: 600 });
     expect(config.templates).toHaveLength(1);
     expect(config.templates[0]).toMatchObject({
       templateId: 'Guide-Compute',

@@ -205,6 +205,20 @@ describe('the orphan sweep of the cloud', () => {
     expect(alive(h).sort()).toEqual(['i-foreign', 'i-hf']);
   });
 
+  it('runs from status polls that reach the cloud, not from polls of finished requests', async () => {
+    const h = harness();
+    const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1 });
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] });
+    expect(h.cloud.count('inventory')).toBe(1);
+    h.cloud.setAll('pending', 'running');
+    h.clock.advance(h.settings.orphanSweepIntervalSec * 1000);
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // completes it
+    h.clock.advance(h.settings.orphanSweepIntervalSec * 1000);
+    const before = h.cloud.count('inventory');
+    await h.getRequestStatus.execute({ requestIds: [request.requestId] }); // nothing running: answered from the store
+    expect(h.cloud.count('inventory')).toBe(before);
+  });
+
   it('runs at most once per interval across calls (a store lease)', async () => {
     const h = harness();
     await h.getReturnRequests.execute({});

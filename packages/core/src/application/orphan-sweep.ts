@@ -196,15 +196,16 @@ export class OrphanSweep {
   }
 
   /**
-   * Step 2: requests that ended but are not closed. Their machines that are neither held by HF
-   * nor finished are looked at: finished ones are recorded so, alive ones (failed, returned) are
-   * given back. Requests left with nothing alive are closed.
+   * Step 2: requests that ended short or returns that timed out, not closed yet. Their machines
+   * that are neither held by HF nor finished are looked at: finished ones are recorded so, alive
+   * ones (failed, returned but not taken) are given back. Requests left with nothing alive are
+   * closed. (A complete acquire request holds HF's machines; the returns that take them close it.)
    */
   private async settleEnded(act: boolean, findings: SweepFinding[]): Promise<void> {
-    const open = await this.deps.store.listRequests({ statuses: ['complete', 'complete_with_error'], open: true });
+    const open = await this.deps.store.listRequests({ statuses: ['complete_with_error'], open: true });
     if (open.length === 0) return;
-    const acquires = open.filter((r) => r.kind === 'acquire').map((r) => r.requestId);
     const returns = open.filter((r) => r.kind === 'return').map((r) => r.requestId);
+    const acquires = open.filter((r) => r.kind === 'acquire').map((r) => r.requestId);
     const unfinished = (await this.deps.store.getMachines({ requestIds: acquires, returnRequestIds: returns })).filter(
       (m) => !isMachineHeld(m) && !isMachineFinished(m),
     );
@@ -236,7 +237,8 @@ export class OrphanSweep {
     }
     if (act && alive.length > 0) await this.giveBackMachines(alive, findings);
     if (!act) return;
-    await closeFinishedRequests(this.deps.store, acquires, this.deps.clock.now());
+    // The acquire requests these machines belong to may be finished now too.
+    await closeFinishedRequests(this.deps.store, [...acquires, ...machines.map((m) => m.requestId)], this.deps.clock.now());
     const finishedReturns = returns.filter((id) => !alive.some((m) => m.returnRequestId === id));
     const stillOpen = (await this.deps.store.getRequests(finishedReturns)).filter((r) => r.closedAt === undefined);
     const returned = await this.deps.store.getMachines({ returnRequestIds: stillOpen.map((r) => r.requestId) });
