@@ -33,7 +33,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const { command, file } = parseArgs(argv);
     commandName = command.name;
-    const parsed = command.parse(parseJsonDocument(readInput(file), file));
+    // getAvailableTemplates has nothing to say: the integration guide calls it without -f.
+    const parsed = command.parse(file === undefined ? {} : parseJsonDocument(readInput(file), file));
     const config = loadConfig({ env: io.env, cwd: io.cwd });
     logger = createFileLogger({
       ...config.logging,
@@ -101,7 +102,7 @@ async function runStorage(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-function parseArgs(argv: readonly string[]): { command: Command; file: string } {
+function parseArgs(argv: readonly string[]): { command: Command; file: string | undefined } {
   let name: string | undefined;
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -121,8 +122,8 @@ function parseArgs(argv: readonly string[]): { command: Command; file: string } 
       details: { commands: [...COMMAND_NAMES] },
     });
   }
-  if (!file) throw new HostFactoryError('INVALID_INPUT', `Missing -f <input-file>. ${USAGE}`);
-  return { command: COMMANDS[name], file };
+  if (!file && name !== 'getAvailableTemplates') throw new HostFactoryError('INVALID_INPUT', `Missing -f <input-file>. ${USAGE}`);
+  return { command: COMMANDS[name], file: file || undefined };
 }
 
 function readInput(file: string): string {

@@ -64,10 +64,22 @@ describe('bad input through the scripts', () => {
     expect(JSON.parse(missing.stdout).message).toContain('/nonexistent/hf_in_x');
   });
 
-  it('no -f at all', async () => {
+  it('no -f at all: an error for the calls that need input; getAvailableTemplates (as the guide calls it) answers', async () => {
     const { spawnSync } = await import('node:child_process');
-    const bare = spawnSync(join(hf.SCRIPTS_DIR, 'getAvailableTemplates.sh'), [], { env: env.env, encoding: 'utf8' });
+    const bare = spawnSync(join(hf.SCRIPTS_DIR, 'getRequestStatus.sh'), [], { env: env.env, encoding: 'utf8' });
     expectError({ status: bare.status, json: JSON.parse(bare.stdout) }, 'INVALID_INPUT');
+    const templates = spawnSync(join(hf.SCRIPTS_DIR, 'getAvailableTemplates.sh'), [], { env: env.env, encoding: 'utf8' });
+    expect(templates.status).toBe(0);
+    expect(JSON.parse(templates.stdout).templates.map((t: { templateId: string }) => t.templateId)).toEqual(['OnDemand-Small']);
+  });
+
+  it('a status entry without a requestId is answered on its own; the other entries as polled', async () => {
+    const answer = await hf.runScript('getRequestStatus', { requests: [{ requestId: 'req-unknown' }, { requestid: 'typo' }] }, env.env);
+    expect(answer.status).toBe(0);
+    expect(answer.json.requests).toEqual([
+      { requestId: 'req-unknown', status: 'complete_with_error', message: 'Request req-unknown not found', machines: [] },
+      { requestId: '', status: 'complete_with_error', message: 'Missing requests[1].requestId in getRequestStatus input', machines: [] },
+    ]);
   });
 
   it('an unreadable -f file', async () => {
@@ -96,8 +108,12 @@ describe('bad input through the scripts', () => {
 
   it('wrong types', async () => {
     expectError(await hf.runScript('requestMachines', { template: { templateId: 7, machineCount: 1 } }, env.env), 'INVALID_INPUT');
-    expectError(await hf.runScript('getRequestStatus', { requests: [{ requestId: 42 }] }, env.env), 'INVALID_INPUT');
+    expectError(await hf.runScript('getRequestStatus', { requests: 'req-1' }, env.env), 'INVALID_INPUT');
     expectError(await hf.runScript('requestReturnMachines', { machines: 'i-1' }, env.env), 'INVALID_INPUT');
+    // A wrong entry is answered on its own (the rest of a poll must not be lost for it).
+    const entry = await hf.runScript('getRequestStatus', { requests: [{ requestId: 42 }] }, env.env);
+    expect(entry.status).toBe(0);
+    expect(entry.json.requests[0]).toMatchObject({ status: 'complete_with_error', message: expect.stringContaining('must be a non-empty string (got 42)') });
   });
 
   it('missing template / templateId', async () => {
@@ -144,6 +160,20 @@ describe('bad input through the scripts', () => {
     expect(result.json.message).toContain("subnetId 'subnet-0000000000000dead'");
     expect(result.json.error.details).toMatchObject({ templateId: 'OnDemand-Small', field: 'subnetId' });
     expect(snapshot(broken)).toBe(JSON.stringify({ requests: [], machines: [] }));
+  });
+
+  it('one template with a mistyped instance type does not hide the others', async () => {
+    const network = await hf.createNetwork(motoEndpoint());
+    const other = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf typo ')), endpoint: motoEndpoint() });
+    hf.writeProviderFiles(other.confDir, {
+      config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: motoEndpoint() },
+      templates: [hf.ondemandTemplate(network, { templateId: 'Typo', vmType: 'm5.lrage' }), hf.ondemandTemplate(network, { templateId: 'Good' })],
+    });
+    const answer = await hf.runScript('getAvailableTemplates', {}, other.env);
+    expect(answer.status).toBe(0);
+    const [typo, good] = answer.json.templates;
+    expect(typo).toMatchObject({ templateId: 'Typo', maxNumber: 10, availableNumber: 0, message: expect.stringContaining("'m5.lrage' is unknown") });
+    expect(good).toMatchObject({ templateId: 'Good', availableNumber: 10, attributes: { ncpus: ['Numeric', expect.any(String)] } });
   });
 
   it('a config that does not validate names the key', async () => {

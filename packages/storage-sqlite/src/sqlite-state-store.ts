@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -258,6 +258,7 @@ export class SqliteStateStore implements StateStore {
       } catch (error) {
         throw toStorageError(error, this.filePath, 'create the directory of');
       }
+      ownerOnly(this.filePath);
     }
     let db: BetterSqlite3.Database | undefined;
     try {
@@ -355,6 +356,20 @@ function enableWal(db: BetterSqlite3.Database, busyTimeoutMs: number): void {
       if (!busy || Date.now() >= deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
     }
+  }
+}
+
+/**
+ * The database file owner-only (0600) whatever the umask: created so when missing, and narrowed
+ * when it is wider (a file of an older release). SQLite gives its -wal and -shm files the mode
+ * of the database file.
+ */
+function ownerOnly(filePath: string): void {
+  try {
+    closeSync(openSync(filePath, 'a', 0o600));
+    if ((statSync(filePath).mode & 0o077) !== 0) chmodSync(filePath, 0o600);
+  } catch {
+    // Not ours to change (a read-only mount, another owner): opening it reports what matters.
   }
 }
 

@@ -4,6 +4,7 @@ import {
   GetReturnRequests,
   RequestMachines,
   RequestReturnMachines,
+  type RequestReport,
 } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import {
@@ -57,7 +58,15 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
   }),
   getRequestStatus: command('getRequestStatus', parseGetRequestStatus, async (parsed, container) => {
     const reports = await (await container.getAsync(GetRequestStatus)).execute({ requestIds: parsed.requestIds });
-    return formatRequestStatus(reports, parsed.dialect);
+    if (parsed.entries === undefined) return formatRequestStatus(reports, parsed.dialect);
+    // Entries without a valid id are answered in place, complete_with_error, the rest as polled.
+    let next = 0;
+    const inOrder: RequestReport[] = parsed.entries.map((entry) =>
+      'requestId' in entry
+        ? (reports[next++] as RequestReport)
+        : { requestId: '', found: false, status: 'complete_with_error', message: entry.problem, machines: [] },
+    );
+    return formatRequestStatus(inOrder, parsed.dialect);
   }),
   requestReturnMachines: command('requestReturnMachines', parseRequestReturnMachines, async (parsed, container) => {
     const out = await (await container.getAsync(RequestReturnMachines)).execute(parsed.input);

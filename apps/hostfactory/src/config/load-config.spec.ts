@@ -150,6 +150,36 @@ describe('loadConfig: defaults and directories', () => {
     expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(why) }));
   });
 
+  it.each([
+    ['AWS_ENDPOINT_URL', 'localhost:5000', 'http:// or https:// URL'],
+    ['AWS_ENDPOINT_URL', 'ftp://127.0.0.1', 'http:// or https:// URL'],
+    ['AWS_EVENTS_QUEUE_URL', 'queue-name', 'http:// or https:// URL'],
+    ['AWS_REGION', 'us_east_1', 'AWS region name'],
+    ['AWS_REGION', 'Europe', 'AWS region name'],
+  ])('refuses %s = %j when the config loads, naming the key', (key, value, why) => {
+    write(join(confDir, 'awsprov_config.json'), { [key]: value });
+    writeTemplates([ibmTemplate()]);
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`${key}: must be`) }));
+    expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(why) }));
+  });
+
+  it.each(['../evil', 'a/b', 'a\\b', '..', 'x'.repeat(65), 'with space'])('refuses the provider name %j (it names files and store keys)', (name) => {
+    writeTemplates([ibmTemplate()]);
+    expect(() => load({ HF_PROVIDER_NAME: name })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HF_PROVIDER_NAME: must be 1-64 characters') }),
+    );
+  });
+
+  it('reads a config file that starts with a UTF-8 byte order mark', () => {
+    writeFileSync(join(confDir, 'awsprov_config.json'), `\uFEFF${JSON.stringify({ AWS_REGION: 'eu-west-1' })}`);
+    writeFileSync(join(confDir, 'awsprov_templates.json'), `\uFEFF${JSON.stringify({ templates: [ibmTemplate()] })}`);
+    writeFileSync(join(confDir, 'config.yml'), '\uFEFFlogging:\n  level: warn\n');
+    const config = load();
+    expect(config.provider.region).toBe('eu-west-1');
+    expect(config.logging.level).toBe('warn');
+    expect(config.templates).toHaveLength(1);
+  });
+
   it('refuses an HF_PROVIDER_ACTION_TIMEOUT that is not a whole number of seconds', () => {
     writeTemplates([ibmTemplate()]);
     expect(() => load({ HF_PROVIDER_ACTION_TIMEOUT: '4m' })).toThrow(
@@ -398,7 +428,7 @@ templates:
 describe('loadConfig: precedence', () => {
   it('lets each layer override the one below: defaults < IBM config < config dir YAML < CONFIG_PATH < environment', () => {
     write(join(confDir, 'awsprov_config.json'), {
-      AWS_REGION: 'r-ibm',
+      AWS_REGION: 'eu-west-1',
       AWS_PROFILE: 'p-ibm',
       AWS_REQUEST_RETRY_ATTEMPTS: 1,
       AWS_CONNECTION_TIMEOUT_MS: 1000,
@@ -408,14 +438,14 @@ describe('loadConfig: precedence', () => {
     writeTemplates([ibmTemplate()]);
     write(
       join(confDir, 'config.yml'),
-      'provider:\n  aws:\n    region: r-dir\n    profile: p-dir\n    max_retries: 2\n    timeout: 2\nlogging:\n  level: warn\n',
+      'provider:\n  aws:\n    region: eu-west-2\n    profile: p-dir\n    max_retries: 2\n    timeout: 2\nlogging:\n  level: warn\n',
     );
     const configPath = write(
       join(root, 'override.yaml'),
-      'provider:\n  aws:\n    region: r-path\n    profile: p-path\n    max_retries: 4\nlogging:\n  level: info\n',
+      'provider:\n  aws:\n    region: eu-west-3\n    profile: p-path\n    max_retries: 4\nlogging:\n  level: info\n',
     );
-    const config = load({ CONFIG_PATH: configPath, AWS_REGION: 'r-env', LOG_LEVEL: 'debug' });
-    expect(config.provider.region).toBe('r-env'); // environment
+    const config = load({ CONFIG_PATH: configPath, AWS_REGION: 'eu-north-1', LOG_LEVEL: 'debug' });
+    expect(config.provider.region).toBe('eu-north-1'); // environment
     expect(config.logging.level).toBe('debug'); // environment
     expect(config.provider.profile).toBe('p-path'); // CONFIG_PATH
     expect(config.provider.maxRetries).toBe(4); // CONFIG_PATH

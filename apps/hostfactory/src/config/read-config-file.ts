@@ -15,6 +15,8 @@ export function readConfigFile(file: string): ConfigDocument {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
+    // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would take it for a character.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw configError(file, undefined, `cannot be read (${code ?? String(error)})`, {}, error);

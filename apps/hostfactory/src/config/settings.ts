@@ -1,4 +1,4 @@
-import { findProblems, OneOf, OptionalBoolean, OptionalInt, OptionalString } from './validation';
+import { findProblems, OneOf, ProviderName, OptionalBoolean, OptionalInt, OptionalRegion, OptionalString, OptionalUrl } from './validation';
 import { LOG_LEVELS, type LogLevel } from './app-config';
 import { configError } from './config-error';
 import type { ConfigDocument } from './read-config-file';
@@ -9,12 +9,12 @@ import { parseSize } from './parse-size';
  * class-validator. Every property is optional: a source states only what it changes.
  */
 export class SettingsRules {
-  @OptionalString() providerName?: unknown;
-  @OptionalString() region?: unknown;
+  @ProviderName() providerName?: unknown;
+  @OptionalRegion() region?: unknown;
   @OptionalString() profile?: unknown;
-  @OptionalString() endpointUrl?: unknown;
+  @OptionalUrl() endpointUrl?: unknown;
   @OptionalString() credentialFile?: unknown;
-  @OptionalString() eventsQueueUrl?: unknown;
+  @OptionalUrl() eventsQueueUrl?: unknown;
   @OptionalString() proxyHost?: unknown;
   @OptionalInt(1, 65535) proxyPort?: unknown;
   @OptionalInt(1) connectionTimeoutMs?: unknown;
@@ -34,8 +34,8 @@ export class SettingsRules {
   @OneOf('storage type', ['sqlite', 'dynamodb'], true) storageType?: unknown;
   @OptionalString() storagePath?: unknown;
   @OptionalString() dynamodbTablePrefix?: unknown;
-  @OptionalString() dynamodbRegion?: unknown;
-  @OptionalString() dynamodbEndpointUrl?: unknown;
+  @OptionalRegion() dynamodbRegion?: unknown;
+  @OptionalUrl() dynamodbEndpointUrl?: unknown;
   @OptionalBoolean() dynamodbBackupEnabled?: unknown;
   @OptionalInt(1) dynamodbRetentionDays?: unknown;
   @OneOf('log level', LOG_LEVELS, true) logLevel?: unknown;

@@ -8,6 +8,7 @@ import {
   IsString,
   Max,
   Min,
+  ValidateBy,
   validateSync,
   type ValidationArguments,
   type ValidationError,
@@ -66,6 +67,64 @@ export function OneOf(what: string, choices: readonly string[], optional = false
     `unknown ${what} ${JSON.stringify(args.value)?.replace(/^"|"$/g, "'") ?? String(args.value)} (${choices.join('|')})`;
   const isIn = IsIn([...choices], { message });
   return optional ? combine(IsOptional(), isIn) : isIn;
+}
+
+/** An http(s) URL with a host (an endpoint or a queue URL): checked when the config loads, not when a call first uses it. */
+export function OptionalUrl(): PropertyDecorator {
+  return combine(
+    IsOptional(),
+    ValidateBy({
+      name: 'isHttpUrl',
+      validator: {
+        validate: (value: unknown): boolean => {
+          if (typeof value !== 'string') return false;
+          try {
+            const url = new URL(value);
+            return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args?: ValidationArguments): string =>
+          `must be an http:// or https:// URL with a host (got ${JSON.stringify(args?.value)})`,
+      },
+    }),
+  );
+}
+
+/**
+ * A provider instance name: it names the state file, the log file and every key of a shared
+ * store, so no path separators, no `..`, no `#` (1-64 of A-Z a-z 0-9 . _ -, not only dots).
+ */
+export function ProviderName(): PropertyDecorator {
+  return combine(
+    IsOptional(),
+    ValidateBy({
+      name: 'isProviderName',
+      validator: {
+        validate: (value: unknown): boolean => typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value) && !/^\.+$/.test(value),
+        defaultMessage: (args?: ValidationArguments): string =>
+          `must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-' (no path separators; got ${JSON.stringify(args?.value)})`,
+      },
+    }),
+  );
+}
+
+/** AWS region names: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-4`. */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+export function OptionalRegion(): PropertyDecorator {
+  return combine(
+    IsOptional(),
+    ValidateBy({
+      name: 'isAwsRegion',
+      validator: {
+        validate: (value: unknown): boolean => typeof value === 'string' && REGION.test(value),
+        defaultMessage: (args?: ValidationArguments): string =>
+          `must be an AWS region name such as us-east-1 (got ${JSON.stringify(args?.value)})`,
+      },
+    }),
+  );
 }
 
 /** The first problem of a validated object: its property and one reason. */

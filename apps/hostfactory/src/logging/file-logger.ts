@@ -68,7 +68,9 @@ class LogSink {
         this.directoryReady = true;
       }
       this.rotateIfNeeded(Buffer.byteLength(line));
-      appendFileSync(this.options.filePath, line);
+      // Owner-only whatever the umask (a log names hosts, requests and errors): the mode applies
+      // when this write creates the file.
+      appendFileSync(this.options.filePath, line, { mode: 0o600 });
     } catch (error) {
       // Logging must never fail the call: switch to stderr for the rest of the process.
       this.failed = true;
@@ -99,7 +101,7 @@ class LogSink {
     const lock = `${filePath}.lock`;
     let fd: number;
     try {
-      fd = openSync(lock, 'wx');
+      fd = openSync(lock, 'wx', 0o600);
     } catch {
       removeStaleLock(lock);
       return; // another process is rotating: append, the file is rotated shortly

@@ -38,6 +38,8 @@ export interface WireTemplate {
   vmTypes?: Record<string, number>;
   providerApi: ProviderApi;
   fleetType?: FleetType;
+  /** Why the template cannot be offered now (its availableNumber is then 0); HF ignores it. */
+  message?: string;
 }
 export interface TemplatesDocument {
   templates: WireTemplate[];
@@ -135,7 +137,7 @@ export const FAILED_MACHINE_MESSAGE = 'Instance failed';
 export function formatTemplates(list: readonly AvailableTemplate[]): TemplatesDocument {
   return {
     templates: list.map(
-      ({ template, attributes, availableNumber }): WireTemplate => ({
+      ({ template, attributes, availableNumber, problem }): WireTemplate => ({
         templateId: template.templateId,
         maxNumber: template.maxNumber,
         availableNumber,
@@ -148,6 +150,7 @@ export function formatTemplates(list: readonly AvailableTemplate[]): TemplatesDo
         ...(template.vmTypes && Object.keys(template.vmTypes).length > 0 ? { vmTypes: { ...template.vmTypes } } : {}),
         providerApi: template.providerApi,
         ...(template.fleetType ? { fleetType: template.fleetType } : {}),
+        ...(problem ? { message: problem } : {}),
       }),
     ),
     message: TEMPLATES_MESSAGE,

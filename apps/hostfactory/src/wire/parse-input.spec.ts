@@ -163,18 +163,20 @@ describe('parseRequestMachines', () => {
 });
 
 describe('parseGetRequestStatus', () => {
+  const entries = (...ids: string[]) => ids.map((requestId) => ({ requestId }));
+
   it('reads an HF array keeping order and duplicates', () => {
     expect(
       parseGetRequestStatus({ requests: [{ requestId: 'req-b' }, { requestId: 'ret-a' }, { requestId: 'req-b' }] }),
-    ).toEqual({ dialect: 'hf', requestIds: ['req-b', 'ret-a', 'req-b'] });
+    ).toEqual({ dialect: 'hf', requestIds: ['req-b', 'ret-a', 'req-b'], entries: entries('req-b', 'ret-a', 'req-b') });
   });
 
   it('reads an HF single object', () => {
-    expect(parseGetRequestStatus({ requests: { requestId: 'req-1' } })).toEqual({ dialect: 'hf', requestIds: ['req-1'] });
+    expect(parseGetRequestStatus({ requests: { requestId: 'req-1' } })).toEqual({ dialect: 'hf', requestIds: ['req-1'], entries: entries('req-1') });
   });
 
   it('accepts an empty HF list', () => {
-    expect(parseGetRequestStatus({ requests: [] })).toEqual({ dialect: 'hf', requestIds: [] });
+    expect(parseGetRequestStatus({ requests: [] })).toEqual({ dialect: 'hf', requestIds: [], entries: [] });
   });
 
   it('detects the guide dialect by a top-level requestId', () => {
@@ -185,24 +187,23 @@ describe('parseGetRequestStatus', () => {
     expectInvalid(() => parseGetRequestStatus({}), /^Missing requests in getRequestStatus input/);
   });
 
-  it('rejects an entry without a requestId, naming its index', () => {
-    const failure = expectInvalid(
-      () => parseGetRequestStatus({ requests: [{ requestId: 'req-1' }, {}] }),
-      /^Missing requests\[1\]\.requestId in getRequestStatus input$/,
-    );
-    expect(failure.details).toEqual({ field: 'requests[1].requestId' });
+  it('keeps an entry without a requestId as a problem naming its index, answered on its own', () => {
+    expect(parseGetRequestStatus({ requests: [{ requestId: 'req-1' }, {}] })).toEqual({
+      dialect: 'hf',
+      requestIds: ['req-1'],
+      entries: [{ requestId: 'req-1' }, { problem: 'Missing requests[1].requestId in getRequestStatus input' }],
+    });
   });
 
-  it('rejects a non-string requestId', () => {
-    expectInvalid(
-      () => parseGetRequestStatus({ requests: [{ requestId: 7 }] }),
-      /^requests\[0\]\.requestId in getRequestStatus input must be a non-empty string \(got 7\)$/,
-    );
+  it('keeps entries with a non-string requestId or of the wrong type as problems', () => {
+    expect(parseGetRequestStatus({ requests: [{ requestId: 7 }, 'req-1'] }).entries).toEqual([
+      { problem: 'requests[0].requestId in getRequestStatus input must be a non-empty string (got 7)' },
+      { problem: 'requests[1] in getRequestStatus input must be an object (got "req-1")' },
+    ]);
     expectInvalid(() => parseGetRequestStatus({ requestId: '' }), /^requestId in getRequestStatus input must be a non-empty string/);
   });
 
-  it('rejects entries and lists of the wrong type', () => {
-    expectInvalid(() => parseGetRequestStatus({ requests: ['req-1'] }), /^requests\[0\] in getRequestStatus input must be an object \(got "req-1"\)$/);
+  it('rejects a requests field of the wrong type', () => {
     expectInvalid(() => parseGetRequestStatus({ requests: 'req-1' }), /^requests in getRequestStatus input must be a list or an object/);
   });
 });

@@ -12,8 +12,13 @@ export interface RequestMachinesCall {
 
 export interface RequestStatusCall {
   readonly dialect: Dialect;
-  /** In input order, duplicates kept. */
+  /** The valid ids, in input order, duplicates kept. */
   readonly requestIds: readonly string[];
+  /**
+   * HF dialect: every entry in input order, a valid id or why the entry is not one (such an entry
+   * is answered on its own, `complete_with_error`, without failing the call).
+   */
+  readonly entries?: readonly ({ readonly requestId: string } | { readonly problem: string })[];
 }
 
 export interface ReturnMachinesCall {
@@ -88,19 +93,25 @@ export function parseRequestMachines(doc: unknown): RequestMachinesCall {
 
 /**
  * getRequestStatus. HF: `{"requests": [{"requestId"}, ...]}` or `{"requests": {"requestId"}}`
- * (order and duplicates kept; an empty list is valid); guide: `{"requestId"}`.
+ * (order and duplicates kept; an empty list is valid; an entry without a valid `requestId` is
+ * kept as a problem, answered on its own); guide: `{"requestId"}`.
  * @throws HostFactoryError INVALID_INPUT naming the missing or wrong field.
  */
 export function parseGetRequestStatus(doc: unknown): RequestStatusCall {
   const root = requireObject(doc, 'getRequestStatus');
   if ('requests' in root) {
-    const entries = listOf(root['requests'], 'requests', 'getRequestStatus');
-    const requestIds = entries.map((entry, index) => {
+    const list = listOf(root['requests'], 'requests', 'getRequestStatus');
+    const entries = list.map((entry, index): { requestId: string } | { problem: string } => {
       const field = `requests[${index}]`;
-      const request = entryObject(entry, field, 'getRequestStatus');
-      return requireId(request['requestId'], `${field}.requestId`, 'getRequestStatus');
+      try {
+        const request = entryObject(entry, field, 'getRequestStatus');
+        return { requestId: requireId(request['requestId'], `${field}.requestId`, 'getRequestStatus') };
+      } catch (error) {
+        return { problem: (error as Error).message };
+      }
     });
-    return { dialect: 'hf', requestIds };
+    const requestIds = entries.flatMap((entry) => ('requestId' in entry ? [entry.requestId] : []));
+    return { dialect: 'hf', requestIds, entries };
   }
   if ('requestId' in root) {
     return { dialect: 'guide', requestIds: [requireId(root['requestId'], 'requestId', 'getRequestStatus')] };

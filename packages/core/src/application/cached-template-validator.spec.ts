@@ -34,6 +34,21 @@ describe('CachedTemplateValidator', () => {
     expect(inner.calls).toBe(2);
   });
 
+  it('never stores the user data (scripts carry secrets), yet answers with it', async () => {
+    const { store, validator } = setup();
+    const written: string[] = [];
+    const put = store.putCached.bind(store);
+    jest.spyOn(store, 'putCached').mockImplementation(async (key, value, expiresAt) => {
+      written.push(value);
+      return put(key, value, expiresAt);
+    });
+    const template = aTemplate({ userData: '#!/bin/sh\nexport TOKEN=s3cr3t\n' });
+    expect((await validator.prepare(template)).userData).toBe(template.userData);
+    expect(await validator.prepare(template)).toMatchObject({ imageId: 'ami-resolved', userData: template.userData }); // from the store
+    expect(written).toHaveLength(1);
+    expect(written[0]).not.toContain('s3cr3t');
+  });
+
   it('a changed template is checked afresh', async () => {
     const { inner, validator } = setup();
     await validator.prepare(aTemplate());

@@ -8,7 +8,8 @@ const KEY_PREFIX = 'template-ready:';
 /**
  * Decorates a validator with the state store's cache: a template whose settings did not change
  * is checked against the cloud once per `ttlSec` across all processes (the key is a digest of
- * its settings, so any edit is checked afresh). Failures are never cached.
+ * its settings, so any edit is checked afresh). Failures are never cached, and user data is
+ * never stored (it comes from the configured template).
  */
 export class CachedTemplateValidator implements TemplateValidator {
   constructor(
@@ -24,15 +25,22 @@ export class CachedTemplateValidator implements TemplateValidator {
     const cached = await this.store.getCached(key, now).catch(() => undefined);
     if (cached !== undefined) {
       try {
-        return JSON.parse(cached) as Template;
+        return withUserData(JSON.parse(cached) as Template, template);
       } catch {
         // a damaged entry: check again
       }
     }
     const ready = await this.inner.prepare(template);
-    await this.store.putCached(key, JSON.stringify(ready), now + this.ttlSec * 1000).catch(() => undefined);
+    // User data (scripts, often with secrets in them) is never written to the store: it is taken
+    // from the configured template again on every read.
+    const { userData: _userData, ...stored } = ready;
+    await this.store.putCached(key, JSON.stringify(stored), now + this.ttlSec * 1000).catch(() => undefined);
     return ready;
   }
+}
+
+function withUserData(ready: Template, configured: Template): Template {
+  return configured.userData === undefined ? ready : { ...ready, userData: configured.userData };
 }
 
 /** 64-bit FNV-1a of a string, as 16 hex digits (a cache key, not a security measure). */

@@ -12,7 +12,9 @@ import { availableNumber, unitsInUseByTemplate } from './template-usage';
  * getAvailableTemplates: every template in configured order, with HF's mandatory attributes
  * (derived from the instance type when not configured) and how many machines can be had now.
  * Never answers with a partial list: if a template's attributes cannot be derived because the
- * cloud failed, the call fails (HF keeps what it had and asks again).
+ * cloud failed, the call fails (HF keeps what it had and asks again). A template whose instance
+ * type the cloud does not know is listed with `availableNumber` 0 and the reason (logged at warn),
+ * so one broken template does not hide the others.
  */
 export class GetAvailableTemplates {
   constructor(
@@ -33,11 +35,15 @@ export class GetAvailableTemplates {
       const type = templateInstanceTypes(template)[0];
       const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined);
       if (!hasMandatoryAttributes(attributes)) {
-        throw new HostFactoryError(
-          'TEMPLATE_INVALID',
-          `Template '${template.templateId}': ncpus/nram are not configured and instance type '${type ?? '(none)'}' is unknown to the cloud`,
-          { details: { templateId: template.templateId, instanceType: type } },
-        );
+        // One broken template must not hide the others: it is listed, with nothing available.
+        const problem = `ncpus/nram are not configured and instance type '${type ?? '(none)'}' is unknown to the cloud`;
+        this.logger.warn('template cannot be offered', { templateId: template.templateId, reason: problem });
+        return {
+          template,
+          attributes: { ncpus: ['Numeric', '0'], nram: ['Numeric', '0'], ...attributes },
+          availableNumber: 0,
+          problem,
+        };
       }
       return { template, attributes, availableNumber: availableNumber(template, used.get(template.templateId) ?? 0) };
     });

@@ -9,6 +9,8 @@ export interface AvailableTemplate {
   readonly attributes: TemplateAttributes;
   /** How many more machines can be had now (maxNumber minus held); -1 when unlimited. */
   readonly availableNumber: number;
+  /** Why the template cannot be offered now (then `availableNumber` is 0). */
+  readonly problem?: string;
 }
 
 /** requestMachines. */

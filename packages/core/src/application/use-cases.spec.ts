@@ -37,6 +37,15 @@ describe('getAvailableTemplates', () => {
     expect(await code(h.getAvailableTemplates.execute())).toBe('THROTTLED');
   });
 
+  it('lists a template whose instance type the cloud does not know with nothing available, and the others as usual', async () => {
+    const h = harness({ templates: [aTemplate({ templateId: 'Typo', vmType: 'm5.lrage', attributes: {} }), aTemplate({ templateId: 'Good', attributes: {} })] });
+    const [typo, good] = await h.getAvailableTemplates.execute();
+    expect(typo).toMatchObject({ availableNumber: 0, problem: expect.stringContaining("'m5.lrage' is unknown to the cloud") });
+    expect(typo?.template.maxNumber).toBe(10);
+    expect(good).toMatchObject({ availableNumber: 10, attributes: expect.objectContaining({ ncpus: ['Numeric', '2'] }) });
+    expect(good?.problem).toBeUndefined();
+  });
+
   it('does not ask the cloud when every template states its attributes', async () => {
     const h = harness();
     await h.getAvailableTemplates.execute();
