@@ -116,9 +116,9 @@ async function terminateOutsidePlugin(endpoint, instanceId, region = 'us-east-1'
  * temp file, HF's environment, no stdin. Resolves with the exit status, raw stdout/stderr, and
  * the parsed JSON (undefined if stdout is not one JSON document). `killAfterMs`: SIGKILL the
  * whole process group (the script and its node) after that long, as HF does at its action
- * timeout; `killed` then says whether it was still running.
+ * timeout (`killOn`: when that promise settles); `killed` then says whether it was still running.
  */
-function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpdir(), timeoutMs = 60_000, killAfterMs } = {}) {
+function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpdir(), timeoutMs = 60_000, killAfterMs, killOn } = {}) {
   const inputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hf_in_'));
   const file = path.join(inputDir, 'input.json');
   fs.writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input, null, '\t'));
@@ -147,6 +147,7 @@ function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpd
     };
     const timer = setTimeout(killGroup, timeoutMs);
     const killTimer = killAfterMs === undefined ? undefined : setTimeout(killGroup, killAfterMs);
+    if (killOn) killOn.then(killGroup, killGroup);
     child.on('exit', () => {
       exited = true;
     });

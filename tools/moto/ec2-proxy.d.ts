@@ -6,8 +6,8 @@ export interface Ec2Proxy {
   /** Capacity launched per `hf:request-id` (token replays not counted). */
   launched(): Map<string, number>;
   ledger(): Map<string, { units: number; calls: { action: string; units: number }[] }>;
-  /** How long to hold the answer of each request, ms. */
-  setHold(hold: (action: string, params: URLSearchParams) => number): void;
+  /** How long to hold the answer of each request: ms, or until a promise settles. */
+  setHold(hold: (action: string, params: URLSearchParams) => number | Promise<unknown>): void;
   /** Answers `action` with EC2's error XML until cleared. */
   fail(action: string, code: string, message?: string, status?: number): void;
   /** Answers `action` with `body(params)` without forwarding it, until cleared. */
@@ -17,6 +17,6 @@ export interface Ec2Proxy {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
-export function startEc2Proxy(target: string, options?: { hold?: (action: string, params: URLSearchParams) => number }): Promise<Ec2Proxy>;
+export function startEc2Proxy(target: string, options?: { hold?: (action: string, params: URLSearchParams) => number | Promise<unknown> }): Promise<Ec2Proxy>;
 export function terminateAcceptedXml(params: URLSearchParams): string;
 export function ec2ErrorXml(code: string, message: string): string;

@@ -19,7 +19,7 @@ const LAUNCHES = new Set(['RunInstances', 'CreateFleet', 'RequestSpotFleet']);
 
 /**
  * @param {string} target moto's endpoint
- * @param {{ hold?: (action: string, params: URLSearchParams) => number }} [options]
+ * @param {{ hold?: (action: string, params: URLSearchParams) => number | Promise<unknown> }} [options]
  */
 async function startEc2Proxy(target, options = {}) {
   const upstream = new URL(target);
@@ -100,8 +100,10 @@ async function startEc2Proxy(target, options = {}) {
         reply.end(payload);
       };
       const job = (async () => {
+        // A number holds the answer that many ms; a promise holds it until it settles.
         const delay = action ? hold(action, params) : 0;
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        if (typeof delay === 'number' && delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        else if (delay && typeof delay.then === 'function') await delay.then(() => undefined, () => undefined);
         const fault = faults.get(action);
         if (fault?.kind === 'error') {
           send(fault.status, { 'content-type': 'text/xml' }, Buffer.from(ec2ErrorXml(fault.code, fault.message)));

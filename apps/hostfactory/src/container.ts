@@ -29,7 +29,7 @@ import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
 /** Use cases get the catalog behind the store's cache; the adapter's own binding stays raw. */
-const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
+export const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
 
 /** How long a template that passed the cloud checks is trusted, seconds (unchanged settings only). */
 export const TEMPLATE_CHECK_TTL_SEC = 3600;

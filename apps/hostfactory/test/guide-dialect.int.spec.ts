@@ -121,3 +121,56 @@ describe('guide dialect through scripts installed under a path with spaces', () 
     expect(result.json.error.code).toBe('REQUEST_NOT_FOUND');
   });
 });
+
+describe("the integration guide's config.yml as the guide writes it", () => {
+  it('runs a lifecycle: template settings under attributes, profile default with credentials from the environment, no -f for the templates', async () => {
+    const endpoint = motoEndpoint();
+    const root = mkdtempSync(join(tmpdir(), 'guide as written '));
+    const environment = hf.hfEnvironment({ root, endpoint });
+    const network = await hf.createNetwork(endpoint);
+    const configPath = join(root, 'config.yml');
+    writeFileSync(
+      configPath,
+      [
+        'provider:',
+        '  name: aws-provider',
+        '  type: aws',
+        '  aws:',
+        '    region: us-east-1',
+        '    profile: default',
+        `    endpoint_url: ${endpoint}`,
+        'templates:',
+        '  - template_id: basic-template',
+        '    max_number: 5',
+        '    attributes:',
+        '      vm_type: t3.medium',
+        `      image_id: ${MOTO_AMI}`,
+        '      subnet_ids:',
+        ...network.subnetIds.map((s) => `        - ${s}`),
+        '      security_group_ids:',
+        `        - ${network.securityGroupId}`,
+      ].join('\n'),
+    );
+    // Credentials come from the environment only (no shared credentials file to name a profile in).
+    const env = { ...environment.env, CONFIG_PATH: configPath, AWS_SHARED_CREDENTIALS_FILE: join(root, 'none'), AWS_CONFIG_FILE: join(root, 'none') };
+    const { spawnSync } = await import('node:child_process');
+    const listed = spawnSync(join(hf.SCRIPTS_DIR, 'getAvailableTemplates.sh'), [], { env, encoding: 'utf8' });
+    expect(listed.status).toBe(0);
+    const [template] = JSON.parse(listed.stdout).templates;
+    expect(template).toMatchObject({ templateId: 'basic-template', vmType: 't3.medium', imageId: MOTO_AMI, availableNumber: 5 });
+    expect(template.attributes).toMatchObject({ ncpus: ['Numeric', expect.any(String)], nram: ['Numeric', '4096'] });
+    expect(Object.keys(template.attributes)).not.toContain('subnet_ids');
+
+    const run = (script: string, input: unknown) => hf.runScript(script, input, env);
+    const made = await run('requestMachines', { templateId: 'basic-template', maxNumber: 1, attributes: {} });
+    expect(made.status).toBe(0);
+    let status = await run('getRequestStatus', { requestId: made.json.requestId });
+    for (let i = 0; i < 10 && status.json.status === 'running'; i++) status = await run('getRequestStatus', { requestId: made.json.requestId });
+    expect(status.json.status).toBe('completed');
+    // Guide machines carry the template's attributes as getAvailableTemplates resolves them.
+    expect(status.json.machines[0].attributes).toEqual(template.attributes);
+    const returned = await run('requestReturnMachines', { requestId: made.json.requestId });
+    expect(returned.status).toBe(0);
+    expect((await run('getRequestStatus', { requestId: returned.json.returnRequestId })).json.status).toBe('completed');
+  });
+});

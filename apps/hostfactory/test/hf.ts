@@ -35,7 +35,7 @@ interface HfTools {
     script: string,
     input: unknown,
     env: Record<string, string>,
-    options?: { cwd?: string; scriptsDir?: string; timeoutMs?: number; killAfterMs?: number },
+    options?: { cwd?: string; scriptsDir?: string; timeoutMs?: number; killAfterMs?: number; killOn?: Promise<unknown> },
   ): Promise<ScriptResult>;
 }
 

@@ -71,13 +71,21 @@ describe('a requestMachines killed in the middle of its launch (HF never gets th
       const environment = install(proxy.endpoint, { AWS_ORPHAN_TIMEOUT_SEC: 3, AWS_ORPHAN_SWEEP_INTERVAL_SEC: 1, AWS_ORPHAN_GRACE_SEC: 60 });
       const providerName = environment.env['HF_PROVIDER_NAME'] as string;
       const run = (script: string, input: unknown) => hf.runScript(script, input, environment.env);
-      // RunInstances reaches moto (which launches) but its answer is held: the call is killed before it answers HF.
-      proxy.setHold((action) => (action === 'RunInstances' ? 5000 : 0));
-      const killed = hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env, { killAfterMs: 3000 });
-      for (let i = 0; i < 100 && (await aliveOf(providerName)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      const result = await killed;
+      // The call is killed while its RunInstances is on its way; the proxy then forwards it, moto
+      // launches, and the answer goes nowhere: instances nobody recorded, a request HF never saw.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      proxy.setHold((action) => (action === 'RunInstances' ? gate : 0));
+      const sent = (async () => {
+        for (let i = 0; i < 600 && proxy.count('RunInstances') === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      })();
+      const result = await hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env, {
+        killOn: sent,
+      });
       expect(result.killed).toBe(true);
       expect(result.stdout).toBe('');
+      release();
+      await proxy.drain();
       proxy.setHold(() => 0);
       const orphans = await aliveOf(providerName);
       expect(orphans.length).toBeGreaterThan(0);

@@ -47,18 +47,23 @@ describe.each([2, 8, 16])('%i overlapping status polls while a slow top-up is in
       const requestId: string = made.json.requestId;
       expect(await launchedFor(templateId)).toHaveLength(1); // moto launches MinCount: the rest are top-ups
 
-      // Every top-up's RunInstances is held 2.5 s: slow, and short (moto launches one instance).
-      proxy.setHold((action) => (action === 'RunInstances' ? 2500 : 0));
+      // The top-up's RunInstances is held until every other poll has run: slow, and short (moto
+      // launches one instance). Later top-ups are held a little, so the cloud answers as slowly.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let held = 0;
+      proxy.setHold((action) => (action === 'RunInstances' ? (held++ === 0 ? gate : 500) : 0));
       const poll = () => run('getRequestStatus', { requests: [{ requestId }] });
       const first = poll();
-      for (let i = 0; i < 200 && proxy.count('RunInstances') < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      for (let i = 0; i < 400 && proxy.count('RunInstances') < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
       expect(proxy.count('RunInstances')).toBe(2); // the first poll's top-up is in flight
       const overlapping = await Promise.all(Array.from({ length: polls - 1 }, poll));
+      expect(proxy.count('RunInstances')).toBe(2); // none of them launched
+      release();
       for (const answer of [await first, ...overlapping]) {
         expect(answer.status).toBe(0);
         expect(answer.json.requests[0].status).toBe('running');
       }
-      expect(proxy.count('RunInstances')).toBe(2);
 
       let status = 'running';
       for (let i = 0; i < 10 && status === 'running'; i++) status = (await poll()).json.requests[0].status;

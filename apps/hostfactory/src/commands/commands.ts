@@ -4,8 +4,12 @@ import {
   GetReturnRequests,
   RequestMachines,
   RequestReturnMachines,
+  resolveTemplateAttributes,
+  templateInstanceTypes,
+  type InstanceTypeCatalog,
   type RequestReport,
 } from '@open-hostfactory/core';
+import { CachedCatalog } from '../container';
 import type { Container } from 'inversify';
 import {
   formatRequestMachines,
@@ -58,6 +62,7 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
   }),
   getRequestStatus: command('getRequestStatus', parseGetRequestStatus, async (parsed, container) => {
     const reports = await (await container.getAsync(GetRequestStatus)).execute({ requestIds: parsed.requestIds });
+    if (parsed.dialect === 'guide') return formatRequestStatus(await withResolvedAttributes(reports, container), 'guide');
     if (parsed.entries === undefined) return formatRequestStatus(reports, parsed.dialect);
     // Entries without a valid id are answered in place, complete_with_error, the rest as polled.
     let next = 0;
@@ -77,6 +82,23 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
     formatReturnRequests(await (await container.getAsync(GetReturnRequests)).execute({ machines: parsed.machines })),
   ),
 };
+
+/**
+ * The guide dialect gives each machine its template's attributes: resolved as getAvailableTemplates
+ * shows them (ncpus, nram... derived from the instance type when not configured; cached).
+ */
+async function withResolvedAttributes(reports: readonly RequestReport[], container: Container): Promise<RequestReport[]> {
+  const types = [...new Set(reports.flatMap((r) => (r.template ? templateInstanceTypes(r.template).slice(0, 1) : [])))];
+  if (types.length === 0) return [...reports];
+  const catalog = await container.getAsync<InstanceTypeCatalog>(CachedCatalog);
+  const infos = await catalog.describe(types).catch(() => new Map());
+  return reports.map((report) => {
+    if (!report.template) return report;
+    const type = templateInstanceTypes(report.template)[0];
+    const attributes = resolveTemplateAttributes(report.template, type ? infos.get(type) : undefined);
+    return { ...report, template: { ...report.template, attributes } };
+  });
+}
 
 export function isCommandName(name: string): name is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(name);

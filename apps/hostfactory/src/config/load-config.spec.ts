@@ -163,11 +163,45 @@ describe('loadConfig: defaults and directories', () => {
     expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(why) }));
   });
 
-  it.each(['../evil', 'a/b', 'a\\b', '..', 'x'.repeat(65), 'with space'])('refuses the provider name %j (it names files and store keys)', (name) => {
+  it.each(['../evil', 'a/b', 'a\\b', '..', 'x'.repeat(65), 'a#b', 'tab\there'])('refuses the provider name %j (it names files and store keys)', (name) => {
     writeTemplates([ibmTemplate()]);
     expect(() => load({ HF_PROVIDER_NAME: name })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HF_PROVIDER_NAME: must be 1-64 characters') }),
     );
+  });
+
+  it('accepts provider names with spaces and dots', () => {
+    writeTemplates([ibmTemplate()]);
+    expect(load({ HF_PROVIDER_NAME: 'aws guide.v2' }).providerName).toBe('aws guide.v2');
+  });
+
+  it("reads template settings the guide writes under attributes; [kind, value] pairs stay HF attributes", () => {
+    writeFileSync(
+      join(confDir, 'config.yml'),
+      [
+        'templates:',
+        '  - template_id: G',
+        '    max_number: 2',
+        '    image_id: ami-top',
+        '    attributes:',
+        '      vm_type: t3.small',
+        '      image_id: ami-under',
+        '      subnet_ids: [subnet-1, subnet-2]',
+        '      security_group_ids: sg-1',
+        '      key_name: ops',
+        '      zone: ["String", "a"]',
+        '      ncpus: 2',
+      ].join('\n'),
+    );
+    const [template] = load().templates;
+    expect(template).toMatchObject({
+      vmType: 't3.small',
+      imageId: 'ami-top', // the template-level setting wins
+      subnetIds: ['subnet-1', 'subnet-2'],
+      securityGroupIds: ['sg-1'],
+      keyName: 'ops',
+    });
+    expect(template?.attributes).toEqual({ zone: ['String', 'a'], ncpus: ['Numeric', '2'] });
   });
 
   it('reads a config file that starts with a UTF-8 byte order mark', () => {

@@ -66,6 +66,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
 
   const settings: Settings = {};
   for (const layer of layers) Object.assign(settings, layer.settings);
+  // `profile: default` (the integration guide's example) means the default credential chain:
+  // naming it would make the SDK skip credentials from the environment or an instance role.
+  if (settings.profile === 'default') delete settings.profile;
 
   const templateLayers = layers.filter((layer) => layer.templates !== undefined);
   if (templateLayers.length === 0) {

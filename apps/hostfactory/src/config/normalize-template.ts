@@ -46,9 +46,21 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
 
 /** Attribute names whose plain numeric strings become `Numeric` (others become `String`). */
 const NUMERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['ncpus', 'ncores', 'nram', 'nmem', 'mem', 'maxmem', 'swp', 'ndisks']);
-/** Attribute entries that name the instance type in the guide dialect (`attributes.vm_type`). */
-const VM_TYPE_ATTRIBUTES: readonly string[] = ['vm_type', 'vmType'];
+/**
+ * Template settings the integration guide writes under a template's `attributes:` (`vm_type`,
+ * `image_id`, `subnet_ids`, `security_group_ids`, and any other template setting's name): an
+ * entry so named that is not a `[kind, value]` pair is that setting, not an HF attribute.
+ */
+const SETTING_BY_NAME: ReadonlyMap<string, string> = new Map(
+  Object.entries(FIELD_NAMES)
+    .filter(([property]) => property !== 'templateId' && property !== 'maxNumber')
+    .flatMap(([property, names]) => names.map((name): [string, string] => [name, property])),
+);
 const ATTRIBUTE_KINDS: ReadonlySet<unknown> = new Set(['String', 'Numeric', 'Boolean']);
+
+function isAttributePair(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && ATTRIBUTE_KINDS.has(value[0]);
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -97,7 +109,9 @@ function looksLikePath(text: string): boolean {
 /**
  * Renames and reshapes one template entry of a file (either dialect) into core `Template`
  * names: `subnetIds` array, `instanceTags` map, plain attributes turned into HF pairs,
- * `vmType` from `attributes.vm_type` or the first key of `vmTypes`, `priceType` default
+ * template settings written under `attributes:` (the guide's `vm_type`, `image_id`,
+ * `subnet_ids`, `security_group_ids`...) taken as settings, `vmType` from them or the first
+ * key of `vmTypes`, `priceType` default
  * 'ondemand', `providerApi` default 'RunInstances', `userDataScript` read from its file
  * (relative to `baseDir`). Unknown keys are ignored.
  * Throws CONFIG_INVALID only when a user-data file cannot be read.
@@ -117,10 +131,12 @@ export function normalizeTemplate(raw: Record<string, unknown>, file: string, ke
   if (isPlainObject(raw['attributes'])) {
     const attributes: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(raw['attributes'])) {
-      if (VM_TYPE_ATTRIBUTES.includes(name)) {
-        if (values['vmType'] === undefined) {
-          values['vmType'] = value;
-          sourceKeys['vmType'] = `attributes.${name}`;
+      const setting = SETTING_BY_NAME.get(name);
+      if (setting !== undefined && !isAttributePair(value)) {
+        // A setting stated at template level wins over the same one under attributes.
+        if (values[setting] === undefined) {
+          values[setting] = value;
+          sourceKeys[setting] = `attributes.${name}`;
         }
         continue;
       }

@@ -94,7 +94,8 @@ export function OptionalUrl(): PropertyDecorator {
 
 /**
  * A provider instance name: it names the state file, the log file and every key of a shared
- * store, so no path separators, no `..`, no `#` (1-64 of A-Z a-z 0-9 . _ -, not only dots).
+ * store, so 1-64 characters without path separators, control characters or `#`, and not `.`
+ * or `..`.
  */
 export function ProviderName(): PropertyDecorator {
   return combine(
@@ -102,9 +103,10 @@ export function ProviderName(): PropertyDecorator {
     ValidateBy({
       name: 'isProviderName',
       validator: {
-        validate: (value: unknown): boolean => typeof value === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(value) && !/^\.+$/.test(value),
+        validate: (value: unknown): boolean =>
+          typeof value === 'string' && /^[^/\\#\u0000-\u001f]{1,64}$/.test(value) && value !== '.' && value !== '..',
         defaultMessage: (args?: ValidationArguments): string =>
-          `must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-' (no path separators; got ${JSON.stringify(args?.value)})`,
+          `must be 1-64 characters without '/', '\\', '#' or control characters, and not '.' or '..' (got ${JSON.stringify(args?.value)})`,
       },
     }),
   );
