@@ -19,6 +19,7 @@ import {
 } from '@open-hostfactory/core';
 import type { Ec2Instances, LaunchTemplates } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
+import { withinBudget, type CallBudget } from './call-budget';
 import type { AppConfig } from './config';
 
 /** What the EC2 side brings once loaded. */
@@ -45,7 +46,13 @@ export class AwsAdapters {
     private readonly container: Container,
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly budget?: CallBudget,
   ) {}
+
+  /** A client whose every request is bounded by the call's time budget (when there is one). */
+  private bounded<C extends object>(client: C, service: string): C {
+    return this.budget ? withinBudget(client, this.budget, 'PROVIDER_ERROR', service) : client;
+  }
 
   private clientOptions(): {
     region: string;
@@ -79,13 +86,13 @@ export class AwsAdapters {
       }
       const ec2 = await import('@open-hostfactory/aws-ec2');
       const options = this.clientOptions();
-      const client = ec2.createEc2Client(options);
+      const client = this.bounded(ec2.createEc2Client(options), 'EC2');
       const queueUrl = provider.eventsQueueUrl;
       await this.container.loadAsync(
         ec2.ec2CapacityModule({
           client,
           providerName: this.config.providerName,
-          ...(queueUrl ? { events: { queueUrl, sqs: () => ec2.createSqsClient(options) } } : {}),
+          ...(queueUrl ? { events: { queueUrl, sqs: () => this.bounded(ec2.createSqsClient(options), 'SQS') } } : {}),
         }),
       );
       const providers = new Map<ProviderApi, CapacityProvider>([
@@ -96,7 +103,7 @@ export class AwsAdapters {
       return {
         providers,
         catalog: await this.container.getAsync(ec2.Ec2InstanceTypeCatalog),
-        validator: new ec2.Ec2TemplateValidator(client, () => ec2.createSsmClient(options)),
+        validator: new ec2.Ec2TemplateValidator(client, () => this.bounded(ec2.createSsmClient(options), 'SSM')),
         launchTemplates: await this.container.getAsync(ec2.LaunchTemplates),
         instances: await this.container.getAsync(ec2.Ec2Instances),
       };
@@ -110,7 +117,7 @@ export class AwsAdapters {
       const asg = await import('@open-hostfactory/aws-asg');
       await this.container.loadAsync(
         asg.asgCapacityModule({
-          client: asg.createAutoScalingClient(this.clientOptions()),
+          client: this.bounded(asg.createAutoScalingClient(this.clientOptions()), 'Auto Scaling'),
           providerName: this.config.providerName,
           launchTemplates: ec2.launchTemplates,
           instances: ec2.instances,

@@ -5,6 +5,7 @@ import { COMMAND_NAMES, COMMANDS, isCommandName, type Command } from './commands
 import { exportState, importState } from './commands/storage-transfer';
 import { loadConfig } from './config';
 import { createFileLogger } from './logging';
+import { startCallBudget, type CallBudget } from './call-budget';
 import { createContainer, type Overrides } from './container';
 import { exitCodeFor, formatError, parseJsonDocument, serialize } from './wire';
 
@@ -29,6 +30,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const started = Date.now();
   let logger: Logger = silentLogger;
   let container: Container | undefined;
+  let budget: CallBudget | undefined;
   let commandName = argv[0] ?? '';
   try {
     const { command, file } = parseArgs(argv);
@@ -36,12 +38,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     // getAvailableTemplates has nothing to say: the integration guide calls it without -f.
     const parsed = command.parse(file === undefined ? {} : parseJsonDocument(readInput(file), file));
     const config = loadConfig({ env: io.env, cwd: io.cwd });
+    budget = startCallBudget(config.provider.actionTimeoutSec, started);
     logger = createFileLogger({
       ...config.logging,
       context: { provider: config.providerName, command: command.name },
     });
     logger.debug('call', { file, input: parsed });
-    container = await createContainer(config, logger, io.overrides);
+    container = await createContainer(config, logger, io.overrides, budget);
     const answer = await command.run(parsed, container);
     io.stdout(serialize(answer));
     logger.info('call done', { ms: Date.now() - started });
@@ -52,6 +55,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout(serialize(document));
     return exitCodeFor(error);
   } finally {
+    budget?.dispose();
     if (container) {
       const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
       await store?.close().catch(() => undefined);

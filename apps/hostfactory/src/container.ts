@@ -25,6 +25,7 @@ import { Container, type ContainerModule } from 'inversify';
 import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
 import { localProcessIdentity } from './process-identity';
+import { withinBudget, type CallBudget } from './call-budget';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
@@ -46,11 +47,16 @@ export interface Overrides {
  * The one composition root: binds core's ports to the configured adapters and the five use
  * cases to them. Adapters are loaded lazily (see AwsAdapters), so building the container is cheap.
  */
-export async function createContainer(config: AppConfig, logger: Logger, overrides: Overrides = {}): Promise<Container> {
+export async function createContainer(
+  config: AppConfig,
+  logger: Logger,
+  overrides: Overrides = {},
+  budget?: CallBudget,
+): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
   const settings: ProviderSettings = toProviderSettings(config);
   const templates: readonly Template[] = config.templates;
-  const adapters = new AwsAdapters(container, config, logger);
+  const adapters = new AwsAdapters(container, config, logger, budget);
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
@@ -58,7 +64,7 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
   container.bind<Logger>(Logger).toConstantValue(logger);
   container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
   container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
-  await container.loadAsync(await storageModule(config));
+  await container.loadAsync(await storageModule(config, budget));
   container
     .bind<CapacityProviders>(CapacityProviders)
     .toConstantValue(overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
@@ -144,18 +150,19 @@ export async function createContainer(config: AppConfig, logger: Logger, overrid
  * The configured store's module: SQLite (the embedded default, one file per provider instance)
  * or DynamoDB (shared by several HF hosts; its SDK chunk is loaded only then).
  */
-async function storageModule(config: AppConfig): Promise<ContainerModule> {
+async function storageModule(config: AppConfig, budget: CallBudget | undefined): Promise<ContainerModule> {
   if (config.storage.type !== 'dynamodb') return sqliteStorageModule({ filePath: storageFile(config) });
   const dynamo = await import('@open-hostfactory/storage-dynamodb');
   const settings = config.storage.dynamodb;
+  const client = dynamo.createDynamoDbClient({
+    region: settings.region,
+    endpoint: settings.endpointUrl,
+    profile: config.provider.profile,
+    maxAttempts: config.provider.maxRetries + 1,
+    connectionTimeoutMs: config.provider.connectionTimeoutMs,
+  });
   return dynamo.dynamoDbStorageModule({
-    client: dynamo.createDynamoDbClient({
-      region: settings.region,
-      endpoint: settings.endpointUrl,
-      profile: config.provider.profile,
-      maxAttempts: config.provider.maxRetries + 1,
-      connectionTimeoutMs: config.provider.connectionTimeoutMs,
-    }),
+    client: budget ? withinBudget(client, budget, 'STORAGE_ERROR', 'DynamoDB') : client,
     ownsClient: true,
     tablePrefix: settings.tablePrefix,
     providerName: config.providerName,

@@ -187,6 +187,13 @@ describe('the kill test', () => {
       strays = (await alive()).filter((id) => !model.held.has(id));
     }
     const leaked = strays.length;
+    if (strays.length > 0) {
+      const page = await ec2.send(new DescribeInstancesCommand({ InstanceIds: strays }));
+      const detail = (page.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ id: i.InstanceId, state: i.State?.Name, tags: i.Tags }));
+      process.stdout.write(`kill test strays: ${JSON.stringify(detail)}\n`);
+      const rows = db.prepare(`SELECT * FROM machines WHERE machine_id IN (${strays.map(() => '?').join(',')})`).all(...strays);
+      process.stdout.write(`kill test strays in store: ${JSON.stringify(rows)}\n`);
+    }
     expect(unknownRunning()).toEqual([]);
 
     // Return everything HF holds; then nothing of this provider may be alive.

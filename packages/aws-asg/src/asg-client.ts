@@ -37,6 +37,9 @@ export function createAutoScalingClient(options: AutoScalingClientOptions): Auto
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,
+      // Without it the handler only warns when a request outlives requestTimeout: a stalled
+      // endpoint would hold the call until HF kills it.
+      throwOnRequestTimeout: true,
     },
   });
 }

@@ -35,7 +35,7 @@ export function sdkClientConfig(options: Ec2ClientOptions): {
   maxAttempts?: number;
   profile?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  requestHandler: { connectionTimeout: number; requestTimeout: number };
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean };
 } {
   return {
     region: options.region,
@@ -46,6 +46,9 @@ export function sdkClientConfig(options: Ec2ClientOptions): {
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,
+      // Without it the handler only warns when a request outlives requestTimeout: a stalled
+      // endpoint would hold the call until HF kills it.
+      throwOnRequestTimeout: true,
     },
   };
 }

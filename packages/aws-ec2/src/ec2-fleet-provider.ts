@@ -241,8 +241,12 @@ export class Ec2FleetProvider implements CapacityProvider {
   /** Deletes fleets together with their instances (DeleteFleets, TerminateInstances: true). Idempotent: fleets no longer live are skipped. */
   async dispose(holders: readonly CapacityHolder[]): Promise<void> {
     const fleets = await this.describeFleets(holders.map((h) => h.id));
-    const live = [...fleets.values()].filter((f) => LIVE_FLEET_STATES.has(f.FleetState ?? '')).map((f) => f.FleetId as string);
-    await this.deleteFleets(live, true);
+    const live = new Set([...fleets.values()].filter((f) => LIVE_FLEET_STATES.has(f.FleetState ?? '')).map((f) => f.FleetId as string));
+    // A fleet holding nothing is deleted without terminating (there is nothing to end, and some
+    // EC2 look-alikes refuse to terminate an empty list).
+    const withInstances = holders.filter((h) => live.has(h.id) && h.instanceIds.length > 0).map((h) => h.id);
+    await this.deleteFleets(withInstances, true);
+    await this.deleteFleets([...live].filter((id) => !withInstances.includes(id)), false);
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {

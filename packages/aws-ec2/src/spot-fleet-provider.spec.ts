@@ -682,3 +682,25 @@ describe('SpotFleetProvider: replayed attempts, inventory, dispose', () => {
     expect(client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-mine'], TerminateInstances: true }]);
   });
 });
+
+describe('SpotFleetProvider.dispose', () => {
+  it('cancels a request holding instances with them, and an empty one without terminating anything', async () => {
+    const client = new FakeEc2Client()
+      .on('DescribeSpotFleetRequestsCommand', () => ({
+        SpotFleetRequestConfigs: [
+          { SpotFleetRequestId: 'sfr-full', SpotFleetRequestState: 'active' },
+          { SpotFleetRequestId: 'sfr-empty', SpotFleetRequestState: 'active' },
+        ],
+      }))
+      .on('CancelSpotFleetRequestsCommand', () => ({ SuccessfulFleetRequests: [] }));
+    const { provider } = setup(client);
+    await provider.dispose([
+      { api: 'SpotFleet', kind: 'Spot Fleet request', id: 'sfr-full', instanceIds: ['i-1'] },
+      { api: 'SpotFleet', kind: 'Spot Fleet request', id: 'sfr-empty', instanceIds: [] },
+    ]);
+    expect(client.calls('CancelSpotFleetRequestsCommand')).toEqual([
+      { SpotFleetRequestIds: ['sfr-full'], TerminateInstances: true },
+      { SpotFleetRequestIds: ['sfr-empty'], TerminateInstances: false },
+    ]);
+  });
+});

@@ -215,7 +215,12 @@ export class SpotFleetProvider implements CapacityProvider {
   /** Cancels Spot Fleet requests together with their instances (TerminateInstances: true). Idempotent: requests no longer live are skipped. */
   async dispose(holders: readonly CapacityHolder[]): Promise<void> {
     const fleets = await this.describeFleets(holders.map((h) => h.id));
-    await this.cancel([...fleets.values()].filter(isLive).map((f) => f.SpotFleetRequestId as string), true);
+    const live = new Set([...fleets.values()].filter(isLive).map((f) => f.SpotFleetRequestId as string));
+    // A request holding nothing is cancelled without terminating (there is nothing to end, and
+    // some EC2 look-alikes refuse to terminate an empty list).
+    const withInstances = holders.filter((h) => live.has(h.id) && h.instanceIds.length > 0).map((h) => h.id);
+    await this.cancel(withInstances, true);
+    await this.cancel([...live].filter((id) => !withInstances.includes(id)), false);
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {

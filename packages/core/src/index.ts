@@ -114,3 +114,4 @@ export { OrphanSweep, SWEEP_LEASE } from './application/orphan-sweep';
 export type { SweepAction, SweepFinding, SweepOptions, SweepReport } from './application/orphan-sweep';
 export type { UseCaseContext } from './application/use-case-context';
 export { availableNumber, unitsInUse } from './application/template-usage';
+export { mapLimit } from './application/map-limit';

@@ -38,6 +38,9 @@ export function createDynamoDbClient(options: DynamoDbClientOptions): DynamoDBCl
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,
+      // Without it the handler only warns when a request outlives requestTimeout: a stalled
+      // endpoint would hold the call until HF kills it.
+      throwOnRequestTimeout: true,
     },
   });
 }

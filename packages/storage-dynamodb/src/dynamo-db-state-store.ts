@@ -12,7 +12,7 @@ import {
   type AttributeValue,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { HostFactoryError, countsAgainstQuota, isHostFactoryError, isMachineHeld, systemClock } from '@open-hostfactory/core';
+import { HostFactoryError, countsAgainstQuota, isHostFactoryError, isMachineHeld, mapLimit, systemClock } from '@open-hostfactory/core';
 import type {
   Clock,
   Machine,
@@ -812,21 +812,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** `map` with at most `limit` calls in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Exponential backoff with jitter: ~50 ms, 100 ms, 200 ms… capped at 2 s. */

@@ -64,20 +64,23 @@ export async function lookAtCloud(
   const fulfilment = new Map<string, Fulfilment>();
   const blind = new Set<string>();
   const messages = new Map<string, string>();
-  for (const [api, entry] of work) {
-    try {
-      const result = await providers.forApi(api).describe({ requests: entry.requests, machines: [...entry.machines.values()] });
-      for (const o of result.observations) observations.set(o.machineId, o);
-      for (const id of result.missing) missing.add(id);
-      for (const [id, state] of result.fulfilment ?? []) fulfilment.set(id, state);
-    } catch (error) {
-      const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
-      logger.warn('describe failed; reporting stored state', { api, code: failure.code, error: failure.message });
-      for (const owner of entry.owners) {
-        blind.add(owner);
-        messages.set(owner, `Cloud status unavailable (${failure.code}): ${failure.message}`);
+  // One describe per API, the APIs at once.
+  await Promise.all(
+    [...work].map(async ([api, entry]) => {
+      try {
+        const result = await providers.forApi(api).describe({ requests: entry.requests, machines: [...entry.machines.values()] });
+        for (const o of result.observations) observations.set(o.machineId, o);
+        for (const id of result.missing) missing.add(id);
+        for (const [id, state] of result.fulfilment ?? []) fulfilment.set(id, state);
+      } catch (error) {
+        const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
+        logger.warn('describe failed; reporting stored state', { api, code: failure.code, error: failure.message });
+        for (const owner of entry.owners) {
+          blind.add(owner);
+          messages.set(owner, `Cloud status unavailable (${failure.code}): ${failure.message}`);
+        }
       }
-    }
-  }
+    }),
+  );
   return { view: { observations, missing, fulfilment }, blind, messages };
 }

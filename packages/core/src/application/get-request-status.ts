@@ -11,6 +11,7 @@ import type { TemplateSource } from '../ports/template-source';
 import { acceptTemplatesAsConfigured, type TemplateValidator } from '../ports/template-validator';
 import { AcquireReconciler } from './acquire-reconciler';
 import { lookAtCloud } from './cloud-look';
+import { CLOUD_CONCURRENCY, mapLimit } from './map-limit';
 import { retryOnConflict } from './conflict-retry';
 import { OrphanSweep } from './orphan-sweep';
 import type { MachineReport, RequestReport } from './results';
@@ -98,19 +99,25 @@ export class GetRequestStatus {
     const returns = running.filter((r) => r.kind === 'return');
     const look = await lookAtCloud(this.store, this.providers, this.logger, acquires, returns);
     for (const [id, message] of look.messages) messages.set(id, message);
-    for (const request of acquires) {
-      if (look.blind.has(request.requestId)) continue;
-      const state = await this.acquires.reconcile(request.requestId, look.view, templates);
-      const template = state?.request.templateId ? templates.get(state.request.templateId) : undefined;
-      if (!state || !template) continue;
-      const fulfilling = look.view.fulfilment?.get(request.requestId)?.state === 'fulfilling';
-      const message = await this.topUps.run(state.request, state.machines, template, fulfilling);
-      if (message) messages.set(request.requestId, message);
-    }
-    for (const request of returns) {
-      if (look.blind.has(request.requestId)) continue;
-      await this.returns.reconcile(request.requestId, look.view);
-    }
+    // Requests are independent of each other: reconciled (and topped up) a few at a time, so
+    // one slow launch does not hold up the others.
+    await mapLimit(
+      acquires.filter((r) => !look.blind.has(r.requestId)),
+      CLOUD_CONCURRENCY,
+      async (request) => {
+        const state = await this.acquires.reconcile(request.requestId, look.view, templates);
+        const template = state?.request.templateId ? templates.get(state.request.templateId) : undefined;
+        if (!state || !template) return;
+        const fulfilling = look.view.fulfilment?.get(request.requestId)?.state === 'fulfilling';
+        const message = await this.topUps.run(state.request, state.machines, template, fulfilling);
+        if (message) messages.set(request.requestId, message);
+      },
+    );
+    await mapLimit(
+      returns.filter((r) => !look.blind.has(r.requestId)),
+      CLOUD_CONCURRENCY,
+      (request) => this.returns.reconcile(request.requestId, look.view),
+    );
   }
 }
 
