@@ -14,6 +14,7 @@
 // else (DynamoDB, SSM, SQS JSON) is forwarded untouched.
 
 const http = require('node:http');
+const { forward: forwardTo } = require('./http-forward');
 
 const LAUNCHES = new Set(['RunInstances', 'CreateFleet', 'RequestSpotFleet']);
 
@@ -31,20 +32,7 @@ async function startEc2Proxy(target, options = {}) {
   let hold = options.hold ?? (() => 0);
   const pending = new Set();
 
-  const forward = (method, path, headers, body) =>
-    new Promise((resolve, reject) => {
-      const outgoing = http.request(
-        { host: upstream.hostname, port: upstream.port, method, path, headers: { ...headers, host: upstream.host }, agent: false },
-        (response) => {
-          const chunks = [];
-          response.on('data', (chunk) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode || 502, headers: response.headers, body: Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
+  const forward = (method, path, headers, body) => forwardTo(upstream, method, path, headers, body);
 
   const record = (requestId, action, units) => {
     if (!requestId || !(units > 0)) return;

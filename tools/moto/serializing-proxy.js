@@ -8,6 +8,7 @@
 // Used by the concurrency tests of the DynamoDB store (package and CLI).
 
 const http = require('node:http');
+const { forward: forwardTo } = require('./http-forward');
 
 /** Starts the proxy in front of `target` (moto's endpoint); resolves with { endpoint, forwarded(), close() }. */
 async function startSerializingProxy(target) {
@@ -15,20 +16,7 @@ async function startSerializingProxy(target) {
   let queue = Promise.resolve();
   let forwarded = 0;
 
-  const forward = (method, path, headers, body) =>
-    new Promise((resolve, reject) => {
-      const outgoing = http.request(
-        { host: upstream.hostname, port: upstream.port, method, path, headers, agent: false },
-        (response) => {
-          const chunks = [];
-          response.on('data', (chunk) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode || 502, headers: response.headers, body: Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
+  const forward = (method, path, headers, body) => forwardTo(upstream, method, path, headers, body);
 
   const server = http.createServer((incoming, reply) => {
     const chunks = [];
