@@ -47,7 +47,7 @@ export function withinBudget<C extends object>(client: C, budget: CallBudget, co
       if (property !== 'send') return Reflect.get(target, property, receiver);
       return async (command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
         const outOfTime = (cause?: unknown): HostFactoryError =>
-          new HostFactoryError(code, `${service} request not answered within the call's time budget (HF_PROVIDER_ACTION_TIMEOUT less a margin)`, {
+          new HostFactoryError(code, `${service} request not answered within the call's time budget (the action timeout, HF_PROVIDER_ACTION_TIMEOUT or AWS_ACTION_TIMEOUT_SEC, less a margin)`, {
             cause,
             transient: true,
             details: { deadline: new Date(budget.deadline).toISOString() },

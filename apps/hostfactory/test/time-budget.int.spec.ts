@@ -20,6 +20,7 @@ describe('a stalled AWS endpoint (accepts connections, never answers)', () => {
   let environment: HfEnvironment;
   let held: { name: string; machineId: string }[];
   let running: string;
+  let write: (url: string, extra?: Record<string, unknown>) => void;
 
   beforeAll(async () => {
     stalled = createServer((socket) => {
@@ -36,9 +37,9 @@ describe('a stalled AWS endpoint (accepts connections, never answers)', () => {
       endpoint: motoEndpoint(),
       extraEnv: { HF_PROVIDER_ACTION_TIMEOUT: String(ACTION_TIMEOUT_SEC) },
     });
-    const write = (url: string): void =>
+    write = (url: string, extra: Record<string, unknown> = {}): void =>
       hf.writeProviderFiles(environment.confDir, {
-        config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: url, AWS_REQUEST_RETRY_ATTEMPTS: 10 },
+        config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: url, AWS_REQUEST_RETRY_ATTEMPTS: 10, ...extra },
         templates: [hf.ondemandTemplate(network, { maxNumber: 10, attributes: { type: ['String', 'X86_64'] } })],
       });
     write(motoEndpoint());
@@ -79,6 +80,25 @@ describe('a stalled AWS endpoint (accepts connections, never answers)', () => {
       expect(result.json.error).toMatchObject({ message: expect.any(String) });
     }
     process.stdout.write(`stalled endpoint: ${script} answered in ${seconds.toFixed(1)} s (budget ${ACTION_TIMEOUT_SEC} s), exit ${result.status}\n`);
+  });
+
+  it('is bounded by AWS_ACTION_TIMEOUT_SEC from the file when HF does not set HF_PROVIDER_ACTION_TIMEOUT', async () => {
+    const fileTimeoutSec = 5;
+    write(endpoint, { AWS_ACTION_TIMEOUT_SEC: fileTimeoutSec });
+    const env = { ...environment.env };
+    delete env['HF_PROVIDER_ACTION_TIMEOUT'];
+    try {
+      const started = Date.now();
+      const result = await hf.runScript('getRequestStatus', { requests: [{ requestId: running }] }, env, { timeoutMs: 60_000 });
+      const seconds = (Date.now() - started) / 1000;
+      expect(result.killed).toBe(false);
+      expect(result.status).toBe(0);
+      expect(seconds).toBeLessThan(fileTimeoutSec);
+      expect(result.json.requests[0]).toMatchObject({ requestId: running, status: 'running', message: expect.stringContaining('time budget') });
+      process.stdout.write(`stalled endpoint, AWS_ACTION_TIMEOUT_SEC=${fileTimeoutSec}: getRequestStatus answered in ${seconds.toFixed(1)} s\n`);
+    } finally {
+      write(endpoint);
+    }
   });
 });
 

@@ -32,7 +32,7 @@ export interface ProviderConfig {
   /** Launch attempts in a row that bring nothing before a request gives up, default 3. */
   maxFailedLaunchAttempts: number;
   connectionPoolSize?: number;
-  /** HF_PROVIDER_ACTION_TIMEOUT (HF sets it), default 300: no call lives longer; a launch claim lasts this long. */
+  /** HF_PROVIDER_ACTION_TIMEOUT (HF sets it), else AWS_ACTION_TIMEOUT_SEC / provider.action_timeout, default 300: no call lives longer; a launch claim lasts this long. */
   actionTimeoutSec: number;
   /** AWS_ORPHAN_TIMEOUT_SEC, default 300: a request HF never polled this long after its creation is an orphan. */
   orphanTimeoutSec: number;

@@ -214,6 +214,25 @@ describe('loadConfig: defaults and directories', () => {
     expect(config.templates).toHaveLength(1);
   });
 
+  it('takes the action timeout from HF_PROVIDER_ACTION_TIMEOUT, else from the file, else 300', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_ACTION_TIMEOUT_SEC: 120 });
+    writeTemplates([ibmTemplate()]);
+    expect(load().provider.actionTimeoutSec).toBe(120);
+    expect(toProviderSettings(load()).launchLeaseSec).toBe(120);
+    expect(load({ HF_PROVIDER_ACTION_TIMEOUT: '240' }).provider.actionTimeoutSec).toBe(240);
+    rmSync(join(confDir, 'awsprov_config.json'));
+    writeFileSync(join(confDir, 'config.yml'), 'provider:\n  action_timeout: 90\n');
+    expect(load().provider.actionTimeoutSec).toBe(90);
+    rmSync(join(confDir, 'config.yml'));
+    expect(load().provider.actionTimeoutSec).toBe(300);
+  });
+
+  it('refuses an AWS_ACTION_TIMEOUT_SEC below one second, naming the key', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_ACTION_TIMEOUT_SEC: 0 });
+    writeTemplates([ibmTemplate()]);
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('AWS_ACTION_TIMEOUT_SEC') }));
+  });
+
   it('refuses an HF_PROVIDER_ACTION_TIMEOUT that is not a whole number of seconds', () => {
     writeTemplates([ibmTemplate()]);
     expect(() => load({ HF_PROVIDER_ACTION_TIMEOUT: '4m' })).toThrow(

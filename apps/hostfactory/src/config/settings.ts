@@ -169,6 +169,8 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
     key: 'orphanSweepIntervalSec',
     paths: ['AWS_ORPHAN_SWEEP_INTERVAL_SEC', 'provider.orphan_sweep_interval', 'provider.aws.orphan_sweep_interval'],
   },
+  // The action timeout when HF does not set HF_PROVIDER_ACTION_TIMEOUT (which, set, wins).
+  { key: 'actionTimeoutSec', paths: ['AWS_ACTION_TIMEOUT_SEC', 'provider.action_timeout', 'provider.aws.action_timeout'] },
   { key: 'returnTimeoutSec', paths: ['AWS_RETURN_TIMEOUT_SEC', 'provider.return_timeout', 'provider.aws.return_timeout'] },
   { key: 'storageType', paths: ['storage.type'], convert: toLowerString },
   { key: 'storagePath', paths: ['storage.sqlite.path', 'storage.path'] },
