@@ -183,7 +183,7 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
   { key: 'logFilePath', paths: ['LOG_FILE', 'logging.file_path', 'logging.file'] },
   { key: 'logMaxSize', paths: ['LOG_MAX_SIZE', 'logging.max_size'], convert: toSize },
   { key: 'logBackupCount', paths: ['LOG_BACKUP_COUNT', 'logging.backup_count'] },
-  { key: 'logStderr', paths: ['LOG_STDERR', 'logging.stderr', 'logging.console'] },
+  { key: 'logStderr', paths: ['LOG_STDERR', 'logging.stderr', 'logging.console_enabled', 'logging.console'] },
   {
     key: 'instanceTypesTtlSec',
     paths: ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl'],
