@@ -32,9 +32,6 @@ import { extname } from 'node:path';
 /** Use cases get the catalog behind the store's cache; the adapter's own binding stays raw. */
 export const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
 
-/** How long a template that passed the cloud checks is trusted, seconds (unchanged settings only). */
-export const TEMPLATE_CHECK_TTL_SEC = 3600;
-
 export interface Overrides {
   readonly clock?: Clock;
   readonly identity?: ProcessIdentity;
@@ -79,8 +76,11 @@ export async function createContainer(
   container
     .bind<TemplateValidator>(TemplateValidator)
     .toResolvedValue(
-      (store: StateStore, clock: Clock) =>
-        new CachedTemplateValidator(overrides.validator ?? lazyAwsValidator(adapters), store, clock, TEMPLATE_CHECK_TTL_SEC),
+      (store: StateStore, clock: Clock) => {
+        const validator = overrides.validator ?? lazyAwsValidator(adapters);
+        const ttlSec = config.caching.templateCheckTtlSec;
+        return ttlSec === 0 ? validator : new CachedTemplateValidator(validator, store, clock, ttlSec);
+      },
       [StateStore, Clock],
     );
 

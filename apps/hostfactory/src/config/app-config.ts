@@ -81,6 +81,8 @@ export interface LoggingConfig {
 
 export interface CachingConfig {
   instanceTypesTtlSec: number;
+  /** How long a template that passed the cloud checks is trusted, seconds (unchanged settings only); 0 = check on every call. */
+  templateCheckTtlSec: number;
 }
 
 /** Everything the command line needs, resolved from defaults, files and the environment. */
@@ -120,3 +122,5 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
 export const DEFAULT_LOG_BACKUP_COUNT = 5;
 export const DEFAULT_INSTANCE_TYPES_TTL_SEC = 86_400;
+/** A template that passed the cloud checks is trusted this long (unchanged settings only). */
+export const DEFAULT_TEMPLATE_CHECK_TTL_SEC = 3_600;

@@ -1,6 +1,7 @@
 // Configuration of the command line: defaults, HF provider files, CONFIG_PATH, environment.
 export {
   DEFAULT_INSTANCE_TYPES_TTL_SEC,
+  DEFAULT_TEMPLATE_CHECK_TTL_SEC,
   DEFAULT_LOG_BACKUP_COUNT,
   DEFAULT_LOG_MAX_SIZE,
   DEFAULT_PROVIDER_CONFIG,

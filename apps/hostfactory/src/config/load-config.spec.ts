@@ -90,7 +90,7 @@ describe('loadConfig: defaults and directories', () => {
       backupCount: 5,
       stderr: false,
     });
-    expect(config.caching).toEqual({ instanceTypesTtlSec: 86400 });
+    expect(config.caching).toEqual({ instanceTypesTtlSec: 86400, templateCheckTtlSec: 3600 });
     expect(toProviderSettings(config)).toEqual({
       providerName: 'awsinst',
       pendingTimeoutSec: 180,
@@ -225,6 +225,12 @@ describe('loadConfig: defaults and directories', () => {
     expect(load().provider.actionTimeoutSec).toBe(90);
     rmSync(join(confDir, 'config.yml'));
     expect(load().provider.actionTimeoutSec).toBe(300);
+  });
+
+  it('refuses a negative AWS_TEMPLATE_CHECK_CACHE_TTL_SEC, naming the key', () => {
+    write(join(confDir, 'awsprov_config.json'), { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: -5 });
+    writeTemplates([ibmTemplate()]);
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('AWS_TEMPLATE_CHECK_CACHE_TTL_SEC') }));
   });
 
   it('refuses an AWS_ACTION_TIMEOUT_SEC below one second, naming the key', () => {
@@ -396,6 +402,7 @@ logging:
   backup_count: 2
 caching:
   ttl: 3600
+  template_cache_ttl: 120
 templates:
   - template_id: Guide-1
     max_number: 4
@@ -438,7 +445,7 @@ templates:
       backupCount: 2,
       stderr: false,
     });
-    expect(config.caching.instanceTypesTtlSec).toBe(3600);
+    expect(config.caching).toEqual({ instanceTypesTtlSec: 3600, templateCheckTtlSec: 120 });
     expect(config.templates).toEqual([
       {
         templateId: 'Guide-1',

@@ -4,6 +4,7 @@ import type { ProviderSettings, Template } from '@open-hostfactory/core';
 import {
   type AppConfig,
   DEFAULT_INSTANCE_TYPES_TTL_SEC,
+  DEFAULT_TEMPLATE_CHECK_TTL_SEC,
   DEFAULT_LOG_BACKUP_COUNT,
   DEFAULT_LOG_MAX_SIZE,
   DEFAULT_PROVIDER_CONFIG,
@@ -133,7 +134,10 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       backupCount: settings.logBackupCount ?? DEFAULT_LOG_BACKUP_COUNT,
       stderr: settings.logStderr ?? false,
     },
-    caching: { instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC },
+    caching: {
+      instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC,
+      templateCheckTtlSec: settings.templateCheckTtlSec ?? DEFAULT_TEMPLATE_CHECK_TTL_SEC,
+    },
     templates: [...templates.values()],
   };
 }

@@ -44,6 +44,7 @@ export class SettingsRules {
   @OptionalInt(0) logBackupCount?: unknown;
   @OptionalBoolean() logStderr?: unknown;
   @OptionalInt(0) instanceTypesTtlSec?: unknown;
+  @OptionalInt(0) templateCheckTtlSec?: unknown;
 }
 
 export type SettingKey = Exclude<keyof SettingsRules, symbol>;
@@ -85,6 +86,7 @@ export type Settings = Partial<{
   logBackupCount: number;
   logStderr: boolean;
   instanceTypesTtlSec: number;
+  templateCheckTtlSec: number;
 }>;
 
 interface SettingSpec {
@@ -188,6 +190,7 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
     key: 'instanceTypesTtlSec',
     paths: ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl'],
   },
+  { key: 'templateCheckTtlSec', paths: ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC', 'caching.template_cache_ttl'] },
 ];
 
 function envBoolean(value: unknown): unknown {

@@ -1,0 +1,40 @@
+// The template check cache (caching.template_cache_ttl / AWS_TEMPLATE_CHECK_CACHE_TTL_SEC), through
+// the real scripts with every EC2 request counted by a loopback proxy in front of moto: by default
+// a template that passed its cloud checks is not checked again by the next request; with 0 it is
+// checked on every request.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hf, motoEndpoint } from './hf';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
+
+describe('the template check cache', () => {
+  it.each([
+    [undefined, 1],
+    [0, 3],
+  ])('AWS_TEMPLATE_CHECK_CACHE_TTL_SEC=%s: three requests check the template subnets %s time(s)', async (ttl, checks) => {
+    const proxy = await startEc2Proxy(motoEndpoint());
+    try {
+      const network = await hf.createNetwork(motoEndpoint());
+      const environment = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf check cache ')), endpoint: proxy.endpoint });
+      hf.writeProviderFiles(environment.confDir, {
+        config: {
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL: proxy.endpoint,
+          ...(ttl === undefined ? {} : { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: ttl }),
+        },
+        templates: [hf.ondemandTemplate(network, { maxNumber: 10 })],
+      });
+      for (let call = 0; call < 3; call++) {
+        const result = await hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } }, environment.env);
+        expect(result.status).toBe(0);
+        expect(result.json.requestId).toMatch(/^req-/);
+      }
+      expect(proxy.count('DescribeSubnets')).toBe(checks);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
