@@ -68,8 +68,11 @@ export async function createContainer(
   container
     .bind<InstanceTypeCatalog>(CachedCatalog)
     .toResolvedValue(
-      (store: StateStore, clock: Clock) =>
-        new CachedInstanceTypeCatalog(overrides.catalog ?? lazyAwsCatalog(adapters), store, clock, settings.catalogCacheTtlSec),
+      (store: StateStore, clock: Clock) => {
+        const catalog = overrides.catalog ?? lazyAwsCatalog(adapters);
+        const ttlSec = settings.catalogCacheTtlSec;
+        return ttlSec === 0 ? catalog : new CachedInstanceTypeCatalog(catalog, store, clock, ttlSec);
+      },
       [StateStore, Clock],
     );
 

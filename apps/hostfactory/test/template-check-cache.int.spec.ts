@@ -1,7 +1,7 @@
 // The template check cache (caching.template_cache_ttl / AWS_TEMPLATE_CHECK_CACHE_TTL_SEC), through
 // the real scripts with every EC2 request counted by a loopback proxy in front of moto: by default
-// a template that passed its cloud checks is not checked again by the next request; with 0 it is
-// checked on every request.
+// a template that passed its cloud checks is not checked again by the next request; with 0 (or
+// caching.enabled false) it is checked on every request.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,10 @@ const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof 
 
 describe('the template check cache', () => {
   it.each([
-    [undefined, 1],
-    [0, 3],
-  ])('AWS_TEMPLATE_CHECK_CACHE_TTL_SEC=%s: three requests check the template subnets %s time(s)', async (ttl, checks) => {
+    ['no cache key', {}, 1],
+    ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC 0', { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: 0 }, 3],
+    ['AWS_CACHING_ENABLED false', { AWS_CACHING_ENABLED: false, AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: 600 }, 3],
+  ])('%s: three requests check the template subnets the expected number of times', async (_name, cacheKeys, checks) => {
     const proxy = await startEc2Proxy(motoEndpoint());
     try {
       const network = await hf.createNetwork(motoEndpoint());
@@ -23,7 +24,7 @@ describe('the template check cache', () => {
         config: {
           AWS_REGION: 'us-east-1',
           AWS_ENDPOINT_URL: proxy.endpoint,
-          ...(ttl === undefined ? {} : { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: ttl }),
+          ...cacheKeys,
         },
         templates: [hf.ondemandTemplate(network, { maxNumber: 10 })],
       });

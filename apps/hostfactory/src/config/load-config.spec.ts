@@ -227,6 +227,17 @@ describe('loadConfig: defaults and directories', () => {
     expect(load().provider.actionTimeoutSec).toBe(300);
   });
 
+  it('caching.enabled: false turns both caches off, whatever their TTLs say', () => {
+    writeTemplates([ibmTemplate()]);
+    writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: false\n  ttl: 600\n  template_cache_ttl: 60\n');
+    expect(load().caching).toEqual({ instanceTypesTtlSec: 0, templateCheckTtlSec: 0 });
+    expect(toProviderSettings(load()).catalogCacheTtlSec).toBe(0);
+    writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: true\n  template_cache_ttl: 60\n');
+    expect(load().caching).toEqual({ instanceTypesTtlSec: 86400, templateCheckTtlSec: 60 });
+    writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: maybe\n');
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('caching.enabled') }));
+  });
+
   it('refuses a negative AWS_TEMPLATE_CHECK_CACHE_TTL_SEC, naming the key', () => {
     write(join(confDir, 'awsprov_config.json'), { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: -5 });
     writeTemplates([ibmTemplate()]);

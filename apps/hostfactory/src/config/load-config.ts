@@ -134,10 +134,14 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       backupCount: settings.logBackupCount ?? DEFAULT_LOG_BACKUP_COUNT,
       stderr: settings.logStderr ?? false,
     },
-    caching: {
-      instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC,
-      templateCheckTtlSec: settings.templateCheckTtlSec ?? DEFAULT_TEMPLATE_CHECK_TTL_SEC,
-    },
+    // caching.enabled: false turns every cache off, whatever its TTL says.
+    caching:
+      settings.cachingEnabled === false
+        ? { instanceTypesTtlSec: 0, templateCheckTtlSec: 0 }
+        : {
+            instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC,
+            templateCheckTtlSec: settings.templateCheckTtlSec ?? DEFAULT_TEMPLATE_CHECK_TTL_SEC,
+          },
     templates: [...templates.values()],
   };
 }

@@ -45,6 +45,7 @@ export class SettingsRules {
   @OptionalBoolean() logStderr?: unknown;
   @OptionalInt(0) instanceTypesTtlSec?: unknown;
   @OptionalInt(0) templateCheckTtlSec?: unknown;
+  @OptionalBoolean() cachingEnabled?: unknown;
 }
 
 export type SettingKey = Exclude<keyof SettingsRules, symbol>;
@@ -87,6 +88,7 @@ export type Settings = Partial<{
   logStderr: boolean;
   instanceTypesTtlSec: number;
   templateCheckTtlSec: number;
+  cachingEnabled: boolean;
 }>;
 
 interface SettingSpec {
@@ -191,6 +193,7 @@ const FILE_SETTINGS: readonly SettingSpec[] = [
     paths: ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl'],
   },
   { key: 'templateCheckTtlSec', paths: ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC', 'caching.template_cache_ttl'] },
+  { key: 'cachingEnabled', paths: ['AWS_CACHING_ENABLED', 'caching.enabled'] },
 ];
 
 function envBoolean(value: unknown): unknown {
