@@ -6,6 +6,8 @@ export interface Ec2Proxy {
   /** Capacity launched per `hf:request-id` (token replays not counted). */
   launched(): Map<string, number>;
   ledger(): Map<string, { units: number; calls: { action: string; units: number }[] }>;
+  /** Client TCP connections: `total` accepted, `maxOpen` open at the same time. */
+  connections(): { total: number; maxOpen: number };
   /** How long to hold the answer of each request: ms, or until a promise settles. */
   setHold(hold: (action: string, params: URLSearchParams) => number | Promise<unknown>): void;
   /** Answers `action` with EC2's error XML until cleared. */

@@ -118,6 +118,14 @@ async function startEc2Proxy(target, options = {}) {
       job.finally(() => pending.delete(job));
     });
   });
+  // TCP connections from the clients: how many in all, and most open at once (pool checks).
+  const sockets = { total: 0, open: 0, maxOpen: 0 };
+  server.on('connection', (socket) => {
+    sockets.total += 1;
+    sockets.open += 1;
+    sockets.maxOpen = Math.max(sockets.maxOpen, sockets.open);
+    socket.on('close', () => (sockets.open -= 1));
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
@@ -127,6 +135,8 @@ async function startEc2Proxy(target, options = {}) {
     /** Capacity launched per request id (token replays not counted). */
     launched: () => new Map([...ledger].map(([id, entry]) => [id, entry.units])),
     ledger: () => ledger,
+    /** Client connections: `total` accepted, `maxOpen` open at the same time. */
+    connections: () => ({ total: sockets.total, maxOpen: sockets.maxOpen }),
     setHold: (fn) => {
       hold = fn;
     },

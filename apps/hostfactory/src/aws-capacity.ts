@@ -60,6 +60,7 @@ export class AwsAdapters {
     profile: string | undefined;
     maxAttempts: number;
     connectionTimeoutMs: number;
+    maxSockets: number | undefined;
   } {
     const provider = this.config.provider;
     return {
@@ -68,6 +69,7 @@ export class AwsAdapters {
       profile: provider.profile,
       maxAttempts: provider.maxRetries + 1,
       connectionTimeoutMs: provider.connectionTimeoutMs,
+      maxSockets: provider.connectionPoolSize,
     };
   }
 

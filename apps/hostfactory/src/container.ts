@@ -163,6 +163,7 @@ async function storageModule(config: AppConfig, budget: CallBudget | undefined):
     profile: config.provider.profile,
     maxAttempts: config.provider.maxRetries + 1,
     connectionTimeoutMs: config.provider.connectionTimeoutMs,
+    maxSockets: config.provider.connectionPoolSize,
   });
   return dynamo.dynamoDbStorageModule({
     client: budget ? withinBudget(client, budget, 'STORAGE_ERROR', 'DynamoDB') : client,

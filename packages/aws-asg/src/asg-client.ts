@@ -16,6 +16,8 @@ export interface AutoScalingClientOptions {
   readonly connectionTimeoutMs?: number;
   /** Socket idle timeout per request, ms (default 20000). */
   readonly requestTimeoutMs?: number;
+  /** Sockets per endpoint (keep-alive; SDK default 50): AWS_CONNECTION_POOL_SIZE. */
+  readonly maxSockets?: number;
   /** A named profile of the shared AWS config files. */
   readonly profile?: string;
   /** Explicit credentials (tests against moto); otherwise the default provider chain. */
@@ -40,6 +42,8 @@ export function createAutoScalingClient(options: AutoScalingClientOptions): Auto
       // Without it the handler only warns when a request outlives requestTimeout: a stalled
       // endpoint would hold the call until HF kills it.
       throwOnRequestTimeout: true,
+      // The handler's agents keep connections alive; this bounds their sockets.
+      ...(options.maxSockets ? { httpAgent: { maxSockets: options.maxSockets }, httpsAgent: { maxSockets: options.maxSockets } } : {}),
     },
   });
 }

@@ -17,6 +17,8 @@ export interface Ec2ClientOptions {
   readonly connectionTimeoutMs?: number;
   /** Socket idle timeout per request, ms (default 20000). */
   readonly requestTimeoutMs?: number;
+  /** Sockets per endpoint (keep-alive; SDK default 50): AWS_CONNECTION_POOL_SIZE. */
+  readonly maxSockets?: number;
   /** A named profile of the shared AWS config files. */
   readonly profile?: string;
   /** Explicit credentials (tests against moto); otherwise the default provider chain. */
@@ -35,7 +37,13 @@ export function sdkClientConfig(options: Ec2ClientOptions): {
   maxAttempts?: number;
   profile?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean };
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    throwOnRequestTimeout: boolean;
+    httpAgent?: { maxSockets: number };
+    httpsAgent?: { maxSockets: number };
+  };
 } {
   return {
     region: options.region,
@@ -49,6 +57,8 @@ export function sdkClientConfig(options: Ec2ClientOptions): {
       // Without it the handler only warns when a request outlives requestTimeout: a stalled
       // endpoint would hold the call until HF kills it.
       throwOnRequestTimeout: true,
+      // The handler's agents keep connections alive; this bounds their sockets.
+      ...(options.maxSockets ? { httpAgent: { maxSockets: options.maxSockets }, httpsAgent: { maxSockets: options.maxSockets } } : {}),
     },
   };
 }
