@@ -292,34 +292,19 @@ export class AsgProvider implements CapacityProvider {
    */
   async inventory(): Promise<CloudInventory> {
     const holders: CapacityHolder[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeAutoScalingGroupsCommand({
-            Filters: [{ Name: `tag:${TAG_PROVIDER_NAME}`, Values: [this.options.providerName] }],
-            MaxRecords: DESCRIBE_GROUPS_BATCH,
-            ...(nextToken ? { NextToken: nextToken } : {}),
-          }),
-        );
-      } catch (error) {
-        throw mapAsgError(error, 'DescribeAutoScalingGroups');
-      }
-      for (const group of page.AutoScalingGroups ?? []) {
-        const tag = (key: string): string | undefined => group.Tags?.find((t) => t.Key === key)?.Value;
-        if (!group.AutoScalingGroupName || isDeleting(group) || tag(TAG_PROVIDER_NAME) !== this.options.providerName) continue;
-        const requestId = tag(TAG_REQUEST_ID);
-        holders.push({
-          api: this.api,
-          kind: 'Auto Scaling group',
-          id: group.AutoScalingGroupName,
-          ...(requestId ? { requestId } : {}),
-          instanceIds: (group.Instances ?? []).filter(isAlive).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
-        });
-      }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
+    const tagged = await this.describeGroupPages({ Filters: [{ Name: `tag:${TAG_PROVIDER_NAME}`, Values: [this.options.providerName] }] });
+    for (const group of tagged) {
+      const tag = (key: string): string | undefined => group.Tags?.find((t) => t.Key === key)?.Value;
+      if (!group.AutoScalingGroupName || isDeleting(group) || tag(TAG_PROVIDER_NAME) !== this.options.providerName) continue;
+      const requestId = tag(TAG_REQUEST_ID);
+      holders.push({
+        api: this.api,
+        kind: 'Auto Scaling group',
+        id: group.AutoScalingGroupName,
+        ...(requestId ? { requestId } : {}),
+        instanceIds: (group.Instances ?? []).filter(isAlive).flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
+      });
+    }
     return { instances: await this.instances.tagged(this.options.providerName), holders };
   }
 
@@ -354,26 +339,31 @@ export class AsgProvider implements CapacityProvider {
   private async describeGroups(names: readonly string[]): Promise<Map<string, AutoScalingGroup>> {
     const groups = new Map<string, AutoScalingGroup>();
     for (const batch of chunk(unique(names), DESCRIBE_GROUPS_BATCH)) {
-      let nextToken: string | undefined;
-      do {
-        let page;
-        try {
-          page = await this.client.send(
-            new DescribeAutoScalingGroupsCommand({
-              AutoScalingGroupNames: batch,
-              MaxRecords: DESCRIBE_GROUPS_BATCH,
-              ...(nextToken ? { NextToken: nextToken } : {}),
-            }),
-          );
-        } catch (error) {
-          throw mapAsgError(error, 'DescribeAutoScalingGroups');
-        }
-        for (const group of page.AutoScalingGroups ?? []) {
-          if (group.AutoScalingGroupName) groups.set(group.AutoScalingGroupName, group);
-        }
-        nextToken = page.NextToken || undefined;
-      } while (nextToken);
+      for (const group of await this.describeGroupPages({ AutoScalingGroupNames: batch })) {
+        if (group.AutoScalingGroupName) groups.set(group.AutoScalingGroupName, group);
+      }
     }
+    return groups;
+  }
+
+  /** Every page of one DescribeAutoScalingGroups selection (names or tag filters). */
+  private async describeGroupPages(
+    selection: { AutoScalingGroupNames: string[] } | { Filters: { Name: string; Values: string[] }[] },
+  ): Promise<AutoScalingGroup[]> {
+    const groups: AutoScalingGroup[] = [];
+    let nextToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new DescribeAutoScalingGroupsCommand({ ...selection, MaxRecords: DESCRIBE_GROUPS_BATCH, ...(nextToken ? { NextToken: nextToken } : {}) }),
+        );
+      } catch (error) {
+        throw mapAsgError(error, 'DescribeAutoScalingGroups');
+      }
+      groups.push(...(page.AutoScalingGroups ?? []));
+      nextToken = page.NextToken || undefined;
+    } while (nextToken);
     return groups;
   }
 
