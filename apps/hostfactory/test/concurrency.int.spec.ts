@@ -2,7 +2,7 @@
 // a request is being made, returns racing for the same machines): afterwards every request and
 // machine is stored once, consistent with the cloud; nothing is lost or duplicated.
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
@@ -15,6 +15,10 @@ const PROCESSES_PER_KIND = 6;
 describe('concurrent CLI processes on one SQLite store', () => {
   let environment: HfEnvironment;
   const run = (script: string, input: unknown) => hf.runScript(script, input, environment.env);
+  const failedCalls = () =>
+    readFileSync(join(environment.logDir, 'awsinst-provider.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('call failed'));
 
   beforeAll(async () => {
     const endpoint = motoEndpoint();
@@ -46,7 +50,10 @@ describe('concurrent CLI processes on one SQLite store', () => {
     const seconds = (Date.now() - started) / 1000;
     for (const result of results) {
       expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
+      // The error document and the log's account of it are part of the comparison, so that a
+      // failure shows why.
+      const why = result.status === 0 ? undefined : { error: result.json.error, log: failedCalls() };
+      expect({ status: result.status, why }).toEqual({ status: 0, why: undefined });
     }
     const madeIds = results.slice(0, PROCESSES_PER_KIND).map((r) => r.json.requestId as string);
     const returnIds = new Set(results.slice(2 * PROCESSES_PER_KIND).map((r) => r.json.requestId as string));
