@@ -28,6 +28,8 @@ module.exports = {
     '^@open-hostfactory/storage-sqlite$': path.join(root, 'packages/storage-sqlite/src/index.ts'),
     '^@open-hostfactory/aws-ec2$': path.join(root, 'packages/aws-ec2/src/index.ts'),
     '^@open-hostfactory/aws-asg$': path.join(root, 'packages/aws-asg/src/index.ts'),
+    '^@open-hostfactory/aws-common$': path.join(root, 'packages/aws-common/src/index.ts'),
+    '^@open-hostfactory/aws-common/testing$': path.join(root, 'packages/aws-common/src/testing/index.ts'),
     '^@open-hostfactory/storage-dynamodb$': path.join(root, 'packages/storage-dynamodb/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],

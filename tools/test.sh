@@ -15,6 +15,17 @@ command -v moto_server >/dev/null 2>&1 || {
   exit 1
 }
 
+# The proxy tests run Debian's tinyproxy (a real forward proxy) on loopback.
+if ! command -v tinyproxy >/dev/null 2>&1 && [ ! -x /usr/bin/tinyproxy ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "tinyproxy missing: installing it from Debian's packages" >&2
+    apt-get update && apt-get install -y tinyproxy
+  else
+    echo 'tinyproxy not found: sudo apt-get install -y tinyproxy (the proxy tests need it)' >&2
+    exit 1
+  fi
+fi
+
 node tools/setup.mjs
 summary_dir="$(pwd)/tmp/test-summary"
 rm -rf "$summary_dir" && mkdir -p "$summary_dir"

@@ -1,6 +1,7 @@
 // The dependency rules of docs/architecture.md, checked on every test run:
 //  - core imports no AWS SDK, no better-sqlite3, no inversify, no node:fs (nor any adapter);
-//  - adapters import core only (never each other, never the app);
+//  - adapters import core and aws-common only (never each other, never the app); aws-common,
+//    the AWS plumbing every AWS adapter shares, imports core only;
 //  - nothing deep-imports another package's files; no `export *`.
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,10 +78,12 @@ describe('module boundaries', () => {
     ]);
   });
 
-  it.each(packages.filter((p) => p !== 'core'))('adapter %s imports core only', (name) => {
+  it.each(packages.filter((p) => p !== 'core'))('adapter %s imports core (and aws-common) only', (name) => {
     const found = violations(join(root, 'packages', name, 'src'), (s) => {
       if (!s.startsWith('@open-hostfactory/')) return undefined;
       if (s === '@open-hostfactory/core' || s === '@open-hostfactory/core/testing') return undefined;
+      if (name === 'aws-common') return 'aws-common imports core only';
+      if (s === '@open-hostfactory/aws-common' || s === '@open-hostfactory/aws-common/testing') return undefined;
       return 'adapters never import each other or the app';
     });
     expect(found).toEqual([]);

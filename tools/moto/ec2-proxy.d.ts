@@ -3,6 +3,8 @@ export interface Ec2Proxy {
   readonly endpoint: string;
   /** Requests seen per Query action (`RunInstances`). */
   count(action: string): number;
+  /** Requests seen (any service), and how many came through a forward proxy (a `Via` header). */
+  requests(): { total: number; via: number };
   /** Capacity launched per `hf:request-id` (token replays not counted). */
   launched(): Map<string, number>;
   ledger(): Map<string, { units: number; calls: { action: string; units: number }[] }>;

@@ -72,6 +72,8 @@ async function startEc2Proxy(target, options = {}) {
     }
   };
 
+  // Requests seen, and those that came through a forward proxy (it adds a Via header).
+  const seen = { total: 0, via: 0 };
   const server = http.createServer((incoming, reply) => {
     const chunks = [];
     incoming.on('data', (chunk) => chunks.push(chunk));
@@ -81,6 +83,8 @@ async function startEc2Proxy(target, options = {}) {
       const params = form ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
       const action = params.get('Action') || '';
       if (action) counts.set(action, (counts.get(action) || 0) + 1);
+      seen.total += 1;
+      if (incoming.headers.via) seen.via += 1;
       const send = (status, headers, payload) => {
         if (reply.destroyed) return;
         const { connection: _c, 'transfer-encoding': _t, 'content-length': _l, ...rest } = headers;
@@ -132,6 +136,7 @@ async function startEc2Proxy(target, options = {}) {
     endpoint: `http://127.0.0.1:${port}`,
     /** Requests seen per action (`RunInstances`: 3). */
     count: (action) => counts.get(action) || 0,
+    requests: () => ({ ...seen }),
     /** Capacity launched per request id (token replays not counted). */
     launched: () => new Map([...ledger].map(([id, entry]) => [id, entry.units])),
     ledger: () => ledger,

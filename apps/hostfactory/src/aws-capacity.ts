@@ -10,17 +10,35 @@ import {
   type DescribeResult,
   type InstanceTypeCatalog,
   type InstanceTypeInfo,
-  type Logger,
   type Machine,
   type MachineObservation,
   type ProviderApi,
   type Request,
   type TemplateValidator,
 } from '@open-hostfactory/core';
+import type { AwsClientOptions, DescribeRetry } from '@open-hostfactory/aws-common';
 import type { Ec2Instances, LaunchTemplates } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
 import type { AppConfig } from './config';
+
+/**
+ * The settings every AWS client of the call is built with (aws-common): region, endpoint,
+ * profile, attempts, timeouts, pool and proxy. `overrides` for a service with its own
+ * region or endpoint (DynamoDB).
+ */
+export function awsClientOptions(config: AppConfig, overrides: { region?: string; endpoint?: string | undefined } = {}): AwsClientOptions {
+  const provider = config.provider;
+  return {
+    region: overrides.region ?? provider.region,
+    endpoint: 'endpoint' in overrides ? overrides.endpoint : provider.endpointUrl,
+    profile: provider.profile,
+    maxAttempts: provider.maxRetries + 1,
+    connectionTimeoutMs: provider.connectionTimeoutMs,
+    maxSockets: provider.connectionPoolSize,
+    proxy: provider.proxy,
+  };
+}
 
 /** What the EC2 side brings once loaded. */
 interface Ec2Side {
@@ -45,7 +63,6 @@ export class AwsAdapters {
   constructor(
     private readonly container: Container,
     private readonly config: AppConfig,
-    private readonly logger: Logger,
     private readonly budget?: CallBudget,
   ) {}
 
@@ -54,23 +71,13 @@ export class AwsAdapters {
     return this.budget ? withinBudget(client, this.budget, 'PROVIDER_ERROR', service) : client;
   }
 
-  private clientOptions(): {
-    region: string;
-    endpoint: string | undefined;
-    profile: string | undefined;
-    maxAttempts: number;
-    connectionTimeoutMs: number;
-    maxSockets: number | undefined;
-  } {
-    const provider = this.config.provider;
-    return {
-      region: provider.region,
-      endpoint: provider.endpointUrl,
-      profile: provider.profile,
-      maxAttempts: provider.maxRetries + 1,
-      connectionTimeoutMs: provider.connectionTimeoutMs,
-      maxSockets: provider.connectionPoolSize,
-    };
+  private clientOptions(): AwsClientOptions {
+    return awsClientOptions(this.config);
+  }
+
+  /** AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS / AWS_DESCRIBE_REQUEST_INTERVAL: how Describe* requests retry. */
+  private describeRetry(): DescribeRetry {
+    return { retries: this.config.provider.describeRetryAttempts, intervalMs: this.config.provider.describeIntervalMs };
   }
 
   loadEc2(): Promise<Ec2Side> {
@@ -80,15 +87,10 @@ export class AwsAdapters {
         // The SDK's shared-credentials loader reads this variable (AWS_CREDENTIAL_FILE in IBM's file).
         process.env['AWS_SHARED_CREDENTIALS_FILE'] = provider.credentialFile;
       }
-      if (provider.proxyHost) {
-        this.logger.warn('AWS_PROXY_HOST/AWS_PROXY_PORT are not applied by this release; calls go direct', {
-          proxyHost: provider.proxyHost,
-          proxyPort: provider.proxyPort,
-        });
-      }
       const ec2 = await import('@open-hostfactory/aws-ec2');
+      await (await import('@open-hostfactory/aws-common')).loadProxyAgents(provider.proxy);
       const options = this.clientOptions();
-      const client = this.bounded(ec2.createEc2Client(options), 'EC2');
+      const client = this.bounded(ec2.createEc2Client(options, this.describeRetry()), 'EC2');
       const queueUrl = provider.eventsQueueUrl;
       await this.container.loadAsync(
         ec2.ec2CapacityModule({
@@ -119,7 +121,7 @@ export class AwsAdapters {
       const asg = await import('@open-hostfactory/aws-asg');
       await this.container.loadAsync(
         asg.asgCapacityModule({
-          client: this.bounded(asg.createAutoScalingClient(this.clientOptions()), 'Auto Scaling'),
+          client: this.bounded(asg.createAutoScalingClient(this.clientOptions(), this.describeRetry()), 'Auto Scaling'),
           providerName: this.config.providerName,
           launchTemplates: ec2.launchTemplates,
           instances: ec2.instances,

@@ -4,6 +4,7 @@ import type { Container } from 'inversify';
 import { COMMAND_NAMES, COMMANDS, isCommandName, type Command } from './commands/commands';
 import { exportState, importState } from './commands/storage-transfer';
 import { loadConfig } from './config';
+import { logNoticesOnce } from './config-notices';
 import { createFileLogger } from './logging';
 import { startCallBudget, type CallBudget } from './call-budget';
 import { createContainer, type Overrides } from './container';
@@ -43,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...config.logging,
       context: { provider: config.providerName, command: command.name },
     });
+    logNoticesOnce(config.notices, config.workDir, logger);
     logger.debug('call', { file, input: parsed });
     container = await createContainer(config, logger, io.overrides, budget);
     const answer = await command.run(parsed, container);

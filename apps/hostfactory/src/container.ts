@@ -22,7 +22,7 @@ import {
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
 import { Container, type ContainerModule } from 'inversify';
-import { AwsAdapters, AwsCapacityProviders, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
+import { AwsAdapters, AwsCapacityProviders, awsClientOptions, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
 import { toProviderSettings, type AppConfig } from './config';
 import { localProcessIdentity } from './process-identity';
 import { withinBudget, type CallBudget } from './call-budget';
@@ -53,7 +53,7 @@ export async function createContainer(
   const container = new Container({ defaultScope: 'Singleton' });
   const settings: ProviderSettings = toProviderSettings(config);
   const templates: readonly Template[] = config.templates;
-  const adapters = new AwsAdapters(container, config, logger, budget);
+  const adapters = new AwsAdapters(container, config, budget);
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
@@ -156,15 +156,9 @@ export async function createContainer(
 async function storageModule(config: AppConfig, budget: CallBudget | undefined): Promise<ContainerModule> {
   if (config.storage.type !== 'dynamodb') return sqliteStorageModule({ filePath: storageFile(config) });
   const dynamo = await import('@open-hostfactory/storage-dynamodb');
+  await (await import('@open-hostfactory/aws-common')).loadProxyAgents(config.provider.proxy);
   const settings = config.storage.dynamodb;
-  const client = dynamo.createDynamoDbClient({
-    region: settings.region,
-    endpoint: settings.endpointUrl,
-    profile: config.provider.profile,
-    maxAttempts: config.provider.maxRetries + 1,
-    connectionTimeoutMs: config.provider.connectionTimeoutMs,
-    maxSockets: config.provider.connectionPoolSize,
-  });
+  const client = dynamo.createDynamoDbClient(awsClientOptions(config, { region: settings.region, endpoint: settings.endpointUrl }));
   return dynamo.dynamoDbStorageModule({
     client: budget ? withinBudget(client, budget, 'STORAGE_ERROR', 'DynamoDB') : client,
     ownsClient: true,

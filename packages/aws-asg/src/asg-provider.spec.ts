@@ -1,6 +1,7 @@
 import type { Request, Template } from '@open-hostfactory/core';
 import { aMachine, aTemplate, anAcquireRequest, anObservation } from '@open-hostfactory/core/testing';
-import { FakeAutoScaling, FixedLaunchTemplates, StaticInstanceReader, awsError, inService } from '../test/fake-asg-client';
+import { awsError } from '@open-hostfactory/aws-common/testing';
+import { FakeAutoScaling, FixedLaunchTemplates, StaticInstanceReader, inService } from '../test/fake-asg-client';
 import { AsgProvider } from './asg-provider';
 
 const REQ = 'req-00000000-0000-4000-8000-000000000001';

@@ -31,6 +31,7 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
+import { allItems } from '@open-hostfactory/aws-common';
 import type { AutoScalingClientLike } from './asg-client';
 import { chunk, unique } from './collections';
 import { asgErrorCode, mapAsgError } from './errors';
@@ -350,21 +351,13 @@ export class AsgProvider implements CapacityProvider {
   private async describeGroupPages(
     selection: { AutoScalingGroupNames: string[] } | { Filters: { Name: string; Values: string[] }[] },
   ): Promise<AutoScalingGroup[]> {
-    const groups: AutoScalingGroup[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeAutoScalingGroupsCommand({ ...selection, MaxRecords: DESCRIBE_GROUPS_BATCH, ...(nextToken ? { NextToken: nextToken } : {}) }),
-        );
-      } catch (error) {
-        throw mapAsgError(error, 'DescribeAutoScalingGroups');
-      }
-      groups.push(...(page.AutoScalingGroups ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return groups;
+    return allItems(
+      (NextToken) =>
+        this.client.send(new DescribeAutoScalingGroupsCommand({ ...selection, MaxRecords: DESCRIBE_GROUPS_BATCH, NextToken })).catch((error: unknown) => {
+          throw mapAsgError(error, 'DescribeAutoScalingGroups');
+        }),
+      (page) => page.AutoScalingGroups,
+    );
   }
 
   /** The latest scaling activity's message when it failed or was cancelled; else undefined. */

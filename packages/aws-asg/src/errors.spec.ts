@@ -29,7 +29,7 @@ describe('mapAsgError', () => {
 
   it('a socket error the SDK wrapped (no HTTP answer) is unreachable too', () => {
     const mapped = mapAsgError(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:9'), 'DescribeAutoScalingGroups');
-    expect(mapped).toMatchObject({ code: 'PROVIDER_ERROR', transient: true, details: { awsCode: 'ECONNREFUSED' } });
+    expect(mapped).toMatchObject({ code: 'PROVIDER_ERROR', transient: true, details: { networkCode: 'ECONNREFUSED', endpoint: '127.0.0.1:9' } });
   });
 
   it('an unknown error answered with a 5xx is a transient PROVIDER_ERROR; with a 4xx it is not', () => {

@@ -1,55 +1,6 @@
 import type { MachineObservation } from '@open-hostfactory/core';
-import type { AutoScalingClientLike } from '../src/asg-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import type { InstanceReader, LaunchTemplateSource } from '../src/asg-provider';
-
-/** A command as the fake sees it: the SDK command class name and its input. */
-export interface SentCommand {
-  readonly name: string;
-  readonly input: any;
-}
-
-type Handler = (input: any, call: number) => unknown;
-
-/**
- * A fake Auto Scaling `{ send }`: answers each command class (`CreateAutoScalingGroupCommand`…)
- * with a handler and records every call. A command without a handler answers `{}`.
- */
-export class FakeAsgClient implements AutoScalingClientLike {
-  readonly sent: SentCommand[] = [];
-  private readonly handlers = new Map<string, Handler>();
-
-  on(commandName: string, handler: Handler): this {
-    this.handlers.set(commandName, handler);
-    return this;
-  }
-
-  calls(commandName: string): any[] {
-    return this.sent.filter((command) => command.name === commandName).map((command) => command.input);
-  }
-
-  /** Command names in the order sent. */
-  names(): string[] {
-    return this.sent.map((command) => command.name);
-  }
-
-  send = (async (command: { input: unknown; constructor: { name: string } }): Promise<unknown> => {
-    const name = command.constructor.name;
-    this.sent.push({ name, input: command.input });
-    const handler = this.handlers.get(name);
-    if (!handler) return {};
-    const result = handler(command.input, this.calls(name).length);
-    return result instanceof Promise ? await result : result;
-  }) as unknown as AutoScalingClientLike['send'];
-}
-
-/** An SDK-like service error (`name` is the AWS code). */
-export function awsError(name: string, message = name, httpStatusCode = 400): Error {
-  const error = new Error(message) as Error & { $metadata: unknown; $fault: string };
-  error.name = name;
-  error.$metadata = { httpStatusCode, requestId: 'aws-req-1' };
-  error.$fault = httpStatusCode >= 500 ? 'server' : 'client';
-  return error;
-}
 
 /** A launch template source that hands out one fixed template and counts its calls. */
 export class FixedLaunchTemplates implements LaunchTemplateSource {
@@ -102,7 +53,7 @@ export interface FakeGroup {
  * Create/Update/Terminate/Delete/Tags/Suspend change them the way Auto Scaling would (without
  * launching anything: tests put instances in groups themselves). Handlers set with `on` win.
  */
-export class FakeAutoScaling extends FakeAsgClient {
+export class FakeAutoScaling extends FakeAwsClient {
   readonly groups = new Map<string, FakeGroup>();
 
   constructor() {

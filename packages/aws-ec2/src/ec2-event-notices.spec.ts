@@ -1,6 +1,6 @@
 import { FixedClock } from '@open-hostfactory/core/testing';
 import { isHostFactoryError, type HostFactoryError } from '@open-hostfactory/core';
-import { awsError } from '../test/fake-ec2-client';
+import { awsError } from '@open-hostfactory/aws-common/testing';
 import {
   Ec2EventNotices,
   REBALANCE_RECOMMENDATION,

@@ -1,7 +1,7 @@
 import type { Instance } from '@aws-sdk/client-ec2';
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { Request, Template } from '@open-hostfactory/core';
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { Ec2FleetProvider, fleetIdsOf, targetCapacity } from './ec2-fleet-provider';
 import type { LaunchTemplates } from './launch-templates';
 import { clientToken } from './run-instances-provider';
@@ -41,8 +41,8 @@ function instance(id: string, overrides: Partial<Instance> = {}): Instance {
 }
 
 /** A fake EC2 whose DescribeInstances answers from `instances` by instance-id / request-tag filter. */
-function fakeEc2(instances: Instance[] = []): FakeEc2Client {
-  return new FakeEc2Client().on('DescribeInstancesCommand', (input) => {
+function fakeEc2(instances: Instance[] = []): FakeAwsClient {
+  return new FakeAwsClient().on('DescribeInstancesCommand', (input) => {
     const filter = input.Filters[0];
     const values: string[] = filter.Values;
     const hits = instances.filter((i) =>
@@ -54,7 +54,7 @@ function fakeEc2(instances: Instance[] = []): FakeEc2Client {
   });
 }
 
-function provider(client: FakeEc2Client): Ec2FleetProvider {
+function provider(client: FakeAwsClient): Ec2FleetProvider {
   return new Ec2FleetProvider(client, launchTemplates, { providerName: 'aws', clock });
 }
 
@@ -637,7 +637,7 @@ describe('Ec2FleetProvider: replayed attempts, inventory, dispose', () => {
 
   it('a replayed instant attempt returns the instances it made, found by their attempt tag', async () => {
     const made = instance('i-made', { Tags: [{ Key: 'hf:request-id', Value: REQ }, { Key: 'hf:launch-attempt', Value: '3' }] });
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({ Reservations: [{ Instances: [made] }] }));
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({ Reservations: [{ Instances: [made] }] }));
     const result = await provider(client).acquire({
       request: anAcquireRequest({ requestId: REQ, templateId: 'T1' }),
       template: template({ fleetType: 'instant' }),

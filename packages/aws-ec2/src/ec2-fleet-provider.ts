@@ -38,6 +38,7 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
+import { allItems, idsIn, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import { chunk, unique } from './collections';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
@@ -57,6 +58,8 @@ export interface Ec2FleetProviderOptions {
    */
   readonly instances?: Ec2Instances;
 }
+
+const UNKNOWN_FLEET = /^InvalidFleetId\.(NotFound|Malformed)$/;
 
 /** `providerData` keys this provider keeps on a request. */
 export const FLEET_IDS_KEY = 'fleetIds';
@@ -255,31 +258,31 @@ export class Ec2FleetProvider implements CapacityProvider {
 
   /** Live request/maintain fleets tagged with the provider name (DescribeFleets lists every fleet but instant ones). */
   private async ownFleets(): Promise<FleetData[]> {
-    const fleets: FleetData[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeFleetsCommand({
-            Filters: [
-              { Name: 'fleet-state', Values: [...LIVE_FLEET_STATES] },
-              { Name: 'type', Values: ['request', 'maintain'] },
-            ],
-            ...(nextToken ? { NextToken: nextToken } : {}),
+    const listed = await allItems(
+      (NextToken) =>
+        this.client
+          .send(
+            new DescribeFleetsCommand({
+              Filters: [
+                { Name: 'fleet-state', Values: [...LIVE_FLEET_STATES] },
+                { Name: 'type', Values: ['request', 'maintain'] },
+              ],
+              NextToken,
+            }),
+          )
+          .catch((error: unknown) => {
+            throw mapEc2Error(error, 'DescribeFleets');
           }),
-        );
-      } catch (error) {
-        throw mapEc2Error(error, 'DescribeFleets');
-      }
-      for (const fleet of page.Fleets ?? []) {
-        // Filters re-checked: not every EC2 look-alike applies them.
-        const live = LIVE_FLEET_STATES.has(fleet.FleetState ?? '') && fleet.Type !== 'instant';
-        if (fleet.FleetId && live && fleetTags(fleet.Tags).providerName === this.options.providerName) fleets.push(fleet);
-      }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return fleets;
+      (page) => page.Fleets,
+    );
+    // Filters re-checked: not every EC2 look-alike applies them.
+    return listed.filter(
+      (fleet) =>
+        fleet.FleetId &&
+        LIVE_FLEET_STATES.has(fleet.FleetState ?? '') &&
+        fleet.Type !== 'instant' &&
+        fleetTags(fleet.Tags).providerName === this.options.providerName,
+    );
   }
 
   /**
@@ -465,55 +468,39 @@ export class Ec2FleetProvider implements CapacityProvider {
   private async describeFleets(fleetIds: readonly string[]): Promise<Map<string, FleetData>> {
     const fleets = new Map<string, FleetData>();
     for (const batch of chunk(unique(fleetIds), DESCRIBE_FLEETS_BATCH)) {
-      try {
-        for (const fleet of await this.describeFleetPages(batch)) if (fleet.FleetId) fleets.set(fleet.FleetId, fleet);
-      } catch (error) {
-        const code = awsErrorCode(error);
-        if (!/^InvalidFleetId\.(NotFound|Malformed)$/.test(code)) throw mapEc2Error(error, 'DescribeFleets');
-        // One unknown id fails the whole call: look the ids up one by one.
-        for (const id of batch) {
-          try {
-            for (const fleet of await this.describeFleetPages([id])) if (fleet.FleetId) fleets.set(fleet.FleetId, fleet);
-          } catch (single) {
-            if (!/^InvalidFleetId\.(NotFound|Malformed)$/.test(awsErrorCode(single))) throw mapEc2Error(single, 'DescribeFleets');
-          }
-        }
-      }
+      // One unknown id fails the whole call: it is retried without the ids EC2 names.
+      const { results } = await withoutUnknownIds(
+        batch,
+        (ids) => this.describeFleetPages(ids),
+        (error) => UNKNOWN_FLEET.test(awsErrorCode(error)),
+        (error) => idsIn(error, /fleet-[0-9a-f-]+/g),
+      ).catch((error: unknown) => {
+        throw mapEc2Error(error, 'DescribeFleets');
+      });
+      for (const fleet of results.flat()) if (fleet.FleetId) fleets.set(fleet.FleetId, fleet);
     }
     return fleets;
   }
 
   private async describeFleetPages(fleetIds: readonly string[]): Promise<FleetData[]> {
-    const fleets: FleetData[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new DescribeFleetsCommand({ FleetIds: [...fleetIds], ...(nextToken ? { NextToken: nextToken } : {}) }),
-      );
-      fleets.push(...(page.Fleets ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return fleets;
+    return allItems(
+      (NextToken) => this.client.send(new DescribeFleetsCommand({ FleetIds: [...fleetIds], NextToken })),
+      (page) => page.Fleets,
+    );
   }
 
   /** Instance ids a request/maintain fleet currently holds (DescribeFleetInstances, all pages). */
   private async activeFleetInstances(fleetId: string): Promise<string[]> {
-    const ids: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeFleetInstancesCommand({ FleetId: fleetId, ...(nextToken ? { NextToken: nextToken } : {}) }),
-        );
-      } catch (error) {
-        if (/^InvalidFleetId\.(NotFound|Malformed)$/.test(awsErrorCode(error))) return ids;
-        throw mapEc2Error(error, 'DescribeFleetInstances');
-      }
-      for (const instance of page.ActiveInstances ?? []) if (instance.InstanceId) ids.push(instance.InstanceId);
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return ids;
+    try {
+      const instances = await allItems(
+        (NextToken) => this.client.send(new DescribeFleetInstancesCommand({ FleetId: fleetId, NextToken })),
+        (page) => page.ActiveInstances,
+      );
+      return instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : []));
+    } catch (error) {
+      if (UNKNOWN_FLEET.test(awsErrorCode(error))) return [];
+      throw mapEc2Error(error, 'DescribeFleetInstances');
+    }
   }
 
   /** Instance ids of a fleet: an instant fleet lists them itself (DescribeFleetInstances does not serve instant fleets). */

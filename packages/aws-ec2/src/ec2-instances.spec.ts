@@ -1,5 +1,5 @@
 import { FixedClock } from '@open-hostfactory/core/testing';
-import { FakeEc2Client } from '../test/fake-ec2-client';
+import { FakeAwsClient } from '@open-hostfactory/aws-common/testing';
 import type { LifecycleNotice } from '@open-hostfactory/core';
 import type { EventNoticeSource, ReceivedNotices } from './ec2-event-notices';
 import { Ec2Instances, SPOT_INTERRUPTION_NOTICE_SEC } from './ec2-instances';
@@ -18,7 +18,7 @@ const instance = (id: string, extra: Record<string, unknown> = {}) => ({
 describe('Ec2Instances spot interruption notices', () => {
   it('marks spot instances whose spot request is marked-for-termination, with the time EC2 takes them', async () => {
     const noticedAt = new Date('2026-01-01T00:10:00Z');
-    const client = new FakeEc2Client()
+    const client = new FakeAwsClient()
       .on('DescribeInstancesCommand', () => ({
         Reservations: [
           {
@@ -50,7 +50,7 @@ describe('Ec2Instances spot interruption notices', () => {
   });
 
   it('asks nothing about spot requests when no live spot instance is seen', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({
       Reservations: [{ Instances: [instance('i-1'), instance('i-2', { State: { Name: 'terminated' }, SpotInstanceRequestId: 'sir-9' })] }],
     }));
     await new Ec2Instances(client, new FixedClock()).describe([], ['i-1', 'i-2']);
@@ -78,7 +78,7 @@ describe('Ec2Instances event notices', () => {
   const noticedAt = new Date('2026-01-01T00:10:00Z');
   const statusDeadline = noticedAt.getTime() / 1000 + SPOT_INTERRUPTION_NOTICE_SEC;
   const client = () =>
-    new FakeEc2Client()
+    new FakeAwsClient()
       .on('DescribeInstancesCommand', () => ({
         Reservations: [
           {

@@ -20,6 +20,7 @@ import {
   type MachineState,
   type ProviderApi,
 } from '@open-hostfactory/core';
+import { allItems, idsIn, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { strongerNotice, type EventNoticeSource } from './ec2-event-notices';
 import { chunk, unique } from './collections';
@@ -122,27 +123,21 @@ export class Ec2Instances {
   private async interruptionNotices(spotRequests: ReadonlyMap<string, string>): Promise<Map<string, number>> {
     const notices = new Map<string, number>();
     for (const values of chunk([...spotRequests.keys()], FILTER_VALUES_LIMIT)) {
-      let nextToken: string | undefined;
-      do {
-        let page;
-        try {
-          page = await this.client.send(
-            new DescribeSpotInstanceRequestsCommand({
-              Filters: [{ Name: 'spot-instance-request-id', Values: values }],
-              ...(nextToken ? { NextToken: nextToken } : {}),
+      const requests = await allItems(
+        (NextToken) =>
+          this.client
+            .send(new DescribeSpotInstanceRequestsCommand({ Filters: [{ Name: 'spot-instance-request-id', Values: values }], NextToken }))
+            .catch((error: unknown) => {
+              throw mapEc2Error(error, 'DescribeSpotInstanceRequests');
             }),
-          );
-        } catch (error) {
-          throw mapEc2Error(error, 'DescribeSpotInstanceRequests');
-        }
-        for (const request of page.SpotInstanceRequests ?? []) {
-          const machineId = request.SpotInstanceRequestId ? spotRequests.get(request.SpotInstanceRequestId) : undefined;
-          if (!machineId || request.Status?.Code !== 'marked-for-termination') continue;
-          const noticed = request.Status.UpdateTime instanceof Date ? request.Status.UpdateTime.getTime() : this.clock.now();
-          notices.set(machineId, Math.floor(noticed / 1000) + SPOT_INTERRUPTION_NOTICE_SEC);
-        }
-        nextToken = page.NextToken || undefined;
-      } while (nextToken);
+        (page) => page.SpotInstanceRequests,
+      );
+      for (const request of requests) {
+        const machineId = request.SpotInstanceRequestId ? spotRequests.get(request.SpotInstanceRequestId) : undefined;
+        if (!machineId || request.Status?.Code !== 'marked-for-termination') continue;
+        const noticed = request.Status.UpdateTime instanceof Date ? request.Status.UpdateTime.getTime() : this.clock.now();
+        notices.set(machineId, Math.floor(noticed / 1000) + SPOT_INTERRUPTION_NOTICE_SEC);
+      }
     }
     return notices;
   }
@@ -245,33 +240,21 @@ export class Ec2Instances {
   }
 
   private async terminateBatch(ids: readonly string[]): Promise<void> {
-    let remaining = [...ids];
-    // Each failed round removes at least one id, so this ends.
-    while (remaining.length > 0) {
-      try {
-        await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
-        return;
-      } catch (error) {
-        const code = awsErrorCode(error);
-        if (code !== 'InvalidInstanceID.NotFound' && code !== 'InvalidInstanceID.Malformed') {
-          throw mapEc2Error(error, 'TerminateInstances');
-        }
-        const named = new Set(instanceIdsIn(error instanceof Error ? error.message : ''));
-        const next = remaining.filter((id) => !named.has(id));
-        if (next.length === remaining.length) {
-          // The message named none of ours: look which still exist and terminate only those.
-          remaining = await this.existingIds(remaining);
-          if (remaining.length === 0) return;
-          try {
-            await this.client.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
-          } catch (retryError) {
-            throw mapEc2Error(retryError, 'TerminateInstances');
-          }
-          return;
-        }
-        remaining = next;
-      }
-    }
+    // One unknown id fails the whole call: it is retried without the ids EC2 names.
+    await withoutUnknownIds(
+      ids,
+      (batch) => this.client.send(new TerminateInstancesCommand({ InstanceIds: batch })),
+      (error) => UNKNOWN_INSTANCE.test(awsErrorCode(error)),
+      (error) => idsIn(error, /i-[0-9a-zA-Z]+/g),
+      // The message named none of ours: look which still exist and terminate only those.
+      async (rest) => {
+        const existing = await this.existingIds(rest);
+        if (existing.length > 0) await this.client.send(new TerminateInstancesCommand({ InstanceIds: existing }));
+        return { results: [], unknown: rest.filter((id) => !existing.includes(id)) };
+      },
+    ).catch((error: unknown) => {
+      throw mapEc2Error(error, 'TerminateInstances');
+    });
   }
 
   private async existingIds(ids: readonly string[]): Promise<string[]> {
@@ -285,25 +268,14 @@ export class Ec2Instances {
   }
 
   private async describeInstances(filters: Filter[]): Promise<Instance[]> {
-    const instances: Instance[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeInstancesCommand({
-            Filters: filters,
-            MaxResults: DESCRIBE_PAGE_SIZE,
-            ...(nextToken ? { NextToken: nextToken } : {}),
-          }),
-        );
-      } catch (error) {
-        throw mapEc2Error(error, 'DescribeInstances');
-      }
-      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return instances;
+    const reservations = await allItems(
+      (NextToken) =>
+        this.client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: DESCRIBE_PAGE_SIZE, NextToken })).catch((error: unknown) => {
+          throw mapEc2Error(error, 'DescribeInstances');
+        }),
+      (page) => page.Reservations,
+    );
+    return reservations.flatMap((reservation): Instance[] => reservation.Instances ?? []);
   }
 }
 
@@ -312,9 +284,7 @@ function isObservation(observation: MachineObservation | undefined): observation
 }
 
 /** Instance ids named in an EC2 error message (`The instance IDs 'i-1, i-2' do not exist`). */
-function instanceIdsIn(message: string): string[] {
-  return message.match(/i-[0-9a-zA-Z]+/g) ?? [];
-}
+const UNKNOWN_INSTANCE = /^InvalidInstanceID\.(NotFound|Malformed)$/;
 
 function isEnded(state: MachineState): boolean {
   return state === 'shutting-down' || state === 'terminated' || state === 'stopping' || state === 'stopped';

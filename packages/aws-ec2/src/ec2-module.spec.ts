@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import { InstanceTypeCatalog } from '@open-hostfactory/core';
-import { FakeEc2Client } from '../test/fake-ec2-client';
+import { FakeAwsClient } from '@open-hostfactory/aws-common/testing';
 import { createEc2Client } from './ec2-client';
 import { ec2CapacityModule } from './ec2-module';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
@@ -13,7 +13,7 @@ import { SpotFleetProvider } from './spot-fleet-provider';
 describe('ec2CapacityModule', () => {
   it('binds the provider and the catalog as singletons and the catalog port to the catalog', async () => {
     const container = new Container();
-    await container.load(ec2CapacityModule({ client: new FakeEc2Client(), providerName: 'awsinst' }));
+    await container.load(ec2CapacityModule({ client: new FakeAwsClient(), providerName: 'awsinst' }));
     const provider = container.get(RunInstancesProvider);
     expect(provider).toBeInstanceOf(RunInstancesProvider);
     expect(provider.api).toBe('RunInstances');
@@ -24,7 +24,7 @@ describe('ec2CapacityModule', () => {
 
   it('binds EC2 Fleet with the shared launch templates, all singletons', async () => {
     const container = new Container();
-    await container.load(ec2CapacityModule({ client: new FakeEc2Client(), providerName: 'awsinst' }));
+    await container.load(ec2CapacityModule({ client: new FakeAwsClient(), providerName: 'awsinst' }));
     const fleet = container.get(Ec2FleetProvider);
     expect(fleet.api).toBe('EC2Fleet');
     expect(container.get(Ec2FleetProvider)).toBe(fleet);
@@ -41,7 +41,7 @@ describe('ec2CapacityModule', () => {
         return { Messages: [] };
       },
     };
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({ Reservations: [] }));
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({ Reservations: [] }));
     const container = new Container();
     await container.load(
       ec2CapacityModule({ client, providerName: 'awsinst', events: { queueUrl: 'http://127.0.0.1:1/q', sqs: () => sqs as never } }),
@@ -58,7 +58,7 @@ describe('ec2CapacityModule', () => {
   });
 
   it('hands the client and provider name to the provider', async () => {
-    const client = new FakeEc2Client().on('RunInstancesCommand', () => ({ Instances: [] }));
+    const client = new FakeAwsClient().on('RunInstancesCommand', () => ({ Instances: [] }));
     const container = new Container();
     await container.load(ec2CapacityModule({ client, providerName: 'aws-east' }));
     const { aTemplate, anAcquireRequest } = await import('@open-hostfactory/core/testing');

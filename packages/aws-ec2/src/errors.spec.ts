@@ -1,5 +1,5 @@
 import { HostFactoryError, type ErrorCode } from '@open-hostfactory/core';
-import { awsError } from '../test/fake-ec2-client';
+import { awsError } from '@open-hostfactory/aws-common/testing';
 import { awsErrorCode, mapEc2Error } from './errors';
 
 describe('mapEc2Error', () => {

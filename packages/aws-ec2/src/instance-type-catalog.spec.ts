@@ -1,4 +1,4 @@
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { Ec2InstanceTypeCatalog } from './instance-type-catalog';
 
 const KNOWN: Record<string, [number, number, number, string]> = {
@@ -18,8 +18,8 @@ function typeInfo(type: string): Record<string, unknown> {
 }
 
 /** Answers like EC2: the whole call fails when it names an unknown type. */
-function ec2Like(knows: (type: string) => boolean, message = (bad: string[]): string => `The following supplied instance types do not exist: [${bad.join(', ')}]`): FakeEc2Client {
-  return new FakeEc2Client().on('DescribeInstanceTypesCommand', (input) => {
+function ec2Like(knows: (type: string) => boolean, message = (bad: string[]): string => `The following supplied instance types do not exist: [${bad.join(', ')}]`): FakeAwsClient {
+  return new FakeAwsClient().on('DescribeInstanceTypesCommand', (input) => {
     const bad = (input.InstanceTypes as string[]).filter((type) => !knows(type));
     if (bad.length) throw awsError('InvalidInstanceType', message(bad));
     return { InstanceTypes: (input.InstanceTypes as string[]).map(typeInfo) };
@@ -35,7 +35,7 @@ describe('Ec2InstanceTypeCatalog', () => {
   });
 
   it('asks in batches of 100, once per type, and follows pages', async () => {
-    const client = new FakeEc2Client().on('DescribeInstanceTypesCommand', (input) => {
+    const client = new FakeAwsClient().on('DescribeInstanceTypesCommand', (input) => {
       const types = input.InstanceTypes as string[];
       if (!input.NextToken && types.length > 50) {
         return { InstanceTypes: types.slice(0, 50).map(typeInfo), NextToken: 'more' };
@@ -78,7 +78,7 @@ describe('Ec2InstanceTypeCatalog', () => {
   });
 
   it('maps other errors (throttling, auth)', async () => {
-    const client = new FakeEc2Client().on('DescribeInstanceTypesCommand', () => {
+    const client = new FakeAwsClient().on('DescribeInstanceTypesCommand', () => {
       throw awsError('RequestLimitExceeded');
     });
     await expect(new Ec2InstanceTypeCatalog(client).describe(['t3.medium'])).rejects.toMatchObject({ code: 'THROTTLED' });

@@ -4,6 +4,7 @@ import {
   type InstanceTypeInfo as Ec2InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '@open-hostfactory/core';
+import { allItems, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import { chunk, unique } from './collections';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
@@ -32,51 +33,25 @@ export class Ec2InstanceTypeCatalog implements InstanceTypeCatalog {
   }
 
   private async describeBatch(types: readonly string[]): Promise<InstanceTypeInfo[]> {
-    let remaining = [...types];
-    while (remaining.length > 0) {
-      try {
-        return await this.describeTypes(remaining);
-      } catch (error) {
-        if (awsErrorCode(error) !== 'InvalidInstanceType') throw mapEc2Error(error, 'DescribeInstanceTypes');
-        const named = new Set(typesNamedIn(error instanceof Error ? error.message : ''));
-        const next = remaining.filter((type) => !named.has(type));
-        if (next.length === remaining.length) return this.describeOneByOne(remaining);
-        remaining = next;
-      }
-    }
-    return [];
-  }
-
-  private async describeOneByOne(types: readonly string[]): Promise<InstanceTypeInfo[]> {
-    const infos: InstanceTypeInfo[] = [];
-    for (const type of types) {
-      try {
-        infos.push(...(await this.describeTypes([type])));
-      } catch (error) {
-        if (awsErrorCode(error) !== 'InvalidInstanceType') throw mapEc2Error(error, 'DescribeInstanceTypes');
-      }
-    }
-    return infos;
+    const { results } = await withoutUnknownIds(
+      types,
+      (batch) => this.describeTypes(batch),
+      (error) => awsErrorCode(error) === 'InvalidInstanceType',
+      (error) => typesNamedIn(error instanceof Error ? error.message : ''),
+    ).catch((error: unknown) => {
+      throw mapEc2Error(error, 'DescribeInstanceTypes');
+    });
+    return results.flat();
   }
 
   /** One DescribeInstanceTypes call with its pages; SDK errors are thrown raw. */
   private async describeTypes(types: readonly string[]): Promise<InstanceTypeInfo[]> {
-    const infos: InstanceTypeInfo[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new DescribeInstanceTypesCommand({
-          InstanceTypes: types as DescribeInstanceTypesCommandInput['InstanceTypes'],
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      for (const raw of page.InstanceTypes ?? []) {
-        const info = toInstanceTypeInfo(raw);
-        if (info) infos.push(info);
-      }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return infos;
+    const raw = await allItems(
+      (NextToken) =>
+        this.client.send(new DescribeInstanceTypesCommand({ InstanceTypes: types as DescribeInstanceTypesCommandInput['InstanceTypes'], NextToken })),
+      (page) => page.InstanceTypes,
+    );
+    return raw.flatMap((type) => toInstanceTypeInfo(type) ?? []);
   }
 }
 

@@ -1,9 +1,9 @@
 import { aTemplate } from '@open-hostfactory/core/testing';
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { LaunchTemplates, SETTINGS_HASH_PREFIX, settingsHash } from './launch-templates';
 
-function fakeClient(): FakeEc2Client {
-  return new FakeEc2Client().on('DescribeImagesCommand', () => ({ Images: [{ RootDeviceName: '/dev/sda1' }] }));
+function fakeClient(): FakeAwsClient {
+  return new FakeAwsClient().on('DescribeImagesCommand', () => ({ Images: [{ RootDeviceName: '/dev/sda1' }] }));
 }
 
 describe('LaunchTemplates', () => {

@@ -10,6 +10,7 @@ import {
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { HostFactoryError, TAG_PROVIDER_NAME, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import { allItems } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { DEFAULT_ROOT_DEVICE, toBase64UserData } from './run-instances-provider';
@@ -237,25 +238,21 @@ export class LaunchTemplates {
   }
 
   private async describeVersions(launchTemplateId: string, versions: string[] | undefined): Promise<LaunchTemplateVersion[]> {
-    const found: LaunchTemplateVersion[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeLaunchTemplateVersionsCommand({
-            LaunchTemplateId: launchTemplateId,
-            ...(versions ? { Versions: versions } : { MaxResults: VERSIONS_PAGE_SIZE }),
-            ...(nextToken ? { NextToken: nextToken } : {}),
+    return allItems(
+      (NextToken) =>
+        this.client
+          .send(
+            new DescribeLaunchTemplateVersionsCommand({
+              LaunchTemplateId: launchTemplateId,
+              ...(versions ? { Versions: versions } : { MaxResults: VERSIONS_PAGE_SIZE }),
+              NextToken,
+            }),
+          )
+          .catch((error: unknown) => {
+            throw mapEc2Error(error, 'DescribeLaunchTemplateVersions');
           }),
-        );
-      } catch (error) {
-        throw mapEc2Error(error, 'DescribeLaunchTemplateVersions');
-      }
-      found.push(...(page.LaunchTemplateVersions ?? []));
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return found;
+      (page) => page.LaunchTemplateVersions,
+    );
   }
 
   private async createVersion(

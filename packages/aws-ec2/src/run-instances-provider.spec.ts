@@ -1,6 +1,6 @@
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { AcquireInput, Template } from '@open-hostfactory/core';
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { RunInstancesProvider, clientToken, subnetForAttempt, toBase64UserData } from './run-instances-provider';
 
 const REQUEST_ID = 'req-00000000-0000-4000-8000-000000000001';
@@ -22,8 +22,8 @@ function ec2Instance(id: string, overrides: Record<string, unknown> = {}): Recor
 }
 
 /** A fake that launches as many instances as MaxCount (real EC2 with capacity). */
-function launchingClient(launch: (maxCount: number, call: number) => number = (max) => max): FakeEc2Client {
-  return new FakeEc2Client().on('RunInstancesCommand', (input, call) => ({
+function launchingClient(launch: (maxCount: number, call: number) => number = (max) => max): FakeAwsClient {
+  return new FakeAwsClient().on('RunInstancesCommand', (input, call) => ({
     Instances: Array.from({ length: launch(input.MaxCount, call) }, (_, i) => ec2Instance(`i-${call}${i}abc`)),
   }));
 }
@@ -276,7 +276,7 @@ describe('RunInstancesProvider.acquire', () => {
   });
 
   it('uses the request and template of the call when the answer has no tags, and the clock when no launch time', async () => {
-    const client = new FakeEc2Client().on('RunInstancesCommand', () => ({
+    const client = new FakeAwsClient().on('RunInstancesCommand', () => ({
       Instances: [ec2Instance('i-1', { Tags: undefined, LaunchTime: undefined, PrivateDnsName: '' })],
     }));
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst', clock: { now: () => 1_700_000_000_500 } });
@@ -286,7 +286,7 @@ describe('RunInstancesProvider.acquire', () => {
 
   it('maps EC2 errors to core codes keeping the cause', async () => {
     const cause = awsError('InsufficientInstanceCapacity', 'no t3.medium in us-east-1a');
-    const client = new FakeEc2Client().on('RunInstancesCommand', () => {
+    const client = new FakeAwsClient().on('RunInstancesCommand', () => {
       throw cause;
     });
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
@@ -299,7 +299,7 @@ describe('RunInstancesProvider.acquire', () => {
 
 describe('RunInstancesProvider.describe', () => {
   it('finds instances of 450 requests in 3 tag-filter calls and follows pages', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', (input) => {
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', (input) => {
       const values: string[] = input.Filters[0].Values;
       // The first chunk answers in two pages.
       if (values[0] === 'req-0' && !input.NextToken) {
@@ -326,7 +326,7 @@ describe('RunInstancesProvider.describe', () => {
   });
 
   it('looks machines up by instance-id filter, de-duplicates and reports missing ids', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', (input) => {
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', (input) => {
       const filter = input.Filters[0];
       if (filter.Name === 'tag:hf:request-id') return { Reservations: [{ Instances: [ec2Instance('i-1')] }] };
       return {
@@ -346,14 +346,14 @@ describe('RunInstancesProvider.describe', () => {
   });
 
   it('makes no call when nothing is asked', async () => {
-    const client = new FakeEc2Client();
+    const client = new FakeAwsClient();
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     expect(await provider.describe({ requests: [], machines: [] })).toEqual({ observations: [], missing: [] });
     expect(client.sent).toHaveLength(0);
   });
 
   it('maps states, reasons, spot lifecycle, host id and addresses', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({
       Reservations: [
         {
           Instances: [
@@ -384,7 +384,7 @@ describe('RunInstancesProvider.describe', () => {
   });
 
   it('maps describe errors', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => {
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => {
       throw awsError('RequestLimitExceeded');
     });
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
@@ -397,7 +397,7 @@ describe('RunInstancesProvider.describe', () => {
 
 describe('RunInstancesProvider.release', () => {
   it('terminates in batches of 1000 and de-duplicates', async () => {
-    const client = new FakeEc2Client();
+    const client = new FakeAwsClient();
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     const machines = Array.from({ length: 2500 }, (_, i) => aMachine({ machineId: `i-${i}` }));
     await provider.release([...machines, machines[0]!]);
@@ -405,7 +405,7 @@ describe('RunInstancesProvider.release', () => {
   });
 
   it('retries without the ids EC2 does not know', async () => {
-    const client = new FakeEc2Client().on('TerminateInstancesCommand', (input) => {
+    const client = new FakeAwsClient().on('TerminateInstancesCommand', (input) => {
       if (input.InstanceIds.includes('i-dead1') || input.InstanceIds.includes('i-dead2')) {
         throw awsError('InvalidInstanceID.NotFound', "The instance IDs 'i-dead1, i-dead2' do not exist");
       }
@@ -420,7 +420,7 @@ describe('RunInstancesProvider.release', () => {
   });
 
   it('is done when every id is unknown', async () => {
-    const client = new FakeEc2Client().on('TerminateInstancesCommand', (input) => {
+    const client = new FakeAwsClient().on('TerminateInstancesCommand', (input) => {
       throw awsError('InvalidInstanceID.NotFound', `The instance ID '${input.InstanceIds.join(', ')}' does not exist`);
     });
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
@@ -429,7 +429,7 @@ describe('RunInstancesProvider.release', () => {
   });
 
   it('describes first when the error names no id of ours, and terminates only live ones', async () => {
-    const client = new FakeEc2Client()
+    const client = new FakeAwsClient()
       .on('TerminateInstancesCommand', (_input, call) => {
         if (call === 1) throw awsError('InvalidInstanceID.Malformed', 'Invalid id: "bogus"');
         return {};
@@ -449,7 +449,7 @@ describe('RunInstancesProvider.release', () => {
   });
 
   it('maps other errors', async () => {
-    const client = new FakeEc2Client().on('TerminateInstancesCommand', () => {
+    const client = new FakeAwsClient().on('TerminateInstancesCommand', () => {
       throw awsError('UnauthorizedOperation');
     });
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
@@ -485,7 +485,7 @@ describe('RunInstancesProvider: replayed attempts, inventory and lookups', () =>
   });
 
   it('lists the provider instance tagged instances still holding capacity, and looks ids up by the same tag', async () => {
-    const client = new FakeEc2Client().on('DescribeInstancesCommand', () => ({
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({
       Reservations: [{ Instances: [ec2Instance('i-1', { Tags: [{ Key: 'hf:provider-api', Value: 'ASG' }] })] }],
     }));
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });

@@ -1,6 +1,6 @@
 import { FixedClock, aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { Request, Template } from '@open-hostfactory/core';
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { FakeSpotFleetWorld } from '../test/fake-spot-fleet-world';
 import { clientToken } from './run-instances-provider';
 import {
@@ -38,7 +38,7 @@ const spotTemplate = (overrides: Partial<Template> = {}): Template =>
 const aRequest = (overrides: Partial<Request> = {}): Request =>
   anAcquireRequest({ requestId: 'req-1', templateId: 'Spot-T', providerApi: 'SpotFleet', createdAt: NOW - 60_000, ...overrides });
 
-function setup(client = new FakeEc2Client().on('RequestSpotFleetCommand', () => ({ SpotFleetRequestId: 'sfr-1' }))) {
+function setup(client = new FakeAwsClient().on('RequestSpotFleetCommand', () => ({ SpotFleetRequestId: 'sfr-1' }))) {
   const launchTemplates = new FakeLaunchTemplates();
   const provider = new SpotFleetProvider(client, launchTemplates, { providerName: 'aws', clock: new FixedClock(NOW) });
   return { client, launchTemplates, provider };
@@ -325,7 +325,7 @@ describe('SpotFleetProvider.acquire', () => {
     ['MaxSpotFleetRequestCountExceeded', 'QUOTA_EXCEEDED'],
     ['InvalidSpotFleetRequestConfig', 'PROVIDER_ERROR'],
   ])('maps a RequestSpotFleet %s error to %s', async (awsCode, code) => {
-    const client = new FakeEc2Client().on('RequestSpotFleetCommand', () => {
+    const client = new FakeAwsClient().on('RequestSpotFleetCommand', () => {
       throw awsError(awsCode);
     });
     const { provider } = setup(client);
@@ -492,7 +492,7 @@ describe('SpotFleetProvider.describe', () => {
   });
 
   it('passes a throttled DescribeSpotFleetRequests on as THROTTLED', async () => {
-    const client = new FakeEc2Client().on('DescribeSpotFleetRequestsCommand', () => {
+    const client = new FakeAwsClient().on('DescribeSpotFleetRequestsCommand', () => {
       throw awsError('RequestLimitExceeded');
     });
     const { provider } = setup(client);
@@ -649,7 +649,7 @@ describe('SpotFleetProvider: replayed attempts, inventory, dispose', () => {
   ];
 
   it('a replayed attempt finds the Spot Fleet request its dead caller made, by its tags, and requests none', async () => {
-    const client = new FakeEc2Client().on('DescribeSpotFleetRequestsCommand', () => ({
+    const client = new FakeAwsClient().on('DescribeSpotFleetRequestsCommand', () => ({
       SpotFleetRequestConfigs: [
         { SpotFleetRequestId: 'sfr-foreign', SpotFleetRequestState: 'active', Tags: tags('req-1', 1, 'other') },
         { SpotFleetRequestId: 'sfr-made', SpotFleetRequestState: 'active', Tags: tags('req-1', 1) },
@@ -662,7 +662,7 @@ describe('SpotFleetProvider: replayed attempts, inventory, dispose', () => {
   });
 
   it('lists live Spot Fleet requests of this provider instance and cancels them with their instances', async () => {
-    const client = new FakeEc2Client()
+    const client = new FakeAwsClient()
       .on('DescribeSpotFleetRequestsCommand', (input) =>
         input.SpotFleetRequestIds
           ? { SpotFleetRequestConfigs: [{ SpotFleetRequestId: 'sfr-mine', SpotFleetRequestState: 'active' }] }
@@ -685,7 +685,7 @@ describe('SpotFleetProvider: replayed attempts, inventory, dispose', () => {
 
 describe('SpotFleetProvider.dispose', () => {
   it('cancels a request holding instances with them, and an empty one without terminating anything', async () => {
-    const client = new FakeEc2Client()
+    const client = new FakeAwsClient()
       .on('DescribeSpotFleetRequestsCommand', () => ({
         SpotFleetRequestConfigs: [
           { SpotFleetRequestId: 'sfr-full', SpotFleetRequestState: 'active' },

@@ -32,6 +32,7 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
+import { allItems, idsIn, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import { chunk, unique } from './collections';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
@@ -229,21 +230,14 @@ export class SpotFleetProvider implements CapacityProvider {
 
   /** Live Spot Fleet requests tagged with the provider name (DescribeSpotFleetRequests without ids lists them all). */
   private async ownFleets(): Promise<SpotFleetRequestConfig[]> {
-    const fleets: SpotFleetRequestConfig[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new DescribeSpotFleetRequestsCommand({ ...(nextToken ? { NextToken: nextToken } : {}) }));
-      } catch (error) {
-        throw mapEc2Error(error, 'DescribeSpotFleetRequests');
-      }
-      for (const fleet of page.SpotFleetRequestConfigs ?? []) {
-        if (fleet.SpotFleetRequestId && isLive(fleet) && fleetTags(fleet.Tags).providerName === this.options.providerName) fleets.push(fleet);
-      }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return fleets;
+    const listed = await allItems(
+      (NextToken) =>
+        this.client.send(new DescribeSpotFleetRequestsCommand({ NextToken })).catch((error: unknown) => {
+          throw mapEc2Error(error, 'DescribeSpotFleetRequests');
+        }),
+      (page) => page.SpotFleetRequestConfigs,
+    );
+    return listed.filter((fleet) => fleet.SpotFleetRequestId && isLive(fleet) && fleetTags(fleet.Tags).providerName === this.options.providerName);
   }
 
   /**
@@ -401,57 +395,41 @@ export class SpotFleetProvider implements CapacityProvider {
   private async describeFleets(fleetIds: readonly string[]): Promise<Map<string, SpotFleetRequestConfig>> {
     const fleets = new Map<string, SpotFleetRequestConfig>();
     for (const batch of chunk(unique(fleetIds), SPOT_FLEET_BATCH)) {
-      try {
-        for (const fleet of await this.describeFleetPages(batch)) fleets.set(fleet.SpotFleetRequestId as string, fleet);
-      } catch (error) {
-        if (!UNKNOWN_FLEET.test(awsErrorCode(error))) throw mapEc2Error(error, 'DescribeSpotFleetRequests');
-        // One unknown id fails the whole call: look the ids up one by one.
-        for (const id of batch) {
-          try {
-            for (const fleet of await this.describeFleetPages([id])) fleets.set(fleet.SpotFleetRequestId as string, fleet);
-          } catch (single) {
-            if (!UNKNOWN_FLEET.test(awsErrorCode(single))) throw mapEc2Error(single, 'DescribeSpotFleetRequests');
-          }
-        }
-      }
+      // One unknown id fails the whole call: it is retried without the ids EC2 names.
+      const { results } = await withoutUnknownIds(
+        batch,
+        (ids) => this.describeFleetPages(ids),
+        (error) => UNKNOWN_FLEET.test(awsErrorCode(error)),
+        (error) => idsIn(error, /sfr-[0-9a-f-]+/g),
+      ).catch((error: unknown) => {
+        throw mapEc2Error(error, 'DescribeSpotFleetRequests');
+      });
+      for (const fleet of results.flat()) fleets.set(fleet.SpotFleetRequestId as string, fleet);
     }
     return fleets;
   }
 
   private async describeFleetPages(fleetIds: readonly string[]): Promise<SpotFleetRequestConfig[]> {
-    const fleets: SpotFleetRequestConfig[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [...fleetIds], ...(nextToken ? { NextToken: nextToken } : {}) }),
-      );
-      for (const fleet of page.SpotFleetRequestConfigs ?? []) {
-        // Only the asked fleets (an empty id list would list every fleet of the account).
-        if (fleet.SpotFleetRequestId && fleetIds.includes(fleet.SpotFleetRequestId)) fleets.push(fleet);
-      }
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return fleets;
+    const listed = await allItems(
+      (NextToken) => this.client.send(new DescribeSpotFleetRequestsCommand({ SpotFleetRequestIds: [...fleetIds], NextToken })),
+      (page) => page.SpotFleetRequestConfigs,
+    );
+    // Only the asked fleets (an empty id list would list every fleet of the account).
+    return listed.filter((fleet) => fleet.SpotFleetRequestId && fleetIds.includes(fleet.SpotFleetRequestId));
   }
 
   /** Instance ids a spot fleet request currently holds (DescribeSpotFleetInstances, all pages). */
   private async fleetInstances(fleetId: string): Promise<string[]> {
-    const ids: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(
-          new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: fleetId, ...(nextToken ? { NextToken: nextToken } : {}) }),
-        );
-      } catch (error) {
-        if (UNKNOWN_FLEET.test(awsErrorCode(error))) return ids;
-        throw mapEc2Error(error, 'DescribeSpotFleetInstances');
-      }
-      for (const instance of page.ActiveInstances ?? []) if (instance.InstanceId) ids.push(instance.InstanceId);
-      nextToken = page.NextToken || undefined;
-    } while (nextToken);
-    return unique(ids);
+    try {
+      const instances = await allItems(
+        (NextToken) => this.client.send(new DescribeSpotFleetInstancesCommand({ SpotFleetRequestId: fleetId, NextToken })),
+        (page) => page.ActiveInstances,
+      );
+      return unique(instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : [])));
+    } catch (error) {
+      if (UNKNOWN_FLEET.test(awsErrorCode(error))) return [];
+      throw mapEc2Error(error, 'DescribeSpotFleetInstances');
+    }
   }
 
   /** Adds the request tags to fleet instances that do not carry a request yet; returns the observations with it. */

@@ -1,9 +1,9 @@
 import { aTemplate } from '@open-hostfactory/core/testing';
-import { FakeEc2Client, awsError } from '../test/fake-ec2-client';
+import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { Ec2TemplateValidator, isSsmImageParameter } from './template-validator';
 
-function validEc2(): FakeEc2Client {
-  return new FakeEc2Client()
+function validEc2(): FakeAwsClient {
+  return new FakeAwsClient()
     .on('DescribeImagesCommand', (input) => ({ Images: input.ImageIds.map((id: string) => ({ ImageId: id })) }))
     .on('DescribeSubnetsCommand', (input) => ({ Subnets: input.SubnetIds.map((id: string) => ({ SubnetId: id })) }))
     .on('DescribeSecurityGroupsCommand', (input) => ({ SecurityGroups: input.GroupIds.map((id: string) => ({ GroupId: id })) }))

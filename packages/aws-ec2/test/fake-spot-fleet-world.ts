@@ -1,4 +1,4 @@
-import { FakeEc2Client } from './fake-ec2-client';
+import { FakeAwsClient } from '@open-hostfactory/aws-common/testing';
 
 /** One fake EC2 instance of {@link FakeSpotFleetWorld}. */
 export interface FakeInstance {
@@ -24,13 +24,13 @@ export interface FakeSpotFleet {
 }
 
 /**
- * A FakeEc2Client backed by a tiny model of spot fleets and instances: DescribeSpotFleetRequests
+ * A FakeAwsClient backed by a tiny model of spot fleets and instances: DescribeSpotFleetRequests
  * (unknown ids fail the call as EC2 does), DescribeSpotFleetInstances (paged by `pageSize`, live
  * members only), DescribeInstances by request tag / instance id, CreateTags, TerminateInstances,
  * ModifySpotFleetRequest and CancelSpotFleetRequests.
  */
 export class FakeSpotFleetWorld {
-  readonly client = new FakeEc2Client();
+  readonly client = new FakeAwsClient();
   readonly fleets = new Map<string, FakeSpotFleet>();
   readonly instances = new Map<string, FakeInstance>();
   pageSize = 1000;

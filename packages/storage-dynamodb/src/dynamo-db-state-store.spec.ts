@@ -1,7 +1,8 @@
 import { createTableInput, tableDesigns, tableNames } from './table-design';
 import { aMachine, anAcquireRequest, FixedClock } from '@open-hostfactory/core/testing';
 import { DynamoDbStateStore, type DynamoDbStateStoreOptions } from './dynamo-db-state-store';
-import { awsError, describedAs, fakeClient, type Handler } from '../test/fake-client';
+import { awsError } from '@open-hostfactory/aws-common/testing';
+import { describedAs, fakeClient, type Handler } from '../test/fake-client';
 
 const PREFIX = 'hf-test';
 const NAMES = tableNames(PREFIX);
@@ -292,7 +293,7 @@ describe('DynamoDbStateStore (fake client)', () => {
 
     it('maps a condition that failed in a transaction to CONFLICT naming the record', async () => {
       const { store } = storeWith(() => {
-        throw awsError('TransactionCanceledException', 'Transaction cancelled [None, ConditionalCheckFailed]', {
+        throw awsError('TransactionCanceledException', 'Transaction cancelled [None, ConditionalCheckFailed]', 400, {
           CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }],
         });
       });
@@ -323,7 +324,7 @@ describe('DynamoDbStateStore (fake client)', () => {
       const reasons = [[{ Code: 'TransactionConflict' }, { Code: 'None' }], [{ Code: 'ThrottlingError' }, { Code: 'None' }]];
       let call = 0;
       const { store } = storeWith(() => {
-        throw awsError('TransactionCanceledException', 'cancelled', { CancellationReasons: reasons[call++] });
+        throw awsError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: reasons[call++] });
       });
       const write = (): Promise<unknown> => store.write({ machines: [aMachine({ machineId: 'i-1' }), aMachine({ machineId: 'i-2' })] });
       await expect(write()).rejects.toMatchObject({ code: 'CONFLICT', transient: true });
@@ -369,7 +370,7 @@ describe('DynamoDbStateStore (fake client)', () => {
       const { store } = storeWith(() => {
         call += 1;
         if (call < 2) return {};
-        throw awsError('TransactionCanceledException', 'cancelled', {
+        throw awsError('TransactionCanceledException', 'cancelled', 400, {
           CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
         });
       });

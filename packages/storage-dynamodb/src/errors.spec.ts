@@ -1,6 +1,7 @@
 import { HostFactoryError } from '@open-hostfactory/core';
 import { mapDynamoDbError, toStorageError } from './errors';
-import { awsError } from '../test/fake-client';
+import { awsError } from '@open-hostfactory/aws-common/testing';
+
 
 const context = { action: 'PutItem', tables: ['hf-requests'] };
 
@@ -22,7 +23,7 @@ describe('mapDynamoDbError', () => {
       transient: true,
       message: `DynamoDB table hf-requests is throttled (${name}: slow down)`,
       cause: error,
-      details: { action: 'PutItem', tables: ['hf-requests'], awsErrorName: name, awsRequestId: 'req-aws-1', httpStatusCode: 400 },
+      details: { action: 'PutItem', tables: ['hf-requests'], awsErrorName: name, awsRequestId: 'aws-req-1', httpStatusCode: 400 },
     });
   });
 
@@ -81,7 +82,7 @@ describe('mapDynamoDbError', () => {
   it('maps a failed condition and a conflicting transaction to CONFLICT (transient)', () => {
     expect(mapDynamoDbError(awsError('ConditionalCheckFailedException'), context)).toMatchObject({ code: 'CONFLICT', transient: true });
     expect(mapDynamoDbError(awsError('TransactionConflictException'), context)).toMatchObject({ code: 'CONFLICT', transient: true });
-    const cancelled = awsError('TransactionCanceledException', 'cancelled', {
+    const cancelled = awsError('TransactionCanceledException', 'cancelled', 400, {
       CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
     });
     expect(mapDynamoDbError(cancelled, context)).toMatchObject({
@@ -91,8 +92,8 @@ describe('mapDynamoDbError', () => {
   });
 
   it('maps a transaction cancelled for another reason to STORAGE_ERROR, transient only when throttled', () => {
-    const invalid = awsError('TransactionCanceledException', 'cancelled', { CancellationReasons: [{ Code: 'ValidationError' }] });
-    const throttled = awsError('TransactionCanceledException', 'cancelled', { CancellationReasons: [{ Code: 'ThrottlingError' }] });
+    const invalid = awsError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: [{ Code: 'ValidationError' }] });
+    const throttled = awsError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: [{ Code: 'ThrottlingError' }] });
     expect(mapDynamoDbError(invalid, context)).toMatchObject({ code: 'STORAGE_ERROR', transient: false });
     expect(mapDynamoDbError(throttled, context)).toMatchObject({ code: 'STORAGE_ERROR', transient: true });
   });

@@ -1,40 +1,13 @@
+import { classifyAwsError } from '@open-hostfactory/aws-common';
 import { HostFactoryError, isHostFactoryError } from '@open-hostfactory/core';
 
 /**
- * Maps DynamoDB SDK errors onto core's codes by the AWS error name, never by `instanceof`. The
- * SDK error is always kept as `cause`. Anything that is neither a HostFactoryError, an AWS error
+ * Maps DynamoDB SDK errors onto core's codes by the AWS error name, never by `instanceof`: its
+ * own codes (conditions, transactions, missing tables) here, the kinds every service shares
+ * (throttling, credentials, unreachable endpoints, service failures) from aws-common. The SDK
+ * error is always kept as `cause`. Anything that is neither a HostFactoryError, an AWS error
  * nor a network error (a programming error) passes through unchanged.
  */
-
-/** Throttling of the table or the account: try again later. */
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'Throttling',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'LimitExceededException',
-]);
-
-/** DynamoDB itself failed: try again later. */
-const SERVER = new Set(['InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException']);
-
-const AUTH = new Set([
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  'CredentialsProviderError',
-]);
-
-const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
-const NETWORK_MESSAGE = /socket hang up|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|getaddrinfo/i;
 
 /** Cancellation reasons of a transaction that another writer caused. */
 const CONFLICT_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
@@ -42,12 +15,7 @@ const THROTTLING_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExc
 
 interface AwsErrorShape {
   readonly name?: unknown;
-  readonly code?: unknown;
   readonly message?: unknown;
-  readonly address?: unknown;
-  readonly port?: unknown;
-  readonly errors?: unknown;
-  readonly cause?: unknown;
   readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string };
   readonly $fault?: unknown;
   readonly CancellationReasons?: readonly { readonly Code?: string; readonly Message?: string }[];
@@ -82,58 +50,9 @@ export function isResourceNotFound(error: unknown): boolean {
   return awsErrorName(error) === 'ResourceNotFoundException';
 }
 
-/** The Node system error behind a failed connection (possibly wrapped, or one of an AggregateError). */
-function systemError(error: unknown, depth = 0): AwsErrorShape | undefined {
-  if (depth > 3) return undefined;
-  const shape = shapeOf(error);
-  // ECONNREFUSED, ETIMEDOUT… (not Node's ERR_* codes of programming errors)
-  if (typeof shape.code === 'string' && /^E[A-Z]+$/.test(shape.code)) return shape;
-  if (Array.isArray(shape.errors)) {
-    for (const inner of shape.errors) {
-      const found = systemError(inner, depth + 1);
-      if (found !== undefined) return found;
-    }
-  }
-  return shape.cause === undefined ? undefined : systemError(shape.cause, depth + 1);
-}
-
-/** A call that never got an HTTP answer: refused, reset, timed out… (the SDK may wrap it). */
-function isNetworkError(error: unknown): boolean {
-  const shape = shapeOf(error);
-  if (shape.$metadata?.httpStatusCode !== undefined) return false;
-  if (NETWORK_NAMES.has(awsErrorName(error))) return true;
-  const system = systemError(error);
-  if (system !== undefined) return true;
-  const message = typeof shape.message === 'string' ? shape.message : '';
-  return NETWORK_MESSAGE.test(message);
-}
-
-function isAwsError(error: unknown): boolean {
-  const shape = shapeOf(error);
-  return shape.$metadata !== undefined || shape.$fault !== undefined || AUTH.has(awsErrorName(error));
-}
-
 function tablesLabel(tables: readonly string[]): string {
   if (tables.length === 0) return 'DynamoDB';
   return tables.length === 1 ? `DynamoDB table ${tables[0]}` : `DynamoDB tables ${tables.join(', ')}`;
-}
-
-/** `host:port` of a failed connection, from the system error or the SDK's wrapped message. */
-function endpointOf(error: unknown): string | undefined {
-  const system = systemError(error);
-  if (system !== undefined && typeof system.address === 'string') {
-    return typeof system.port === 'number' ? `${system.address}:${system.port}` : system.address;
-  }
-  const message = shapeOf(error).message;
-  const match = typeof message === 'string' ? /\b(?:connect )?E[A-Z]+ (\[?[\w.:-]*[\w\]]:\d+)/.exec(message) : null;
-  return match?.[1];
-}
-
-function networkCode(error: unknown): string | undefined {
-  const code = systemError(error)?.code;
-  if (typeof code === 'string') return code;
-  const message = shapeOf(error).message;
-  return typeof message === 'string' ? /\b(E[A-Z]{4,})\b/.exec(message)?.[1] : undefined;
 }
 
 /**
@@ -187,26 +106,22 @@ export function mapDynamoDbError(error: unknown, context: DynamoDbErrorContext):
   if (name === 'TransactionInProgressException') {
     return storage(`${where}: the same transaction is still in progress (${rawMessage})`, true);
   }
-  if (THROTTLING.has(name)) return storage(`${where} is throttled (${name}: ${rawMessage})`, true);
-  if (AUTH.has(name)) {
-    return storage(`${where}: access denied or invalid credentials for ${context.action} (${name}: ${rawMessage})`, false);
-  }
   if (name === 'ResourceNotFoundException') {
     return storage(`${where}: the table does not exist (${rawMessage})`, false);
   }
-  if (isNetworkError(error)) {
-    const endpoint = endpointOf(error);
-    const code = networkCode(error);
+  const failure = classifyAwsError(error);
+  if (failure.kind === 'throttled') return storage(`${where} is throttled (${name}: ${rawMessage})`, true);
+  if (failure.kind === 'auth') {
+    return storage(`${where}: access denied or invalid credentials for ${context.action} (${name}: ${rawMessage})`, false);
+  }
+  if (failure.kind === 'unreachable') {
     return storage(
-      `${where}: the DynamoDB endpoint${endpoint ? ` ${endpoint}` : ''} is unreachable (${code ? `${code}: ` : ''}${rawMessage})`,
+      `${where}: the DynamoDB endpoint${failure.endpoint ? ` ${failure.endpoint}` : ''} is unreachable (${failure.networkCode}: ${rawMessage})`,
       true,
     );
   }
-  const status = shape.$metadata?.httpStatusCode;
-  if (SERVER.has(name) || shape.$fault === 'server' || (status !== undefined && status >= 500)) {
-    return storage(`${where} failed on the DynamoDB side (${name || 'error'}: ${rawMessage})`, true);
-  }
-  if (isAwsError(error)) return storage(`${where}: ${context.action} failed (${name || 'error'}: ${rawMessage})`, false);
+  if (failure.kind === 'server') return storage(`${where} failed on the DynamoDB side (${name || 'error'}: ${rawMessage})`, true);
+  if (shape.$metadata !== undefined || shape.$fault !== undefined) return storage(`${where}: ${context.action} failed (${name || 'error'}: ${rawMessage})`, false);
   return error;
 }
 

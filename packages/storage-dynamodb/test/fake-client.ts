@@ -1,11 +1,6 @@
-// A fake `{ send }` for unit tests: records every command and answers with a handler.
+// The DynamoDB side of aws-common's one fake client: a single handler for every command.
+import { FakeAwsClient, type SentCommand } from '@open-hostfactory/aws-common/testing';
 import type { DynamoDbClientLike } from '../src/dynamo-db-client';
-
-export interface SentCommand {
-  /** The command's class name without `Command` (`PutItem`, `CreateTable`…). */
-  readonly action: string;
-  readonly input: Record<string, unknown>;
-}
 
 export type Handler = (action: string, input: Record<string, unknown>, calls: readonly SentCommand[]) => unknown;
 
@@ -17,28 +12,8 @@ export interface FakeClient {
 }
 
 export function fakeClient(handler: Handler): FakeClient {
-  const calls: SentCommand[] = [];
-  const send = async (command: { input: unknown; constructor: { name: string } }): Promise<unknown> => {
-    const action = command.constructor.name.replace(/Command$/, '');
-    const input = command.input as Record<string, unknown>;
-    calls.push({ action, input });
-    return handler(action, input, calls);
-  };
-  return {
-    client: { send } as unknown as DynamoDbClientLike,
-    calls,
-    actions: () => calls.map((c) => c.action),
-  };
-}
-
-/** An error shaped like the SDK's service exceptions. */
-export function awsError(name: string, message = name, extra: Record<string, unknown> = {}): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400, requestId: 'req-aws-1' },
-    ...extra,
-  });
+  const fake = new FakeAwsClient<DynamoDbClientLike>().otherwise(handler);
+  return { client: fake.client, calls: fake.sent, actions: () => fake.actions() };
 }
 
 /** A DescribeTable answer for a table made exactly as `createTableInput` asks. */

@@ -17,6 +17,8 @@ export interface ProviderConfig {
   eventsQueueUrl?: string;
   proxyHost?: string;
   proxyPort?: number;
+  /** The forward proxy AWS requests go through, resolved from AWS_PROXY_HOST/PORT and HTTPS_PROXY/HTTP_PROXY/NO_PROXY. */
+  proxy?: ProxyConfig;
   /** AWS_CONNECTION_TIMEOUT_MS, default 10000 (guide: provider.aws.timeout, seconds). */
   connectionTimeoutMs: number;
   /** AWS_REQUEST_RETRY_ATTEMPTS 0-10, default 3 (guide: max_retries). */
@@ -44,6 +46,18 @@ export interface ProviderConfig {
   orphanSweepIntervalSec: number;
   /** AWS_RETURN_TIMEOUT_SEC, default 600: a return whose machines are still alive this long ends with an error. */
   returnTimeoutSec: number;
+}
+
+/** Where AWS requests go through a forward proxy (aws-common's ProxySettings). */
+export interface ProxyConfig {
+  /** AWS_PROXY_HOST/AWS_PROXY_PORT as a URL: every endpoint. */
+  url?: string;
+  /** HTTPS_PROXY: https endpoints. */
+  httpsProxy?: string;
+  /** HTTP_PROXY: http endpoints (a local emulator). */
+  httpProxy?: string;
+  /** NO_PROXY: hosts reached directly. */
+  noProxy?: string;
 }
 
 export interface StorageConfig {
@@ -90,6 +104,8 @@ export interface AppConfig {
   /** HF_PROVIDER_NAME / PROVIDER_NAME; default 'awsinst'. */
   providerName: string;
   confDir?: string;
+  /** Warnings about the configuration (keys deliberately not supported), logged once at warn. */
+  notices: string[];
   workDir: string;
   logDir: string;
   provider: ProviderConfig;

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProviderSettings, Template } from '@open-hostfactory/core';
 import {
   type AppConfig,
+  type ProxyConfig,
   DEFAULT_INSTANCE_TYPES_TTL_SEC,
   DEFAULT_TEMPLATE_CHECK_TTL_SEC,
   DEFAULT_LOG_BACKUP_COUNT,
@@ -13,7 +14,7 @@ import {
 import { configError } from './config-error';
 import { normalizeTemplate } from './normalize-template';
 import { type ConfigDocument, readConfigFile } from './read-config-file';
-import { type Settings, settingsFromDocument, settingsFromEnv } from './settings';
+import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, UNSUPPORTED_KEYS } from './settings';
 import { TemplateRules } from './template-rules';
 import { findProblems } from './validation';
 
@@ -37,6 +38,8 @@ interface Layer {
   readonly settings: Settings;
   /** Undefined when the source states no `templates` key. */
   readonly templates?: readonly Template[];
+  /** Keys the plugin deliberately does not support that the file states. */
+  readonly unsupported?: readonly string[];
 }
 
 /** Guide config files looked for in the config dir, first found wins. */
@@ -80,36 +83,20 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     for (const template of layer.templates ?? []) templates.set(template.templateId, template);
   }
 
+  const notices = layers.flatMap((layer) =>
+    (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`),
+  );
+
   return {
     providerName,
     ...(dirs.confDir === undefined ? {} : { confDir: dirs.confDir }),
+    notices,
     workDir: dirs.workDir,
     logDir: dirs.logDir,
     provider: {
       ...DEFAULT_PROVIDER_CONFIG,
-      ...pick(settings, [
-        'region',
-        'profile',
-        'endpointUrl',
-        'credentialFile',
-        'eventsQueueUrl',
-        'proxyHost',
-        'proxyPort',
-        'connectionTimeoutMs',
-        'maxRetries',
-        'describeRetryAttempts',
-        'describeIntervalMs',
-        'pendingTimeoutSec',
-        'capacityTimeoutSec',
-        'maxFailedLaunchAttempts',
-        'connectionPoolSize',
-        'actionTimeoutSec',
-        'orphanTimeoutSec',
-        'orphanAction',
-        'orphanGraceSec',
-        'orphanSweepIntervalSec',
-        'returnTimeoutSec',
-      ]),
+      ...pick(settings, PROVIDER_SETTING_KEYS),
+      proxy: proxySettings(settings, env, layers),
     },
     storage: {
       type: settings.storageType ?? 'sqlite',
@@ -187,6 +174,60 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
   };
 }
 
+/**
+ * Where AWS requests go through a forward proxy: the files' AWS_PROXY_HOST/AWS_PROXY_PORT (IBM's
+ * keys; `provider.aws.proxy_host`/`proxy_port` in YAML) for every endpoint, else the standard
+ * environment (`HTTPS_PROXY` for https endpoints, `HTTP_PROXY` for http ones, either case);
+ * `NO_PROXY` (either case) names hosts reached directly. Checked here, naming the key.
+ */
+function proxySettings(
+  settings: Settings,
+  env: Readonly<Record<string, string | undefined>>,
+  layers: readonly Layer[],
+): ProxyConfig | undefined {
+  const fileOf = (key: 'proxyHost' | 'proxyPort'): string => [...layers].reverse().find((layer) => layer.settings[key] !== undefined)?.file ?? 'environment';
+  const fromEnv = (name: string): { name: string; value: string } | undefined => {
+    for (const candidate of [name, name.toLowerCase()]) {
+      const value = env[candidate]?.trim();
+      if (value) return { name: candidate, value };
+    }
+    return undefined;
+  };
+  let url: string | undefined;
+  if (settings.proxyHost !== undefined || settings.proxyPort !== undefined) {
+    if (settings.proxyHost === undefined) throw configError(fileOf('proxyPort'), 'AWS_PROXY_PORT', 'is set without AWS_PROXY_HOST');
+    const host = settings.proxyHost.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    const scheme = /^https:\/\//.test(settings.proxyHost) ? 'https' : 'http';
+    const withPort = settings.proxyPort === undefined ? host : `${host}:${settings.proxyPort}`;
+    if (!/:\d+$/.test(withPort)) throw configError(fileOf('proxyHost'), 'AWS_PROXY_PORT', `is required with AWS_PROXY_HOST (${settings.proxyHost})`);
+    url = checkedProxyUrl(`${scheme}://${withPort}`, fileOf('proxyHost'), 'AWS_PROXY_HOST');
+  }
+  const https = fromEnv('HTTPS_PROXY');
+  const http = fromEnv('HTTP_PROXY');
+  const noProxy = fromEnv('NO_PROXY');
+  const proxy: ProxyConfig = {
+    ...(url ? { url } : {}),
+    ...(https ? { httpsProxy: checkedProxyUrl(https.value, 'environment', https.name) } : {}),
+    ...(http ? { httpProxy: checkedProxyUrl(http.value, 'environment', http.name) } : {}),
+    ...(noProxy ? { noProxy: noProxy.value } : {}),
+  };
+  return proxy.url || proxy.httpsProxy || proxy.httpProxy ? proxy : undefined;
+}
+
+function checkedProxyUrl(value: string, file: string, key: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    throw configError(file, key, `must be a proxy such as http://proxy.example.com:3128 (got ${JSON.stringify(value)})`);
+  }
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
+    throw configError(file, key, `must be an http:// or https:// proxy with a host (got ${JSON.stringify(value)})`);
+  }
+  return parsed.toString().replace(/\/$/, '');
+}
+
 /** The existing config files, lowest precedence first; `looked` collects every path tried. */
 function configFiles(
   env: Readonly<Record<string, string | undefined>>,
@@ -220,12 +261,22 @@ function configFiles(
 
 function readLayer(file: string): Layer {
   const document = readConfigFile(file);
+  const { unknown, unsupported } = checkKeys(document);
+  const [first] = unknown;
+  if (first) {
+    throw configError(
+      file,
+      first.key,
+      `unknown key${first.suggestion ? ` (did you mean ${first.suggestion}?)` : ''}; every key is listed in docs/configuration.md`,
+      { unknownKeys: unknown.map((entry) => entry.key), ...(first.suggestion ? { suggestion: first.suggestion } : {}) },
+    );
+  }
   const settings = settingsFromDocument(document, file);
   if (settings.credentialFile !== undefined) {
     settings.credentialFile = resolve(dirname(file), settings.credentialFile);
   }
   const templates = readTemplates(document, file);
-  return templates === undefined ? { file, settings } : { file, settings, templates };
+  return { file, settings, unsupported, ...(templates === undefined ? {} : { templates }) };
 }
 
 function readTemplates(document: ConfigDocument, file: string): Template[] | undefined {

@@ -4,101 +4,6 @@ import { configError } from './config-error';
 import type { ConfigDocument } from './read-config-file';
 import { parseSize } from './parse-size';
 
-/**
- * The scalar settings one source (a file or the environment) may state, validated with
- * class-validator. Every property is optional: a source states only what it changes.
- */
-export class SettingsRules {
-  @ProviderName() providerName?: unknown;
-  @OptionalRegion() region?: unknown;
-  @OptionalString() profile?: unknown;
-  @OptionalUrl() endpointUrl?: unknown;
-  @OptionalString() credentialFile?: unknown;
-  @OptionalUrl() eventsQueueUrl?: unknown;
-  @OptionalString() proxyHost?: unknown;
-  @OptionalInt(1, 65535) proxyPort?: unknown;
-  @OptionalInt(1) connectionTimeoutMs?: unknown;
-  @OptionalInt(0, 10) maxRetries?: unknown;
-  @OptionalInt(0) describeRetryAttempts?: unknown;
-  @OptionalInt(0) describeIntervalMs?: unknown;
-  @OptionalInt(1) pendingTimeoutSec?: unknown;
-  @OptionalInt(0) capacityTimeoutSec?: unknown;
-  @OptionalInt(1) maxFailedLaunchAttempts?: unknown;
-  @OptionalInt(1) connectionPoolSize?: unknown;
-  @OptionalInt(1) actionTimeoutSec?: unknown;
-  @OptionalInt(1) orphanTimeoutSec?: unknown;
-  @OneOf('orphan action', ['terminate', 'report'], true) orphanAction?: unknown;
-  @OptionalInt(0) orphanGraceSec?: unknown;
-  @OptionalInt(1) orphanSweepIntervalSec?: unknown;
-  @OptionalInt(1) returnTimeoutSec?: unknown;
-  @OneOf('storage type', ['sqlite', 'dynamodb'], true) storageType?: unknown;
-  @OptionalString() storagePath?: unknown;
-  @OptionalString() dynamodbTablePrefix?: unknown;
-  @OptionalRegion() dynamodbRegion?: unknown;
-  @OptionalUrl() dynamodbEndpointUrl?: unknown;
-  @OptionalBoolean() dynamodbBackupEnabled?: unknown;
-  @OptionalInt(1) dynamodbRetentionDays?: unknown;
-  @OneOf('log level', LOG_LEVELS, true) logLevel?: unknown;
-  @OptionalString() logFilePath?: unknown;
-  @OptionalInt(1) logMaxSize?: unknown;
-  @OptionalInt(0) logBackupCount?: unknown;
-  @OptionalBoolean() logStderr?: unknown;
-  @OptionalInt(0) instanceTypesTtlSec?: unknown;
-  @OptionalInt(0) templateCheckTtlSec?: unknown;
-  @OptionalBoolean() cachingEnabled?: unknown;
-}
-
-export type SettingKey = Exclude<keyof SettingsRules, symbol>;
-
-/** Validated settings of one source (values are of the types AppConfig expects). */
-export type Settings = Partial<{
-  providerName: string;
-  region: string;
-  profile: string;
-  endpointUrl: string;
-  credentialFile: string;
-  eventsQueueUrl: string;
-  proxyHost: string;
-  proxyPort: number;
-  connectionTimeoutMs: number;
-  maxRetries: number;
-  describeRetryAttempts: number;
-  describeIntervalMs: number;
-  pendingTimeoutSec: number;
-  capacityTimeoutSec: number;
-  maxFailedLaunchAttempts: number;
-  connectionPoolSize: number;
-  actionTimeoutSec: number;
-  orphanTimeoutSec: number;
-  orphanAction: 'terminate' | 'report';
-  orphanGraceSec: number;
-  orphanSweepIntervalSec: number;
-  returnTimeoutSec: number;
-  storageType: 'sqlite' | 'dynamodb';
-  storagePath: string;
-  dynamodbTablePrefix: string;
-  dynamodbRegion: string;
-  dynamodbEndpointUrl: string;
-  dynamodbBackupEnabled: boolean;
-  dynamodbRetentionDays: number;
-  logLevel: LogLevel;
-  logFilePath: string;
-  logMaxSize: number;
-  logBackupCount: number;
-  logStderr: boolean;
-  instanceTypesTtlSec: number;
-  templateCheckTtlSec: number;
-  cachingEnabled: boolean;
-}>;
-
-interface SettingSpec {
-  readonly key: SettingKey;
-  /** Where a source may state it, first match wins (dotted paths into the document). */
-  readonly paths: readonly string[];
-  /** Turns a well-typed raw value into the setting; left as is otherwise so validation reports it. */
-  readonly convert?: (value: unknown, path: string) => unknown;
-}
-
 const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = {
   trace: 'debug',
   debug: 'debug',
@@ -127,75 +32,6 @@ function toLowerString(value: unknown): unknown {
   return typeof value === 'string' ? value.trim().toLowerCase() : value;
 }
 
-/** Settings in provider files: IBM `awsprov_config.json` names, then the guide's YAML paths. */
-const FILE_SETTINGS: readonly SettingSpec[] = [
-  { key: 'region', paths: ['AWS_REGION', 'provider.aws.region', 'provider.region'] },
-  { key: 'profile', paths: ['AWS_PROFILE', 'provider.aws.profile', 'provider.profile'] },
-  { key: 'endpointUrl', paths: ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'] },
-  { key: 'credentialFile', paths: ['AWS_CREDENTIAL_FILE', 'provider.aws.credential_file', 'provider.credential_file'] },
-  { key: 'eventsQueueUrl', paths: ['AWS_EVENTS_QUEUE_URL', 'provider.aws.events_queue_url', 'provider.events_queue_url'] },
-  { key: 'proxyHost', paths: ['AWS_PROXY_HOST', 'provider.aws.proxy_host', 'provider.proxy_host'] },
-  { key: 'proxyPort', paths: ['AWS_PROXY_PORT', 'provider.aws.proxy_port', 'provider.proxy_port'] },
-  {
-    key: 'connectionTimeoutMs',
-    paths: ['AWS_CONNECTION_TIMEOUT_MS', 'provider.aws.timeout', 'provider.timeout'],
-    convert: secondsToMs,
-  },
-  { key: 'maxRetries', paths: ['AWS_REQUEST_RETRY_ATTEMPTS', 'provider.aws.max_retries', 'provider.max_retries'] },
-  {
-    key: 'describeRetryAttempts',
-    paths: ['AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS', 'provider.aws.describe_retry_attempts', 'provider.describe_retry_attempts'],
-  },
-  {
-    key: 'describeIntervalMs',
-    paths: ['AWS_DESCRIBE_REQUEST_INTERVAL', 'provider.aws.describe_interval_ms', 'provider.describe_interval_ms'],
-  },
-  {
-    key: 'pendingTimeoutSec',
-    paths: ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout'],
-  },
-  {
-    key: 'capacityTimeoutSec',
-    paths: ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout'],
-  },
-  {
-    key: 'maxFailedLaunchAttempts',
-    paths: ['AWS_MAX_FAILED_LAUNCH_ATTEMPTS', 'provider.max_failed_launch_attempts', 'provider.aws.max_failed_launch_attempts'],
-  },
-  {
-    key: 'connectionPoolSize',
-    paths: ['AWS_CONNECTION_POOL_SIZE', 'provider.aws.connection_pool_size', 'provider.connection_pool_size'],
-  },
-  { key: 'orphanTimeoutSec', paths: ['AWS_ORPHAN_TIMEOUT_SEC', 'provider.orphan_timeout', 'provider.aws.orphan_timeout'] },
-  { key: 'orphanAction', paths: ['AWS_ORPHAN_ACTION', 'provider.orphan_action', 'provider.aws.orphan_action'], convert: toLowerString },
-  { key: 'orphanGraceSec', paths: ['AWS_ORPHAN_GRACE_SEC', 'provider.orphan_grace', 'provider.aws.orphan_grace'] },
-  {
-    key: 'orphanSweepIntervalSec',
-    paths: ['AWS_ORPHAN_SWEEP_INTERVAL_SEC', 'provider.orphan_sweep_interval', 'provider.aws.orphan_sweep_interval'],
-  },
-  // The action timeout when HF does not set HF_PROVIDER_ACTION_TIMEOUT (which, set, wins).
-  { key: 'actionTimeoutSec', paths: ['AWS_ACTION_TIMEOUT_SEC', 'provider.action_timeout', 'provider.aws.action_timeout'] },
-  { key: 'returnTimeoutSec', paths: ['AWS_RETURN_TIMEOUT_SEC', 'provider.return_timeout', 'provider.aws.return_timeout'] },
-  { key: 'storageType', paths: ['storage.type'], convert: toLowerString },
-  { key: 'storagePath', paths: ['storage.sqlite.path', 'storage.path'] },
-  { key: 'dynamodbTablePrefix', paths: ['DYNAMODB_TABLE_PREFIX', 'storage.dynamodb.table_prefix'] },
-  { key: 'dynamodbRegion', paths: ['DYNAMODB_REGION', 'storage.dynamodb.region'] },
-  { key: 'dynamodbEndpointUrl', paths: ['DYNAMODB_ENDPOINT_URL', 'storage.dynamodb.endpoint_url'] },
-  { key: 'dynamodbBackupEnabled', paths: ['DYNAMODB_BACKUP_ENABLED', 'storage.dynamodb.backup_enabled'] },
-  { key: 'dynamodbRetentionDays', paths: ['DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days'] },
-  { key: 'logLevel', paths: ['LogLevel', 'LOG_LEVEL', 'logging.level'], convert: toLevel },
-  { key: 'logFilePath', paths: ['LOG_FILE', 'logging.file_path', 'logging.file'] },
-  { key: 'logMaxSize', paths: ['LOG_MAX_SIZE', 'logging.max_size'], convert: toSize },
-  { key: 'logBackupCount', paths: ['LOG_BACKUP_COUNT', 'logging.backup_count'] },
-  { key: 'logStderr', paths: ['LOG_STDERR', 'logging.stderr', 'logging.console_enabled', 'logging.console'] },
-  {
-    key: 'instanceTypesTtlSec',
-    paths: ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl'],
-  },
-  { key: 'templateCheckTtlSec', paths: ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC', 'caching.template_cache_ttl'] },
-  { key: 'cachingEnabled', paths: ['AWS_CACHING_ENABLED', 'caching.enabled'] },
-];
-
 function envBoolean(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const text = value.trim().toLowerCase();
@@ -208,55 +44,262 @@ function envInt(value: unknown): unknown {
   return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 }
 
-/** The few environment variables that override files (the integration guide's per-provider parameters). */
-const ENV_SETTINGS: readonly SettingSpec[] = [
-  { key: 'providerName', paths: ['HF_PROVIDER_NAME', 'PROVIDER_NAME'] },
-  { key: 'logLevel', paths: ['LOG_LEVEL'], convert: toLevel },
-  { key: 'logStderr', paths: ['LOG_STDERR'], convert: envBoolean },
-  { key: 'region', paths: ['AWS_REGION'] },
-  { key: 'profile', paths: ['AWS_PROFILE'] },
-  { key: 'endpointUrl', paths: ['AWS_ENDPOINT_URL'] },
-  // HF bounds every call by its action timeout (seconds): no call outlives it, so a launch claim
-  // older than that belongs to a dead call.
-  { key: 'actionTimeoutSec', paths: ['HF_PROVIDER_ACTION_TIMEOUT'], convert: envInt },
-];
+/** A validation rule of one setting and the type of its validated value. */
+interface Rule<T> {
+  readonly decorator: PropertyDecorator;
+  /** Never set: carries `T` for the {@link Settings} type. */
+  readonly type?: T;
+}
 
+const text = (): Rule<string> => ({ decorator: OptionalString() });
+const int = (min: number, max?: number): Rule<number> => ({ decorator: OptionalInt(min, max) });
+const bool = (): Rule<boolean> => ({ decorator: OptionalBoolean() });
+const url = (): Rule<string> => ({ decorator: OptionalUrl() });
+const region = (): Rule<string> => ({ decorator: OptionalRegion() });
+const oneOf = <T extends string>(what: string, choices: readonly T[]): Rule<T> => ({ decorator: OneOf(what, choices, true) });
+
+/** Where the value of a setting goes in AppConfig (which part reads it). */
+type Section = 'name' | 'provider' | 'storage' | 'logging' | 'caching';
+
+interface SettingDef<K extends string, T> {
+  readonly key: K;
+  readonly section: Section;
+  readonly rule: Rule<T>;
+  /** Where a config file may state it, first match wins: IBM's flat names, then the guide's dotted YAML paths. */
+  readonly files: readonly string[];
+  /** Environment variables that override the files, first match wins. */
+  readonly env?: readonly string[];
+  /** Turns a well-typed raw file value into the setting; left as is otherwise so validation reports it. */
+  readonly convert?: (value: unknown, path: string) => unknown;
+  /** The same for environment values (strings). */
+  readonly envConvert?: (value: unknown, path: string) => unknown;
+}
+
+function setting<K extends string, T>(
+  key: K,
+  section: Section,
+  rule: Rule<T>,
+  files: readonly string[],
+  more: Pick<SettingDef<K, T>, 'env' | 'convert' | 'envConvert'> = {},
+): SettingDef<K, T> {
+  return { key, section, rule, files, ...more };
+}
+
+/**
+ * Every setting of the plugin, once: its key in AppConfig, its rule, where files and the
+ * environment state it. The rules class, the {@link Settings} type, the key lists the files and
+ * the environment are read with, the known keys a file is checked against and the part of
+ * AppConfig each lands in all come from this table. docs/configuration.md documents each row.
+ */
+export const SETTINGS = [
+  setting('providerName', 'name', { decorator: ProviderName() } as Rule<string>, [], { env: ['HF_PROVIDER_NAME', 'PROVIDER_NAME'] }),
+  setting('region', 'provider', region(), ['AWS_REGION', 'provider.aws.region', 'provider.region'], { env: ['AWS_REGION'] }),
+  setting('profile', 'provider', text(), ['AWS_PROFILE', 'provider.aws.profile', 'provider.profile'], { env: ['AWS_PROFILE'] }),
+  setting('endpointUrl', 'provider', url(), ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'], { env: ['AWS_ENDPOINT_URL'] }),
+  setting('credentialFile', 'provider', text(), ['AWS_CREDENTIAL_FILE', 'provider.aws.credential_file', 'provider.credential_file']),
+  setting('eventsQueueUrl', 'provider', url(), ['AWS_EVENTS_QUEUE_URL', 'provider.aws.events_queue_url', 'provider.events_queue_url']),
+  setting('proxyHost', 'provider', text(), ['AWS_PROXY_HOST', 'provider.aws.proxy_host', 'provider.proxy_host']),
+  setting('proxyPort', 'provider', int(1, 65535), ['AWS_PROXY_PORT', 'provider.aws.proxy_port', 'provider.proxy_port']),
+  setting('connectionTimeoutMs', 'provider', int(1), ['AWS_CONNECTION_TIMEOUT_MS', 'provider.aws.timeout', 'provider.timeout'], { convert: secondsToMs }),
+  setting('maxRetries', 'provider', int(0, 10), ['AWS_REQUEST_RETRY_ATTEMPTS', 'provider.aws.max_retries', 'provider.max_retries']),
+  setting('describeRetryAttempts', 'provider', int(0, 10), [
+    'AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS',
+    'provider.aws.describe_retry_attempts',
+    'provider.describe_retry_attempts',
+  ]),
+  setting('describeIntervalMs', 'provider', int(0, 60_000), [
+    'AWS_DESCRIBE_REQUEST_INTERVAL',
+    'provider.aws.describe_interval_ms',
+    'provider.describe_interval_ms',
+  ]),
+  setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),
+  setting('capacityTimeoutSec', 'provider', int(0), ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout']),
+  setting('maxFailedLaunchAttempts', 'provider', int(1), [
+    'AWS_MAX_FAILED_LAUNCH_ATTEMPTS',
+    'provider.max_failed_launch_attempts',
+    'provider.aws.max_failed_launch_attempts',
+  ]),
+  setting('connectionPoolSize', 'provider', int(1), ['AWS_CONNECTION_POOL_SIZE', 'provider.aws.connection_pool_size', 'provider.connection_pool_size']),
+  // The action timeout when HF does not set HF_PROVIDER_ACTION_TIMEOUT (which, set, wins): no
+  // call outlives it, so a launch claim older than that belongs to a dead call.
+  setting('actionTimeoutSec', 'provider', int(1), ['AWS_ACTION_TIMEOUT_SEC', 'provider.action_timeout', 'provider.aws.action_timeout'], {
+    env: ['HF_PROVIDER_ACTION_TIMEOUT'],
+    envConvert: envInt,
+  }),
+  setting('orphanTimeoutSec', 'provider', int(1), ['AWS_ORPHAN_TIMEOUT_SEC', 'provider.orphan_timeout', 'provider.aws.orphan_timeout']),
+  setting('orphanAction', 'provider', oneOf('orphan action', ['terminate', 'report'] as const), ['AWS_ORPHAN_ACTION', 'provider.orphan_action', 'provider.aws.orphan_action'], {
+    convert: toLowerString,
+  }),
+  setting('orphanGraceSec', 'provider', int(0), ['AWS_ORPHAN_GRACE_SEC', 'provider.orphan_grace', 'provider.aws.orphan_grace']),
+  setting('orphanSweepIntervalSec', 'provider', int(1), [
+    'AWS_ORPHAN_SWEEP_INTERVAL_SEC',
+    'provider.orphan_sweep_interval',
+    'provider.aws.orphan_sweep_interval',
+  ]),
+  setting('returnTimeoutSec', 'provider', int(1), ['AWS_RETURN_TIMEOUT_SEC', 'provider.return_timeout', 'provider.aws.return_timeout']),
+  setting('storageType', 'storage', oneOf('storage type', ['sqlite', 'dynamodb'] as const), ['storage.type'], { convert: toLowerString }),
+  setting('storagePath', 'storage', text(), ['storage.sqlite.path', 'storage.path']),
+  setting('dynamodbTablePrefix', 'storage', text(), ['DYNAMODB_TABLE_PREFIX', 'storage.dynamodb.table_prefix']),
+  setting('dynamodbRegion', 'storage', region(), ['DYNAMODB_REGION', 'storage.dynamodb.region']),
+  setting('dynamodbEndpointUrl', 'storage', url(), ['DYNAMODB_ENDPOINT_URL', 'storage.dynamodb.endpoint_url']),
+  setting('dynamodbBackupEnabled', 'storage', bool(), ['DYNAMODB_BACKUP_ENABLED', 'storage.dynamodb.backup_enabled']),
+  setting('dynamodbRetentionDays', 'storage', int(1), ['DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days']),
+  setting('logLevel', 'logging', oneOf('log level', LOG_LEVELS), ['LogLevel', 'LOG_LEVEL', 'logging.level'], {
+    env: ['LOG_LEVEL'],
+    convert: toLevel,
+    envConvert: toLevel,
+  }),
+  setting('logFilePath', 'logging', text(), ['LOG_FILE', 'logging.file_path', 'logging.file']),
+  setting('logMaxSize', 'logging', int(1), ['LOG_MAX_SIZE', 'logging.max_size'], { convert: toSize }),
+  setting('logBackupCount', 'logging', int(0), ['LOG_BACKUP_COUNT', 'logging.backup_count']),
+  setting('logStderr', 'logging', bool(), ['LOG_STDERR', 'logging.stderr', 'logging.console_enabled', 'logging.console'], {
+    env: ['LOG_STDERR'],
+    envConvert: envBoolean,
+  }),
+  setting('instanceTypesTtlSec', 'caching', int(0), ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl']),
+  setting('templateCheckTtlSec', 'caching', int(0), ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC', 'caching.template_cache_ttl']),
+  setting('cachingEnabled', 'caching', bool(), ['AWS_CACHING_ENABLED', 'caching.enabled']),
+] as const;
+
+type Entry = (typeof SETTINGS)[number];
+
+export type SettingKey = Entry['key'];
+
+/** Validated settings of one source (values are of the types AppConfig expects). */
+export type Settings = Partial<{ [E in Entry as E['key']]: E extends SettingDef<string, infer T> ? T : never }>;
+
+/** The keys that land in `AppConfig.provider`. */
+export type ProviderSettingKey = Extract<Entry, { section: 'provider' }>['key'];
+export const PROVIDER_SETTING_KEYS = SETTINGS.filter((entry) => entry.section === 'provider').map((entry) => entry.key) as ProviderSettingKey[];
+
+/** The settings of one source, validated with class-validator: one rule per row of {@link SETTINGS}. */
+export class SettingsRules {
+  [key: string]: unknown;
+}
+for (const entry of SETTINGS) entry.rule.decorator(SettingsRules.prototype, entry.key);
+
+/** Every key a config file may hold: the settings' paths and the templates. */
+export const KNOWN_FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS.flatMap((entry) => entry.files), 'templates']);
+
+/** The sections of the guide's YAML (a mapping whose keys are checked in turn). */
+const KNOWN_SECTIONS: ReadonlySet<string> = new Set(
+  [...KNOWN_FILE_KEYS].flatMap((path) => path.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
+);
 /** Reads and validates the settings a config document states. Throws CONFIG_INVALID naming file and key. */
 export function settingsFromDocument(document: ConfigDocument, file: string): Settings {
-  return readSettings(FILE_SETTINGS, (path) => valueAt(document, path), file);
+  return readSettings((entry) => entry.files, (path) => valueAt(document, path), (entry) => entry.convert, file);
 }
 
 /** Reads and validates the settings the environment overrides (empty variables count as unset). */
 export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): Settings {
   return readSettings(
-    ENV_SETTINGS,
+    (entry) => entry.env ?? [],
     (path) => {
       const value = env[path];
       return value === undefined || value.trim() === '' ? undefined : value.trim();
     },
+    (entry) => entry.envConvert,
     'environment',
   );
 }
 
-function readSettings(specs: readonly SettingSpec[], lookup: (path: string) => unknown, file: string): Settings {
+type Converter = ((value: unknown, path: string) => unknown) | undefined;
+
+function readSettings(
+  pathsOf: (entry: Entry) => readonly string[],
+  lookup: (path: string) => unknown,
+  converterOf: (entry: Entry) => Converter,
+  file: string,
+): Settings {
   const rules = new SettingsRules();
-  const sourceKeys: Partial<Record<SettingKey, string>> = {};
-  for (const spec of specs) {
-    for (const path of spec.paths) {
+  const sourceKeys: Record<string, string> = {};
+  for (const entry of SETTINGS) {
+    for (const path of pathsOf(entry)) {
       const raw = lookup(path);
       if (raw === undefined || raw === null) continue;
-      rules[spec.key] = spec.convert ? spec.convert(raw, path) : raw;
-      sourceKeys[spec.key] = path;
+      const convert = converterOf(entry);
+      rules[entry.key] = convert ? convert(raw, path) : raw;
+      sourceKeys[entry.key] = path;
       break;
     }
   }
   const [problem] = findProblems(rules);
-  if (problem) {
-    throw configError(file, sourceKeys[problem.property as SettingKey] ?? problem.property, problem.reason);
-  }
+  if (problem) throw configError(file, sourceKeys[problem.property] ?? problem.property, problem.reason);
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rules)) if (value !== undefined) settings[key] = value;
   return settings as Settings;
+}
+
+/**
+ * Keys of IBM's `awsprov_config.json` (and of the integration guide's YAML) this plugin
+ * deliberately does not support, with why: a file may hold them (it is IBM's own), they are
+ * logged once at warn and have no effect. Listed in docs/configuration.md.
+ */
+export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  AWS_KEY_FILE: 'SSH key files are not fetched: templates name a key pair (keyName) and EC2 injects it',
+  AWS_CREDENTIAL_SCRIPT: 'credentials come from the SDK default chain, AWS_CREDENTIAL_FILE or AWS_PROFILE (a credential_process in the profile does what the script did)',
+  AWS_CREDENTIAL_RENEW_MARGIN: 'the SDK renews temporary credentials itself',
+  AWS_SPOT_TERMINATE_ON_RECLAIM: 'reclaimed spot instances are reported to HF and left to AWS to end (issue 11 adds this key)',
+  INSTANCE_CREATION_TIMEOUT: 'use AWS_INSTANCE_PENDING_TIMEOUT_SEC (seconds a machine may stay pending)',
+  AWS_TAG_InstanceID: 'instances carry hf:* tags (request, template, provider); an InstanceID tag is not added',
+  'caching.config_cache_ttl': 'the configuration is read on every call (about 2 ms; see docs/configuration.md#caching), so there is nothing to cache',
+  monitoring: 'metrics are not exported by this release (issue 9)',
+};
+
+/** A key of a config file that is neither known nor deliberately unsupported. */
+export interface UnknownKey {
+  readonly key: string;
+  readonly suggestion?: string;
+}
+
+/**
+ * The keys of `document` no part of the plugin knows, and those it deliberately does not
+ * support, in document order. Templates are checked by the template rules, not here.
+ */
+export function checkKeys(document: ConfigDocument): { unknown: UnknownKey[]; unsupported: string[] } {
+  const unknown: UnknownKey[] = [];
+  const unsupported: string[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const [name, value] of Object.entries(node)) {
+      const path = prefix ? `${prefix}.${name}` : name;
+      if (KNOWN_FILE_KEYS.has(path)) continue;
+      if (path in UNSUPPORTED_KEYS) {
+        unsupported.push(path);
+        continue;
+      }
+      if (KNOWN_SECTIONS.has(path) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        walk(value as Record<string, unknown>, path);
+        continue;
+      }
+      const suggestion = closestKey(path);
+      unknown.push({ key: path, ...(suggestion ? { suggestion } : {}) });
+    }
+  };
+  walk(document, '');
+  return { unknown, unsupported };
+}
+
+/** The known key nearest to `key` by edit distance, when near enough to be a typo. */
+export function closestKey(key: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const known of [...KNOWN_FILE_KEYS, ...Object.keys(UNSUPPORTED_KEYS)]) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (!best || distance < best.distance) best = { key: known, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
+}
+
+/** Levenshtein distance (insert, delete, replace: 1 each). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 /** `valueAt({a: {b: 1}}, 'a.b')` -> 1; a key with a dot in it (IBM's flat names have none) is not supported. */

@@ -1,0 +1,2 @@
+export { FakeAwsClient, awsError } from './fake-aws-client';
+export type { AnySender, CommandClass, CommandHandler, FallbackHandler, SentCommand } from './fake-aws-client';
