@@ -56,7 +56,7 @@ describe('proxyAgents', () => {
     expect(agents?.http).toBeInstanceOf(HttpProxyAgent);
     expect((agents?.https as unknown as HttpsProxyAgent<string>).proxy.href).toBe('http://p:3128/');
     expect(agents?.http.maxSockets).toBe(4);
-    expect(agents?.http.keepAlive).toBe(true);
+    expect((agents?.http as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
   });
 
   it('undefined when requests to the endpoint go direct', async () => {
