@@ -8,27 +8,16 @@
 // runs until SIGTERM/SIGINT. Needs `moto_server` on PATH (pip install "moto[server]").
 
 const { spawn, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
-const path = require('node:path');
+const { findExecutable } = require('../find-executable');
 
 const START_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 150;
 
 /** Full path of `moto_server` on PATH, or undefined. */
 function findMotoServer() {
-  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'moto_server');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable('moto_server');
 }
 
 /** A port that was free a moment ago (listen on 0, read it, close). */

@@ -12,21 +12,13 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { findExecutable } = require('../find-executable');
 
 const START_TIMEOUT_MS = 10_000;
 
+/** Full path of `tinyproxy` (PATH, then /usr/bin and /usr/sbin), or undefined. */
 function findTinyproxy() {
-  for (const dir of (process.env.PATH || '').split(path.delimiter).concat(['/usr/bin', '/usr/sbin'])) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'tinyproxy');
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findExecutable('tinyproxy', ['/usr/bin', '/usr/sbin']);
 }
 
 function freePort() {

@@ -1,6 +1,6 @@
 // Bad input through the real scripts: each case gets the JSON error body and a non-zero exit
 // (or, for unknown ids, the per-entry answer), and the stored state is left as it was.
-import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -210,5 +210,31 @@ describe('bad input through the scripts', () => {
     for (const request of old.requests) expect(after.requests).toContainEqual(request);
     expect(after.machines).toEqual(old.machines);
     before = snapshot(env);
+  });
+});
+
+describe('configuration keys through the scripts', () => {
+  it('a typo in awsprov_config.json (AWS_REGOIN) fails every call with CONFIG_INVALID naming the file, the key and the key meant', async () => {
+    const environment = await installation({ config: { AWS_REGOIN: 'eu-west-1' } });
+    for (const script of ['getAvailableTemplates', 'requestMachines'] as const) {
+      const input = script === 'requestMachines' ? { template: { templateId: 'OnDemand-Small', machineCount: 1 } } : {};
+      const result = await hf.runScript(script, input, environment.env);
+      expect(result.status).toBe(3);
+      expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', details: { key: 'AWS_REGOIN', suggestion: 'AWS_REGION' } });
+      expect(result.json.error.message).toContain(`${join(environment.confDir, 'awsprov_config.json')}: AWS_REGOIN: unknown key (did you mean AWS_REGION?)`);
+    }
+  });
+
+  it('an IBM key the plugin does not support loads, and is logged at warn once, not on every call', async () => {
+    const environment = await installation({ config: { AWS_KEY_FILE: '/opt/keys' } });
+    for (let i = 0; i < 3; i++) expect((await hf.runScript('getAvailableTemplates', {}, environment.env)).status).toBe(0);
+    const log = readFileSync(join(environment.logDir, 'awsinst-provider.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: string; msg: string; notice?: string });
+    const notices = log.filter((entry) => entry.msg === 'configuration notice');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ level: 'warn' });
+    expect(notices[0]?.notice).toContain('AWS_KEY_FILE is not supported and has no effect');
   });
 });

@@ -728,3 +728,75 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     expectConfigError(error, confDir, 'templates', /no templates configured \(looked in .*awsprov_templates\.json/);
   });
 });
+
+describe('loadConfig: every key is known, or refused', () => {
+  it('refuses a typo in an IBM key, naming the file and suggesting the key meant', () => {
+    writeTemplates([ibmTemplate()]);
+    const file = write(join(confDir, 'awsprov_config.json'), { AWS_REGOIN: 'eu-west-1' });
+    const error = loadError();
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toBe(
+      `Invalid configuration in ${file}: AWS_REGOIN: unknown key (did you mean AWS_REGION?); every key is listed in docs/configuration.md`,
+    );
+    expect(error.details).toMatchObject({ file, key: 'AWS_REGOIN', suggestion: 'AWS_REGION', unknownKeys: ['AWS_REGOIN'] });
+  });
+
+  it('refuses a typo in a guide YAML key, with the dotted path', () => {
+    const file = write(join(root, 'config.yml'), ['provider:', '  aws:', '    regoin: eu-west-1', 'templates: []', ''].join('\n'));
+    const error = loadError({ CONFIG_PATH: file });
+    expect(error.details).toMatchObject({ key: 'provider.aws.regoin', suggestion: 'provider.aws.region' });
+  });
+
+  it('refuses a key nothing resembles, without a suggestion', () => {
+    writeTemplates([ibmTemplate()]);
+    write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'us-east-1', FAVOURITE_COLOUR: 'blue' });
+    const error = loadError();
+    expect(error.details).toMatchObject({ key: 'FAVOURITE_COLOUR', unknownKeys: ['FAVOURITE_COLOUR'] });
+    expect(error.details?.['suggestion']).toBeUndefined();
+    expect(error.message).toContain('FAVOURITE_COLOUR: unknown key; every key');
+  });
+
+  it("accepts IBM keys the plugin deliberately does not support, with a notice naming file, key and why", () => {
+    writeTemplates([ibmTemplate()]);
+    const file = write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'us-east-1', AWS_KEY_FILE: '/keys', AWS_TAG_InstanceID: true });
+    const config = load();
+    expect(config.notices).toHaveLength(2);
+    expect(config.notices[0]).toContain(`${file}: AWS_KEY_FILE is not supported and has no effect`);
+    expect(config.notices[1]).toContain('AWS_TAG_InstanceID');
+  });
+
+  it('a clean configuration has no notices', () => {
+    writeTemplates([ibmTemplate()]);
+    expect(load().notices).toEqual([]);
+  });
+});
+
+describe('loadConfig: the proxy', () => {
+  it('AWS_PROXY_HOST and AWS_PROXY_PORT (IBM) or provider.aws.proxy_host / proxy_port (guide) make the proxy of every endpoint', () => {
+    writeTemplates([ibmTemplate()]);
+    write(join(confDir, 'awsprov_config.json'), { AWS_PROXY_HOST: 'proxy.example.com', AWS_PROXY_PORT: 3128 });
+    expect(load().provider.proxy).toEqual({ url: 'http://proxy.example.com:3128' });
+    const yaml = write(join(root, 'config.yml'), ['provider:', '  aws:', '    proxy_host: https://p.example.com', '    proxy_port: 8443', ''].join('\n'));
+    expect(load({ CONFIG_PATH: yaml }).provider.proxy).toEqual({ url: 'https://p.example.com:8443' });
+  });
+
+  it('reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment, in either case', () => {
+    writeTemplates([ibmTemplate()]);
+    expect(load({ https_proxy: 'proxy:3128', HTTP_PROXY: 'http://h:8080', no_proxy: '.internal,169.254.169.254' }).provider.proxy).toEqual({
+      httpsProxy: 'http://proxy:3128',
+      httpProxy: 'http://h:8080',
+      noProxy: '.internal,169.254.169.254',
+    });
+    expect(load({ NO_PROXY: '*' }).provider.proxy).toBeUndefined();
+  });
+
+  it('refuses a port without a host, a host without a port and a proxy that is not a URL, naming the key', () => {
+    writeTemplates([ibmTemplate()]);
+    const file = write(join(confDir, 'awsprov_config.json'), { AWS_PROXY_PORT: 3128 });
+    expect(loadError().message).toBe(`Invalid configuration in ${file}: AWS_PROXY_PORT: is set without AWS_PROXY_HOST`);
+    write(file, { AWS_PROXY_HOST: 'proxy.example.com' });
+    expect(loadError().details).toMatchObject({ key: 'AWS_PROXY_PORT' });
+    write(file, {});
+    expect(loadError({ HTTPS_PROXY: 'ftp://proxy:21' }).details).toMatchObject({ file: 'environment', key: 'HTTPS_PROXY' });
+  });
+});
