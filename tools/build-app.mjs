@@ -3,7 +3,7 @@
 // stays external (a native addon): its runtime files are copied to dist/node_modules, so
 // apps/hostfactory/{scripts,dist} is a complete installation for machines of the same platform.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,8 @@ export async function buildApp({ quiet = false } = {}) {
     sourcemap: 'linked',
     legalComments: 'none',
     metafile: true,
+    // `hostfactory.sh --version`: the root package's version.
+    define: { __OHF_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
     logLevel: quiet ? 'error' : 'warning',
     // Bundled CommonJS (parts of the AWS SDK) may call require(): give ESM a real one.
     banner: {

@@ -1,8 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { HostFactoryError, StateStore, silentLogger, type Logger } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import { COMMAND_NAMES, COMMANDS, isCommandName, type Command } from './commands/commands';
-import { exportState, importState } from './commands/storage-transfer';
 import { loadConfig } from './config';
 import { logNoticesOnce } from './config-notices';
 import { createFileLogger } from './logging';
@@ -27,7 +26,11 @@ const USAGE = `usage: hostfactory <${COMMAND_NAMES.join('|')}> -f <input-file>`;
  * `{"message", "error": {"code", "message", "details"}}`.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  if (argv[0] === 'storage') return runStorage(argv.slice(1), io);
+  // The scripts' own --help (HF never passes it): usage on stdout, exit 0.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(`${USAGE}\n\nEach call reads its input from -f FILE and prints one JSON document; see docs/integration-guide.md.\nOperator commands: hostfactory.sh --help\n`);
+    return 0;
+  }
   const started = Date.now();
   let logger: Logger = silentLogger;
   let container: Container | undefined;
@@ -58,49 +61,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return exitCodeFor(error);
   } finally {
     budget?.dispose();
-    if (container) {
-      const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
-      await store?.close().catch(() => undefined);
-    }
-  }
-}
-
-const STORAGE_USAGE = 'usage: hostfactory storage export -o <file.jsonl> | storage import -f <file.jsonl>';
-
-/**
- * `storage export -o FILE` writes every request and machine of the configured store as JSON
- * lines; `storage import -f FILE` loads such a file into the configured store (see
- * storage-transfer.ts). Moving from SQLite to DynamoDB: export with the old configuration,
- * import with the new one. Prints one JSON summary; exit status as for the HF calls.
- */
-async function runStorage(argv: readonly string[], io: CliIo): Promise<number> {
-  let container: Container | undefined;
-  try {
-    const [action, flag, file] = argv;
-    const wanted = action === 'export' ? ['-o', '--out'] : ['-f', '--file'];
-    if ((action !== 'export' && action !== 'import') || !file || !wanted.includes(flag ?? '')) {
-      throw new HostFactoryError('INVALID_INPUT', STORAGE_USAGE);
-    }
-    const config = loadConfig({ env: io.env, cwd: io.cwd });
-    const logger = createFileLogger({ ...config.logging, context: { provider: config.providerName, command: `storage ${action}` } });
-    container = await createContainer(config, logger, io.overrides);
-    const store = await container.getAsync<StateStore>(StateStore);
-    if (action === 'export') {
-      const lines: string[] = [];
-      const counts = await exportState(store, (line) => lines.push(line));
-      writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
-      logger.info('state exported', { file, ...counts });
-      io.stdout(serialize({ message: 'State exported.', file, exported: counts }));
-    } else {
-      const summary = await importState(store, readInput(file).split('\n'));
-      logger.info('state imported', { file, ...summary });
-      io.stdout(serialize({ message: 'State imported.', file, ...summary }));
-    }
-    return 0;
-  } catch (error) {
-    io.stdout(serialize(formatError(error)));
-    return exitCodeFor(error);
-  } finally {
     if (container) {
       const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
       await store?.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-// Entry point of the HF scripts: `node main.mjs <command> -f <file>`.
+// Entry point of the HF scripts (`node main.mjs <command> -f <file>`) and of hostfactory.sh (`node main.mjs hostfactory ...`).
 import 'reflect-metadata';
 import { runCli } from './cli';
 
@@ -12,11 +12,31 @@ if (process.env['OPEN_HOSTFACTORY_BENCH'] === '1') {
   });
 }
 
-runCli(process.argv.slice(2), {
-  env: process.env,
-  cwd: process.cwd(),
-  stdout: (text) => process.stdout.write(text),
-}).then(
+/** The root package's version, stamped in by tools/build-app.mjs. */
+declare const __OHF_VERSION__: string | undefined;
+const VERSION = typeof __OHF_VERSION__ === 'string' ? __OHF_VERSION__ : 'dev';
+
+const argv = process.argv.slice(2);
+// `hostfactory.sh` (the operator's command line) is a chunk of its own: the HF calls never load it.
+const run =
+  argv[0] === 'hostfactory'
+    ? import('./operator/operator.js').then(({ runOperator }) =>
+        runOperator(argv.slice(1), {
+          env: process.env,
+          cwd: process.cwd(),
+          stdout: (text) => process.stdout.write(text),
+          stderr: (text) => process.stderr.write(text),
+          isTTY: Boolean(process.stdout.isTTY),
+          version: VERSION,
+        }),
+      )
+    : runCli(argv, {
+        env: process.env,
+        cwd: process.cwd(),
+        stdout: (text) => process.stdout.write(text),
+      });
+
+run.then(
   (code) => {
     process.exitCode = code;
   },

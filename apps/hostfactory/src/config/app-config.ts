@@ -94,6 +94,8 @@ export interface LoggingConfig {
 }
 
 export interface CachingConfig {
+  /** caching.enabled / AWS_CACHING_ENABLED: false turns both caches off. */
+  enabled: boolean;
   instanceTypesTtlSec: number;
   /** How long a template that passed the cloud checks is trusted, seconds (unchanged settings only); 0 = check on every call. */
   templateCheckTtlSec: number;
@@ -106,6 +108,8 @@ export interface AppConfig {
   confDir?: string;
   /** Warnings about the configuration (keys deliberately not supported), logged once at warn. */
   notices: string[];
+  /** Where each stated setting came from: `<file> (<key>)` or `env:<VARIABLE>`; absent keys are defaults. */
+  sources: Record<string, string>;
   workDir: string;
   logDir: string;
   provider: ProviderConfig;

@@ -14,7 +14,7 @@ import {
 import { configError } from './config-error';
 import { normalizeTemplate } from './normalize-template';
 import { type ConfigDocument, readConfigFile } from './read-config-file';
-import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, UNSUPPORTED_KEYS } from './settings';
+import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, statedAt, UNSUPPORTED_KEYS } from './settings';
 import { TemplateRules } from './template-rules';
 import { findProblems } from './validation';
 
@@ -69,7 +69,13 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   layers.push({ file: 'environment', settings: envSettings });
 
   const settings: Settings = {};
-  for (const layer of layers) Object.assign(settings, layer.settings);
+  const sources: Record<string, string> = {};
+  for (const layer of layers) {
+    Object.assign(settings, layer.settings);
+    for (const [key, path] of Object.entries(statedAt(layer.settings))) {
+      sources[key] = layer.file === 'environment' ? `env:${path}` : `${layer.file} (${path})`;
+    }
+  }
   // `profile: default` (the integration guide's example) means the default credential chain:
   // naming it would make the SDK skip credentials from the environment or an instance role.
   if (settings.profile === 'default') delete settings.profile;
@@ -91,6 +97,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     providerName,
     ...(dirs.confDir === undefined ? {} : { confDir: dirs.confDir }),
     notices,
+    sources,
     workDir: dirs.workDir,
     logDir: dirs.logDir,
     provider: {
@@ -124,8 +131,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     // caching.enabled: false turns every cache off, whatever its TTL says.
     caching:
       settings.cachingEnabled === false
-        ? { instanceTypesTtlSec: 0, templateCheckTtlSec: 0 }
+        ? { enabled: false, instanceTypesTtlSec: 0, templateCheckTtlSec: 0 }
         : {
+            enabled: true,
             instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC,
             templateCheckTtlSec: settings.templateCheckTtlSec ?? DEFAULT_TEMPLATE_CHECK_TTL_SEC,
           },

@@ -229,7 +229,15 @@ function readSettings(
   if (problem) throw configError(file, sourceKeys[problem.property] ?? problem.property, problem.reason);
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rules)) if (value !== undefined) settings[key] = value;
+  STATED_AT.set(settings, sourceKeys);
   return settings as Settings;
+}
+
+const STATED_AT = new WeakMap<object, Readonly<Record<string, string>>>();
+
+/** The key each setting of one source was read from (`AWS_REGION`, `provider.aws.region`…). */
+export function statedAt(settings: Settings): Readonly<Record<string, string>> {
+  return STATED_AT.get(settings) ?? {};
 }
 
 /**

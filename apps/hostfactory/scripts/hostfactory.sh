@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# The operator's command line, with the provider instance's HF environment:
+#   hostfactory.sh --help | --version | health | config show | requests list | reconcile ...
+# Human tables on a terminal, one JSON document with --json (or when stdout is not a terminal).
+exec "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/invoke.sh" hostfactory "$@"

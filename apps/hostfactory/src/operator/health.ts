@@ -1,0 +1,124 @@
+import { mapAwsError } from '@open-hostfactory/aws-common';
+import { StateStore, silentLogger, toHostFactoryError } from '@open-hostfactory/core';
+import { startCallBudget, withinBudget } from '../call-budget';
+import { awsClientOptions } from '../aws-capacity';
+import { loadConfig, type AppConfig } from '../config';
+import { createContainer, storageFile, type Overrides } from '../container';
+import { table } from './table';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  readonly name: 'config' | 'templates' | 'storage' | 'credentials' | 'ec2';
+  readonly status: CheckStatus;
+  readonly message: string;
+}
+
+/** At most this long for the whole health check (less when the action timeout is shorter). */
+const HEALTH_BUDGET_SEC = 30;
+
+/**
+ * `hostfactory.sh health`: one check per part the calls depend on, in order; a check whose
+ * prerequisite failed says so instead of running. Exit 1 when any check fails.
+ */
+export async function runHealth(io: {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly overrides?: Overrides;
+}): Promise<{ document: unknown; text: string; exitCode: number }> {
+  const checks: Check[] = [];
+  let config: AppConfig | undefined;
+  try {
+    config = loadConfig({ env: io.env, cwd: io.cwd });
+    checks.push({ name: 'config', status: 'ok', message: `provider ${config.providerName}, region ${config.provider.region}${config.provider.endpointUrl ? `, endpoint ${config.provider.endpointUrl}` : ''}` });
+  } catch (error) {
+    checks.push({ name: 'config', status: 'fail', message: toHostFactoryError(error).message });
+  }
+  if (config) {
+    checks.push(templatesCheck(config));
+    checks.push(await storageCheck(config, io.overrides));
+    const budget = startCallBudget(Math.min(HEALTH_BUDGET_SEC, config.provider.actionTimeoutSec), Date.now());
+    try {
+      checks.push(await credentialsCheck(config, budget));
+      checks.push(await ec2Check(config, budget));
+    } finally {
+      budget.dispose();
+    }
+  } else {
+    for (const name of ['templates', 'storage', 'credentials', 'ec2'] as const) {
+      checks.push({ name, status: 'fail', message: 'not checked: the configuration does not load' });
+    }
+  }
+  const failed = checks.some((check) => check.status === 'fail');
+  return {
+    document: { status: failed ? 'fail' : 'ok', checks },
+    text: table(['CHECK', 'STATUS', 'MESSAGE'], checks.map((c) => [c.name, c.status, c.message])),
+    exitCode: failed ? 1 : 0,
+  };
+}
+
+function templatesCheck(config: AppConfig): Check {
+  const ids = config.templates.map((t) => t.templateId);
+  if (config.notices.length > 0) {
+    return { name: 'templates', status: 'warn', message: `${ids.length} template(s) (${ids.join(', ')}); ${config.notices.join('; ')}` };
+  }
+  return { name: 'templates', status: 'ok', message: `${ids.length} template(s): ${ids.join(', ')}` };
+}
+
+async function storageCheck(config: AppConfig, overrides: Overrides | undefined): Promise<Check> {
+  const where =
+    config.storage.type === 'dynamodb' ? `DynamoDB tables ${config.storage.dynamodb.tablePrefix}-* in ${config.storage.dynamodb.region}` : `SQLite ${storageFile(config)}`;
+  let container;
+  try {
+    container = await createContainer(config, silentLogger, overrides ?? {});
+    const store = await container.getAsync<StateStore>(StateStore);
+    const now = Date.now();
+    // A lease of its own is a real write that touches no request or machine.
+    await store.takeLease('health-check', `health:${process.pid}`, now + 1000, now);
+    const open = await store.listRequests({ open: true });
+    return { name: 'storage', status: 'ok', message: `${where}: readable and writable, ${open.length} open request(s)` };
+  } catch (error) {
+    return { name: 'storage', status: 'fail', message: `${where}: ${toHostFactoryError(error).message}` };
+  } finally {
+    const store = await container?.getAsync<StateStore>(StateStore).catch(() => undefined);
+    await store?.close().catch(() => undefined);
+  }
+}
+
+async function credentialsCheck(config: AppConfig, budget: ReturnType<typeof startCallBudget>): Promise<Check> {
+  try {
+    const [{ STSClient, GetCallerIdentityCommand }, common] = await Promise.all([import('@aws-sdk/client-sts'), import('@open-hostfactory/aws-common')]);
+    await common.loadProxyAgents(config.provider.proxy);
+    const sts = withinBudget(common.createAwsClient((c) => new STSClient(c), 'sts', awsClientOptions(config)), budget, 'AUTH_ERROR', 'STS');
+    try {
+      const identity = await sts.send(new GetCallerIdentityCommand({}));
+      return { name: 'credentials', status: 'ok', message: `account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}` };
+    } finally {
+      sts.destroy();
+    }
+  } catch (error) {
+    return { name: 'credentials', status: 'fail', message: mapAwsError(error, 'STS', 'GetCallerIdentity').message };
+  }
+}
+
+async function ec2Check(config: AppConfig, budget: ReturnType<typeof startCallBudget>): Promise<Check> {
+  try {
+    const [ec2, common, { DescribeAvailabilityZonesCommand }] = await Promise.all([
+      import('@open-hostfactory/aws-ec2'),
+      import('@open-hostfactory/aws-common'),
+      import('@aws-sdk/client-ec2'),
+    ]);
+    await common.loadProxyAgents(config.provider.proxy);
+    const client = withinBudget(ec2.createEc2Client(awsClientOptions(config)), budget, 'PROVIDER_ERROR', 'EC2');
+    try {
+      const zones = await client.send(new DescribeAvailabilityZonesCommand({}));
+      const names = (zones.AvailabilityZones ?? []).map((zone) => zone.ZoneName).filter(Boolean);
+      if (names.length === 0) return { name: 'ec2', status: 'warn', message: `reachable, but region ${config.provider.region} lists no availability zone` };
+      return { name: 'ec2', status: 'ok', message: `reachable: ${names.length} availability zone(s) in ${config.provider.region}` };
+    } finally {
+      client.destroy();
+    }
+  } catch (error) {
+    return { name: 'ec2', status: 'fail', message: mapAwsError(error, 'EC2', 'DescribeAvailabilityZones').message };
+  }
+}
