@@ -15,13 +15,18 @@ command -v moto_server >/dev/null 2>&1 || {
   exit 1
 }
 
-# The proxy tests run Debian's tinyproxy (a real forward proxy) on loopback.
-if ! command -v tinyproxy >/dev/null 2>&1 && [ ! -x /usr/bin/tinyproxy ]; then
+# Real parts from Debian the tests start on loopback: tinyproxy (proxy tests), promtool and
+# prometheus-pushgateway (metrics tests).
+missing=()
+[ -x /usr/bin/tinyproxy ] || command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "tinyproxy missing: installing it from Debian's packages" >&2
-    apt-get update && apt-get install -y tinyproxy
+    echo "installing from Debian's packages: ${missing[*]}" >&2
+    apt-get update && apt-get install -y "${missing[@]}"
   else
-    echo 'tinyproxy not found: sudo apt-get install -y tinyproxy (the proxy tests need it)' >&2
+    echo "missing Debian packages the tests need: sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
 fi

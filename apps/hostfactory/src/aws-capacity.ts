@@ -16,7 +16,7 @@ import {
   type Request,
   type TemplateValidator,
 } from '@open-hostfactory/core';
-import type { AwsClientOptions, DescribeRetry } from '@open-hostfactory/aws-common';
+import type { AwsClientOptions, AwsRequestObserver, DescribeRetry } from '@open-hostfactory/aws-common';
 import type { Ec2Instances, LaunchTemplates } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
@@ -27,7 +27,10 @@ import type { AppConfig } from './config';
  * profile, attempts, timeouts, pool and proxy. `overrides` for a service with its own
  * region or endpoint (DynamoDB).
  */
-export function awsClientOptions(config: AppConfig, overrides: { region?: string; endpoint?: string | undefined } = {}): AwsClientOptions {
+export function awsClientOptions(
+  config: AppConfig,
+  overrides: { region?: string; endpoint?: string | undefined; observer?: AwsRequestObserver | undefined } = {},
+): AwsClientOptions {
   const provider = config.provider;
   return {
     region: overrides.region ?? provider.region,
@@ -37,6 +40,7 @@ export function awsClientOptions(config: AppConfig, overrides: { region?: string
     connectionTimeoutMs: provider.connectionTimeoutMs,
     maxSockets: provider.connectionPoolSize,
     proxy: provider.proxy,
+    observer: overrides.observer,
   };
 }
 
@@ -64,6 +68,7 @@ export class AwsAdapters {
     private readonly container: Container,
     private readonly config: AppConfig,
     private readonly budget?: CallBudget,
+    private readonly observer?: AwsRequestObserver,
   ) {}
 
   /** A client whose every request is bounded by the call's time budget (when there is one). */
@@ -72,7 +77,7 @@ export class AwsAdapters {
   }
 
   private clientOptions(): AwsClientOptions {
-    return awsClientOptions(this.config);
+    return awsClientOptions(this.config, { observer: this.observer });
   }
 
   /** AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS / AWS_DESCRIBE_REQUEST_INTERVAL: how Describe* requests retry. */

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { HostFactoryError, StateStore, silentLogger, type Logger } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import { COMMAND_NAMES, COMMANDS, isCommandName, type Command } from './commands/commands';
-import { loadConfig } from './config';
+import { loadConfig, type AppConfig } from './config';
+import { CallMetrics } from './metrics/metrics';
+import { recordCall } from './metrics/record-call';
 import { logNoticesOnce } from './config-notices';
 import { createFileLogger } from './logging';
 import { startCallBudget, type CallBudget } from './call-budget';
@@ -35,13 +37,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let logger: Logger = silentLogger;
   let container: Container | undefined;
   let budget: CallBudget | undefined;
+  let config: AppConfig | undefined;
+  let outcome = 'ok';
+  const metrics = new CallMetrics();
   let commandName = argv[0] ?? '';
   try {
     const { command, file } = parseArgs(argv);
     commandName = command.name;
     // getAvailableTemplates has nothing to say: the integration guide calls it without -f.
     const parsed = command.parse(file === undefined ? {} : parseJsonDocument(readInput(file), file));
-    const config = loadConfig({ env: io.env, cwd: io.cwd });
+    config = loadConfig({ env: io.env, cwd: io.cwd });
     budget = startCallBudget(config.provider.actionTimeoutSec, started);
     logger = createFileLogger({
       ...config.logging,
@@ -49,20 +54,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
     logNoticesOnce(config.notices, config.workDir, logger);
     logger.debug('call', { file, input: parsed });
-    container = await createContainer(config, logger, io.overrides, budget);
+    container = await createContainer(config, logger, io.overrides, budget, config.monitoring.enabled ? metrics : undefined);
     const answer = await command.run(parsed, container);
     io.stdout(serialize(answer));
     logger.info('call done', { ms: Date.now() - started });
     return 0;
   } catch (error) {
     const document = formatError(error);
+    outcome = document.error.code;
     logger.error('call failed', { command: commandName, error: document.error, cause: causeOf(error), ms: Date.now() - started });
     io.stdout(serialize(document));
     return exitCodeFor(error);
   } finally {
+    const store = container ? await container.getAsync<StateStore>(StateStore).catch(() => undefined) : undefined;
+    // Still inside the call's budget: a store that stalls is aborted at the deadline like the rest.
+    if (config?.monitoring.enabled) await recordCall(config, metrics, commandName, outcome, started, store, logger);
     budget?.dispose();
     if (container) {
-      const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
       await store?.close().catch(() => undefined);
     }
   }

@@ -26,6 +26,7 @@ import { AwsAdapters, AwsCapacityProviders, awsClientOptions, lazyAwsCatalog, la
 import { toProviderSettings, type AppConfig } from './config';
 import { localProcessIdentity } from './process-identity';
 import { withinBudget, type CallBudget } from './call-budget';
+import type { AwsRequestObserver } from '@open-hostfactory/aws-common';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
@@ -49,11 +50,12 @@ export async function createContainer(
   logger: Logger,
   overrides: Overrides = {},
   budget?: CallBudget,
+  observer?: AwsRequestObserver,
 ): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
   const settings: ProviderSettings = toProviderSettings(config);
   const templates: readonly Template[] = config.templates;
-  const adapters = new AwsAdapters(container, config, budget);
+  const adapters = new AwsAdapters(container, config, budget, observer);
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
@@ -61,7 +63,7 @@ export async function createContainer(
   container.bind<Logger>(Logger).toConstantValue(logger);
   container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
   container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
-  await container.loadAsync(await storageModule(config, budget));
+  await container.loadAsync(await storageModule(config, budget, observer));
   container
     .bind<CapacityProviders>(CapacityProviders)
     .toConstantValue(overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
@@ -153,12 +155,12 @@ export async function createContainer(
  * The configured store's module: SQLite (the embedded default, one file per provider instance)
  * or DynamoDB (shared by several HF hosts; its SDK chunk is loaded only then).
  */
-async function storageModule(config: AppConfig, budget: CallBudget | undefined): Promise<ContainerModule> {
+async function storageModule(config: AppConfig, budget: CallBudget | undefined, observer: AwsRequestObserver | undefined): Promise<ContainerModule> {
   if (config.storage.type !== 'dynamodb') return sqliteStorageModule({ filePath: storageFile(config) });
   const dynamo = await import('@open-hostfactory/storage-dynamodb');
   await (await import('@open-hostfactory/aws-common')).loadProxyAgents(config.provider.proxy);
   const settings = config.storage.dynamodb;
-  const client = dynamo.createDynamoDbClient(awsClientOptions(config, { region: settings.region, endpoint: settings.endpointUrl }));
+  const client = dynamo.createDynamoDbClient(awsClientOptions(config, { region: settings.region, endpoint: settings.endpointUrl, observer }));
   return dynamo.dynamoDbStorageModule({
     client: budget ? withinBudget(client, budget, 'STORAGE_ERROR', 'DynamoDB') : client,
     ownsClient: true,

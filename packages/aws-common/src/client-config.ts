@@ -1,6 +1,7 @@
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { classifyAwsError } from './errors';
 import { proxyAgents, type ProxySettings } from './proxy';
 
 /**
@@ -25,6 +26,15 @@ export interface AwsClientOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined;
   /** The forward proxy to reach AWS through, and the hosts that bypass it. */
   readonly proxy?: ProxySettings | undefined;
+  /** Told of every request's outcome and every throttled attempt (metrics). */
+  readonly observer?: AwsRequestObserver | undefined;
+}
+
+/** What a client tells about its requests: one call per request (retries inside it not counted), one per throttled attempt. */
+export interface AwsRequestObserver {
+  /** `outcome`: `ok`, or the AWS error code of the final failure (a network code when there was no answer). */
+  onRequest(event: { readonly operation: string; readonly outcome: string }): void;
+  onThrottle(operation: string): void;
 }
 
 /** How Describe* requests retry (AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS, AWS_DESCRIBE_REQUEST_INTERVAL). */
@@ -146,7 +156,12 @@ export function createAwsClient<C extends object>(
   describeRetry?: DescribeRetry,
 ): C {
   const agents = handlerAgents(service, options);
-  const main = make(awsClientConfig(service, options, { agents }));
+  const build = (config: SdkClientConfig): C => {
+    const client = make(config);
+    if (options.observer) observe(client, options.observer);
+    return client;
+  };
+  const main = build(awsClientConfig(service, options, { agents }));
   const sameAsOthers = describeRetry && describeRetry.intervalMs === 0 && describeRetry.retries + 1 === (options.maxAttempts ?? 3);
   if (!describeRetry || sameAsOthers) return main;
   let describing: C | undefined;
@@ -154,7 +169,7 @@ export function createAwsClient<C extends object>(
     get(target, property, receiver): unknown {
       if (property === 'send') {
         return (command: never, sendOptions?: { abortSignal?: AbortSignal }) => {
-          const client = operationOf(command).startsWith('Describe') ? (describing ??= make(awsClientConfig(service, options, { describeRetry, agents }))) : target;
+          const client = operationOf(command).startsWith('Describe') ? (describing ??= build(awsClientConfig(service, options, { describeRetry, agents }))) : target;
           return (client as unknown as Sender).send(command, sendOptions);
         };
       }
@@ -167,4 +182,46 @@ export function createAwsClient<C extends object>(
       return Reflect.get(target, property, receiver);
     },
   });
+}
+
+type Handler = (args: unknown) => Promise<unknown>;
+interface MiddlewareStackLike {
+  add(middleware: (next: Handler, context: { commandName?: string }) => Handler, options: Record<string, unknown>): void;
+}
+
+/**
+ * Two SDK middlewares on the client: around the whole request (retries inside), its outcome;
+ * around each attempt's deserializer, whether AWS throttled it. Counting here, not in the
+ * adapters, sees every request of every adapter.
+ */
+function observe(client: object, observer: AwsRequestObserver): void {
+  const stack = (client as { middlewareStack?: MiddlewareStackLike }).middlewareStack;
+  if (!stack) return;
+  const operationOfContext = (context: { commandName?: string }): string => (context.commandName ?? '').replace(/Command$/, '');
+  stack.add(
+    (next, context) => async (args) => {
+      const operation = operationOfContext(context);
+      try {
+        const output = await next(args);
+        observer.onRequest({ operation, outcome: 'ok' });
+        return output;
+      } catch (error) {
+        const failure = classifyAwsError(error);
+        observer.onRequest({ operation, outcome: failure.awsCode || failure.networkCode || 'error' });
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'openHostfactoryRequestObserver', override: true },
+  );
+  stack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (classifyAwsError(error).kind === 'throttled') observer.onThrottle(operationOfContext(context));
+        throw error;
+      }
+    },
+    { step: 'deserialize', priority: 'high', name: 'openHostfactoryThrottleObserver', override: true },
+  );
 }

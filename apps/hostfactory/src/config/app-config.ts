@@ -101,6 +101,15 @@ export interface CachingConfig {
   templateCheckTtlSec: number;
 }
 
+export interface MonitoringConfig {
+  /** monitoring.enabled / METRICS_ENABLED, default true: every call updates the metrics file. */
+  enabled: boolean;
+  /** monitoring.metrics_file / METRICS_FILE, default `<workDir>/<provider>.prom` (relative paths from the work dir). */
+  file: string;
+  /** monitoring.metrics_endpoint / METRICS_ENDPOINT: a Prometheus Pushgateway each call also pushes to. */
+  pushEndpoint?: string;
+}
+
 /** Everything the command line needs, resolved from defaults, files and the environment. */
 export interface AppConfig {
   /** HF_PROVIDER_NAME / PROVIDER_NAME; default 'awsinst'. */
@@ -116,6 +125,7 @@ export interface AppConfig {
   storage: StorageConfig;
   logging: LoggingConfig;
   caching: CachingConfig;
+  monitoring: MonitoringConfig;
   /** Validated templates, in configured order. */
   templates: Template[];
 }

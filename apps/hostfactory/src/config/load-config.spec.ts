@@ -90,7 +90,7 @@ describe('loadConfig: defaults and directories', () => {
       backupCount: 5,
       stderr: false,
     });
-    expect(config.caching).toEqual({ instanceTypesTtlSec: 86400, templateCheckTtlSec: 3600 });
+    expect(config.caching).toEqual({ enabled: true, instanceTypesTtlSec: 86400, templateCheckTtlSec: 3600 });
     expect(toProviderSettings(config)).toEqual({
       providerName: 'awsinst',
       pendingTimeoutSec: 180,
@@ -230,10 +230,10 @@ describe('loadConfig: defaults and directories', () => {
   it('caching.enabled: false turns both caches off, whatever their TTLs say', () => {
     writeTemplates([ibmTemplate()]);
     writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: false\n  ttl: 600\n  template_cache_ttl: 60\n');
-    expect(load().caching).toEqual({ instanceTypesTtlSec: 0, templateCheckTtlSec: 0 });
+    expect(load().caching).toEqual({ enabled: false, instanceTypesTtlSec: 0, templateCheckTtlSec: 0 });
     expect(toProviderSettings(load()).catalogCacheTtlSec).toBe(0);
     writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: true\n  template_cache_ttl: 60\n');
-    expect(load().caching).toEqual({ instanceTypesTtlSec: 86400, templateCheckTtlSec: 60 });
+    expect(load().caching).toEqual({ enabled: true, instanceTypesTtlSec: 86400, templateCheckTtlSec: 60 });
     writeFileSync(join(confDir, 'config.yml'), 'caching:\n  enabled: maybe\n');
     expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('caching.enabled') }));
   });
@@ -456,7 +456,7 @@ templates:
       backupCount: 2,
       stderr: false,
     });
-    expect(config.caching).toEqual({ instanceTypesTtlSec: 3600, templateCheckTtlSec: 120 });
+    expect(config.caching).toEqual({ enabled: true, instanceTypesTtlSec: 3600, templateCheckTtlSec: 120 });
     expect(config.templates).toEqual([
       {
         templateId: 'Guide-1',

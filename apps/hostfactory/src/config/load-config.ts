@@ -137,6 +137,11 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
             instanceTypesTtlSec: settings.instanceTypesTtlSec ?? DEFAULT_INSTANCE_TYPES_TTL_SEC,
             templateCheckTtlSec: settings.templateCheckTtlSec ?? DEFAULT_TEMPLATE_CHECK_TTL_SEC,
           },
+    monitoring: {
+      enabled: settings.metricsEnabled ?? true,
+      file: resolve(dirs.workDir, settings.metricsFile ?? `${providerName}.prom`),
+      ...(settings.metricsEndpoint ? { pushEndpoint: settings.metricsEndpoint } : {}),
+    },
     templates: [...templates.values()],
   };
 }

@@ -29,10 +29,11 @@ describe('checkKeys', () => {
       provider: { aws: { region: 'us-east-1', connection_pool_size: 4 }, orphan_action: 'report' },
       logging: { level: 'info', colour: true },
       monitoring: { enabled: true },
+      caching: { config_cache_ttl: 60 },
       templates: [{ anything: 1 }],
       AWS_REGION: 'us-east-1',
     });
-    expect(found).toEqual({ unknown: [{ key: 'logging.colour' }], unsupported: ['monitoring'] });
+    expect(found).toEqual({ unknown: [{ key: 'logging.colour' }], unsupported: ['caching.config_cache_ttl'] });
   });
 
   it('a scalar where a section belongs is unknown', () => {

@@ -59,7 +59,7 @@ const region = (): Rule<string> => ({ decorator: OptionalRegion() });
 const oneOf = <T extends string>(what: string, choices: readonly T[]): Rule<T> => ({ decorator: OneOf(what, choices, true) });
 
 /** Where the value of a setting goes in AppConfig (which part reads it); `checked` is validated only. */
-type Section = 'name' | 'checked' | 'provider' | 'storage' | 'logging' | 'caching';
+type Section = 'name' | 'checked' | 'provider' | 'storage' | 'logging' | 'caching' | 'monitoring';
 
 interface SettingDef<K extends string, T> {
   readonly key: K;
@@ -161,6 +161,9 @@ export const SETTINGS = [
   setting('instanceTypesTtlSec', 'caching', int(0), ['AWS_INSTANCE_TYPES_CACHE_TTL_SEC', 'caching.instance_types_ttl', 'caching.ttl']),
   setting('templateCheckTtlSec', 'caching', int(0), ['AWS_TEMPLATE_CHECK_CACHE_TTL_SEC', 'caching.template_cache_ttl']),
   setting('cachingEnabled', 'caching', bool(), ['AWS_CACHING_ENABLED', 'caching.enabled']),
+  setting('metricsEnabled', 'monitoring', bool(), ['METRICS_ENABLED', 'monitoring.enabled']),
+  setting('metricsFile', 'monitoring', text(), ['METRICS_FILE', 'monitoring.metrics_file']),
+  setting('metricsEndpoint', 'monitoring', url(), ['METRICS_ENDPOINT', 'monitoring.metrics_endpoint']),
 ] as const;
 
 type Entry = (typeof SETTINGS)[number];
@@ -254,7 +257,6 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   AWS_TAG_InstanceID: 'instances carry hf:* tags (request, template, provider); an InstanceID tag is not added',
   'caching.config_cache_ttl':
     'the configuration is read and validated on every call (5-7 ms for JSON, 13-15 ms for YAML); a cache would keep the templates\' user data in the work dir, which the plugin never stores in clear (docs/configuration.md#caching)',
-  monitoring: 'metrics are not exported by this release (issue 9)',
   'provider.name':
     'the provider instance name comes from HF_PROVIDER_NAME (HF sets it; it also names the files read), so a name in the file cannot change it',
 };

@@ -1,16 +1,7 @@
-import {
-  appendFileSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  statSync,
-  truncateSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '@open-hostfactory/core';
+import { tryLock } from '../file-lock';
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 
@@ -98,19 +89,12 @@ class LogSink {
   private rotateIfNeeded(incoming: number): void {
     const { filePath, maxSize } = this.options;
     if (!needsRotation(filePath, incoming, maxSize)) return;
-    const lock = `${filePath}.lock`;
-    let fd: number;
-    try {
-      fd = openSync(lock, 'wx', 0o600);
-    } catch {
-      removeStaleLock(lock);
-      return; // another process is rotating: append, the file is rotated shortly
-    }
+    const release = tryLock(`${filePath}.lock`);
+    if (!release) return; // another process is rotating: append, the file is rotated shortly
     try {
       if (needsRotation(filePath, incoming, maxSize)) this.rotate();
     } finally {
-      closeSync(fd);
-      ignoreMissing(() => unlinkSync(lock));
+      release();
     }
   }
 
@@ -127,8 +111,6 @@ class LogSink {
   }
 }
 
-const STALE_LOCK_MS = 10_000;
-
 function needsRotation(filePath: string, incoming: number, maxSize: number): boolean {
   let size: number;
   try {
@@ -137,15 +119,6 @@ function needsRotation(filePath: string, incoming: number, maxSize: number): boo
     return false; // no file yet
   }
   return size > 0 && size + incoming > maxSize;
-}
-
-/** A lock left by a process that died while rotating is removed after a while. */
-function removeStaleLock(lock: string): void {
-  try {
-    if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) unlinkSync(lock);
-  } catch {
-    // gone already, or not ours to remove
-  }
 }
 
 function ignoreMissing(action: () => void): void {

@@ -41,6 +41,9 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   instanceTypesTtlSec: (c) => c.caching.instanceTypesTtlSec,
   templateCheckTtlSec: (c) => c.caching.templateCheckTtlSec,
   cachingEnabled: (c) => c.caching.enabled,
+  metricsEnabled: (c) => c.monitoring.enabled,
+  metricsFile: (c) => c.monitoring.file,
+  metricsEndpoint: (c) => c.monitoring.pushEndpoint,
 };
 
 /** One effective setting: its value (secrets masked) and where it came from. */
