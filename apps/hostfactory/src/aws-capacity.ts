@@ -14,10 +14,11 @@ import {
   type MachineObservation,
   type ProviderApi,
   type Request,
+  type Template,
   type TemplateValidator,
 } from '@open-hostfactory/core';
 import type { AwsClientOptions, AwsRequestObserver, DescribeRetry } from '@open-hostfactory/aws-common';
-import type { Ec2Instances, LaunchTemplates } from '@open-hostfactory/aws-ec2';
+import type { Ec2Instances, Ec2TemplateCheck, LaunchTemplates, TemplateCheckResult } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
 import type { AppConfig } from './config';
@@ -51,6 +52,7 @@ interface Ec2Side {
   readonly validator: TemplateValidator;
   readonly launchTemplates: LaunchTemplates;
   readonly instances: Ec2Instances;
+  readonly check: Ec2TemplateCheck;
 }
 
 /**
@@ -109,10 +111,12 @@ export class AwsAdapters {
         ['EC2Fleet', await this.container.getAsync(ec2.Ec2FleetProvider)],
         ['SpotFleet', await this.container.getAsync(ec2.SpotFleetProvider)],
       ]);
+      const validator = new ec2.Ec2TemplateValidator(client, () => this.bounded(ec2.createSsmClient(options), 'SSM'));
       return {
         providers,
         catalog: await this.container.getAsync(ec2.Ec2InstanceTypeCatalog),
-        validator: new ec2.Ec2TemplateValidator(client, () => this.bounded(ec2.createSsmClient(options), 'SSM')),
+        validator,
+        check: new ec2.Ec2TemplateCheck(client, validator),
         launchTemplates: await this.container.getAsync(ec2.LaunchTemplates),
         instances: await this.container.getAsync(ec2.Ec2Instances),
       };
@@ -135,6 +139,11 @@ export class AwsAdapters {
       return this.container.getAsync(asg.AsgProvider);
     })();
     return this.asg;
+  }
+
+  /** The operator's check of a template against AWS without launching (`hostfactory.sh templates check`). */
+  async checkTemplate(template: Template): Promise<TemplateCheckResult> {
+    return (await this.loadEc2()).check.check(template);
   }
 
   async provider(api: ProviderApi): Promise<CapacityProvider> {

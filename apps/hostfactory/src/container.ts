@@ -56,6 +56,7 @@ export async function createContainer(
   const settings: ProviderSettings = toProviderSettings(config);
   const templates: readonly Template[] = config.templates;
   const adapters = new AwsAdapters(container, config, budget, observer);
+  container.bind(AwsAdapters).toConstantValue(adapters);
 
   container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
@@ -166,7 +167,7 @@ async function storageModule(config: AppConfig, budget: CallBudget | undefined, 
     ownsClient: true,
     tablePrefix: settings.tablePrefix,
     providerName: config.providerName,
-    retentionDays: settings.retentionDays,
+    retentionDays: config.storage.retentionDays,
     backupEnabled: settings.backupEnabled,
   });
 }

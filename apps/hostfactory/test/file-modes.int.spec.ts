@@ -36,9 +36,17 @@ describe('files the plugin writes', () => {
     connection.prepare('SELECT count(*) FROM requests').get();
     const files = readdirSync(environment.workDir).map((name) => join(environment.workDir, name));
     const logs = readdirSync(environment.logDir).map((name) => join(environment.logDir, name));
-    expect(files.map((f) => f.slice(environment.workDir.length + 1)).sort()).toEqual(['awsinst.db', 'awsinst.db-shm', 'awsinst.db-wal']);
+    expect(files.map((f) => f.slice(environment.workDir.length + 1)).sort()).toEqual([
+      'awsinst.db',
+      'awsinst.db-shm',
+      'awsinst.db-wal',
+      'awsinst.prom',
+      'awsinst.prom.state.json',
+    ]);
     expect(logs.length).toBeGreaterThan(0);
-    for (const file of [...files, ...logs]) expect({ file, mode: (statSync(file).mode & 0o777).toString(8) }).toEqual({ file, mode: '600' });
+    // The metrics text alone is readable by others (node_exporter runs as its own user); it holds counts and names only.
+    const modeOf = (file: string) => (file.endsWith('.prom') ? '644' : '600');
+    for (const file of [...files, ...logs]) expect({ file, mode: (statSync(file).mode & 0o777).toString(8) }).toEqual({ file, mode: modeOf(file) });
     for (const file of files) expect(readFileSync(file).includes(secret)).toBe(false);
     connection.close();
   });

@@ -2,12 +2,15 @@
 // HF scripts, with the provider instance's HF environment, against moto_server. Not a terminal
 // here, so every answer is one JSON document (the human tables are covered in operator.spec.ts).
 import { RunInstancesCommand, EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, installation, motoEndpoint, MOTO_AMI, type HfEnvironment } from './hf';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 function operator(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string; json: any } {
   const result = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), args, { env, encoding: 'utf8', timeout: 60_000 });
@@ -18,6 +21,16 @@ function operator(args: string[], env: Record<string, string>): { status: number
     json = undefined;
   }
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
+}
+
+function operatorAsync(args: string[], env: Record<string, string>): Promise<{ status: number | null; json: any }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, json: JSON.parse(stdout) }));
+  });
 }
 
 const rootVersion = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -146,6 +159,39 @@ describe('hostfactory.sh', () => {
     expect(result.json.templates).toEqual([{ templateId: 'OnDemand-Small', providerApi: 'RunInstances', maxNumber: 5, availableNumber: 3 }]);
   });
 
+  it('templates check: ok against moto (DryRun answered DryRunOperation); a missing subnet fails naming template and field', () => {
+    const ok = operator(['templates', 'check', '--json'], environment.env);
+    expect(ok.status).toBe(0);
+    expect(ok.json).toEqual({ status: 'ok', templates: [{ templateId: 'OnDemand-Small', status: 'ok', problems: [] }] });
+    const templatesFile = join(environment.confDir, 'awsprov_templates.json');
+    const broken = installationWithFiles(environment, (confDir) => {
+      const document = JSON.parse(readFileSync(templatesFile, 'utf8'));
+      document.templates[0].subnetId = 'subnet-0123456789abcdef0';
+      writeFileSync(join(confDir, 'awsprov_templates.json'), JSON.stringify(document));
+    });
+    const failed = operator(['templates', 'check', 'OnDemand-Small'], broken);
+    expect(failed.status).toBe(1);
+    expect(failed.json.status).toBe('fail');
+    expect(failed.json.templates[0]).toMatchObject({ templateId: 'OnDemand-Small', status: 'fail', problems: [{ severity: 'fail', field: 'subnetId' }] });
+    expect(failed.json.templates[0].problems[0].message).toContain('subnet-0123456789abcdef0');
+    expect(operator(['templates', 'check', 'Nope'], environment.env)).toMatchObject({ status: 2, json: { error: { code: 'TEMPLATE_NOT_FOUND' } } });
+  });
+
+  it('templates check: a DryRun EC2 refuses fails the template with the reason', async () => {
+    const proxy = await startEc2Proxy(motoEndpoint());
+    try {
+      proxy.fail('RunInstances', 'UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
+      // Asynchronously: the proxy runs in this process and must keep serving.
+      const result = await operatorAsync(['templates', 'check'], { ...environment.env, AWS_ENDPOINT_URL: proxy.endpoint });
+      expect(result.status).toBe(1);
+      expect(result.json.templates[0].problems).toEqual([
+        expect.objectContaining({ severity: 'fail', field: 'template', message: expect.stringContaining('UnauthorizedOperation') }),
+      ]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reconcile: --dry-run reports an instance the store does not hold; reconcile gives it back now', async () => {
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const network = await hf.createNetwork(motoEndpoint());
@@ -179,11 +225,18 @@ describe('hostfactory.sh', () => {
   });
 });
 
-/** The same installation with other provider settings: a copy of its conf dir. */
-function installationWithConfig(environment: HfEnvironment, config: Record<string, unknown>): Record<string, string> {
+/** The same installation's environment over a copy of its conf dir that `edit` changes. */
+function installationWithFiles(environment: HfEnvironment, edit: (confDir: string) => void): Record<string, string> {
   const confDir = mkdtempSync(join(tmpdir(), 'hf conf '));
   cpSync(environment.confDir, confDir, { recursive: true });
-  const file = join(confDir, 'awsprov_config.json');
-  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...config }));
+  edit(confDir);
   return { ...environment.env, HF_PROVIDER_CONFDIR: confDir };
+}
+
+/** The same installation with other provider settings. */
+function installationWithConfig(environment: HfEnvironment, config: Record<string, unknown>): Record<string, string> {
+  return installationWithFiles(environment, (confDir) => {
+    const file = join(confDir, 'awsprov_config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...config }));
+  });
 }

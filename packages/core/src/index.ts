@@ -74,7 +74,7 @@ export { TemplateValidator, acceptTemplatesAsConfigured } from './ports/template
 export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
-export type { MachineQuery, RequestQuery, StateChanges, StoredChanges, TemplateLoad } from './ports/state-store';
+export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoredChanges, TemplateLoad } from './ports/state-store';
 export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
 export type {
   AcquireInput,
@@ -111,6 +111,7 @@ export { GetReturnRequests } from './application/get-return-requests';
 export { RequestMachines } from './application/request-machines';
 export { RequestReturnMachines } from './application/request-return-machines';
 export { OrphanSweep, SWEEP_LEASE } from './application/orphan-sweep';
+export { PURGE_BATCH, PURGE_INTERVAL_MS, PURGE_LEASE, RetentionPurge } from './application/retention';
 export type { SweepAction, SweepFinding, SweepOptions, SweepReport } from './application/orphan-sweep';
 export type { UseCaseContext } from './application/use-case-context';
 export { availableNumber, unitsInUse } from './application/template-usage';

@@ -17,6 +17,7 @@ import type {
   Clock,
   Machine,
   MachineQuery,
+  PurgeResult,
   Request,
   RequestQuery,
   StateChanges,
@@ -409,6 +410,11 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /** Destroys the client only when the store owns it (`ownsClient`). Idempotent. */
+  /** Closed requests and their machines expire by DynamoDB TTL (`retentionDays` after closing): nothing to delete here. */
+  async purge(): Promise<PurgeResult> {
+    return { requests: 0, machines: 0, expiresItself: true };
+  }
+
   async close(): Promise<void> {
     this.closeSync();
   }

@@ -6,6 +6,7 @@ import { HostFactoryError } from '@open-hostfactory/core';
 import type {
   Machine,
   MachineQuery,
+  PurgeResult,
   Request,
   RequestQuery,
   StateChanges,
@@ -223,6 +224,27 @@ export class SqliteStateStore implements StateStore {
 
   async putCached(key: string, value: string, expiresAt: number): Promise<void> {
     this.run(({ statements }) => statements.putCached.run(key, value, expiresAt));
+  }
+
+  async purge(closedBefore: number, limit: number): Promise<PurgeResult> {
+    return this.run(({ db }) =>
+      db
+        .transaction((): PurgeResult => {
+          const ids = (
+            db.prepare('SELECT request_id FROM requests WHERE closed_at IS NOT NULL AND closed_at < ? ORDER BY closed_at LIMIT ?').all(closedBefore, limit) as {
+              request_id: string;
+            }[]
+          ).map((row) => row.request_id);
+          let requests = 0;
+          let machines = 0;
+          for (const part of chunks(ids)) {
+            machines += db.prepare(`DELETE FROM machines WHERE request_id IN (${marks(part.length)})`).run(...part).changes;
+            requests += db.prepare(`DELETE FROM requests WHERE request_id IN (${marks(part.length)})`).run(...part).changes;
+          }
+          return { requests, machines };
+        })
+        .immediate(),
+    );
   }
 
   async close(): Promise<void> {

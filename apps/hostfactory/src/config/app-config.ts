@@ -65,6 +65,11 @@ export interface StorageConfig {
   type: 'sqlite' | 'dynamodb';
   /** SQLite: a database file or a directory to hold it; default the work dir. */
   path: string;
+  /**
+   * storage.retention_days (or the older storage.dynamodb.retention_days), default 30: closed
+   * requests and their machines are purged (SQLite) or expire by TTL (DynamoDB) this long after closing.
+   */
+  retentionDays: number;
   /** DynamoDB (storage.dynamodb.*): used when `type` is `dynamodb`. */
   dynamodb: DynamoDbStorageConfig;
 }
@@ -78,8 +83,6 @@ export interface DynamoDbStorageConfig {
   endpointUrl?: string;
   /** Point-in-time recovery on the tables (set when they are created); default false. */
   backupEnabled: boolean;
-  /** Finished requests and their machines expire (DynamoDB TTL) after this many days; default 30. */
-  retentionDays: number;
 }
 
 export interface LoggingConfig {

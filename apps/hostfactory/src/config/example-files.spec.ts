@@ -83,7 +83,7 @@ describe('example config files', () => {
     const config = loadConfig({ env: { HF_PROVIDER_CONFDIR: confDir, CONFIG_PATH: join(EXAMPLES, 'config-dynamodb.yml') }, cwd: root });
     expect(config.storage).toMatchObject({
       type: 'dynamodb',
-      dynamodb: { tablePrefix: 'hostfactory-prod', region: 'us-east-1', backupEnabled: true, retentionDays: 30 },
+      dynamodb: { tablePrefix: 'hostfactory-prod', region: 'us-east-1', backupEnabled: true },
     });
   });
 

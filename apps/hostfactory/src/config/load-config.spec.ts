@@ -81,7 +81,8 @@ describe('loadConfig: defaults and directories', () => {
     expect(config.storage).toEqual({
       type: 'sqlite',
       path: config.workDir,
-      dynamodb: { tablePrefix: 'hostfactory', region: 'us-east-1', backupEnabled: false, retentionDays: 30 },
+      retentionDays: 30,
+      dynamodb: { tablePrefix: 'hostfactory', region: 'us-east-1', backupEnabled: false },
     });
     expect(config.logging).toEqual({
       level: 'info',
@@ -103,6 +104,7 @@ describe('loadConfig: defaults and directories', () => {
       orphanGraceSec: 300,
       orphanSweepIntervalSec: 60,
       returnTimeoutSec: 600,
+      retentionDays: 30,
     });
   });
 
@@ -642,7 +644,7 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     write(join(confDir, 'config.yml'), 'storage:\n  type: DynamoDB\n  dynamodb:\n    table_prefix: hf-prod\n    backup_enabled: true\n');
     expect(load({}).storage).toMatchObject({
       type: 'dynamodb',
-      dynamodb: { tablePrefix: 'hf-prod', region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000', backupEnabled: true, retentionDays: 30 },
+      dynamodb: { tablePrefix: 'hf-prod', region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:5000', backupEnabled: true },
     });
   });
 

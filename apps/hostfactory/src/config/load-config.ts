@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { ProviderSettings, Template } from '@open-hostfactory/core';
+import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings, type Template } from '@open-hostfactory/core';
 import {
   type AppConfig,
   type ProxyConfig,
@@ -115,8 +115,8 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
           ? {}
           : { endpointUrl: settings.dynamodbEndpointUrl ?? settings.endpointUrl }),
         backupEnabled: settings.dynamodbBackupEnabled ?? false,
-        retentionDays: settings.dynamodbRetentionDays ?? 30,
       },
+      retentionDays: settings.retentionDays ?? DEFAULT_PROVIDER_SETTINGS.retentionDays,
     },
     logging: {
       level: settings.logLevel ?? 'info',
@@ -184,6 +184,7 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
     orphanGraceSec: config.provider.orphanGraceSec,
     orphanSweepIntervalSec: config.provider.orphanSweepIntervalSec,
     returnTimeoutSec: config.provider.returnTimeoutSec,
+    retentionDays: config.storage.retentionDays,
   };
 }
 

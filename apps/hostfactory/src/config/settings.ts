@@ -145,7 +145,8 @@ export const SETTINGS = [
   setting('dynamodbRegion', 'storage', region(), ['DYNAMODB_REGION', 'storage.dynamodb.region']),
   setting('dynamodbEndpointUrl', 'storage', url(), ['DYNAMODB_ENDPOINT_URL', 'storage.dynamodb.endpoint_url']),
   setting('dynamodbBackupEnabled', 'storage', bool(), ['DYNAMODB_BACKUP_ENABLED', 'storage.dynamodb.backup_enabled']),
-  setting('dynamodbRetentionDays', 'storage', int(1), ['DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days']),
+  // Both stores: SQLite purges closed requests this long after closing, DynamoDB lets its TTL expire them.
+  setting('retentionDays', 'storage', int(1), ['STORAGE_RETENTION_DAYS', 'storage.retention_days', 'DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days']),
   setting('logLevel', 'logging', oneOf('log level', LOG_LEVELS), ['LogLevel', 'LOG_LEVEL', 'logging.level'], {
     env: ['LOG_LEVEL'],
     convert: toLevel,

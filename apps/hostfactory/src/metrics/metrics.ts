@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { withLock } from '../file-lock';
 
@@ -166,15 +166,18 @@ export function persistMetrics(file: string, delta: MetricsDelta, nowSec: number
     }
     const next = applyDelta(state, delta, nowSec);
     text = renderMetrics(next);
-    replace(stateFile, JSON.stringify(next));
-    replace(file, text);
+    replace(stateFile, JSON.stringify(next), 0o600);
+    // Readable by others: node_exporter's textfile collector usually runs as its own user.
+    replace(file, text, 0o644);
   });
   return done ? text : undefined;
 }
 
-function replace(file: string, content: string): void {
+function replace(file: string, content: string, mode: number): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content, { mode: 0o644 });
+  writeFileSync(temporary, content, { mode });
+  // The mode of a new file is masked by the umask: set it as meant.
+  chmodSync(temporary, mode);
   renameSync(temporary, file);
 }
 

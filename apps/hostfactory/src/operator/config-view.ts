@@ -32,7 +32,7 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   dynamodbRegion: (c) => c.storage.dynamodb.region,
   dynamodbEndpointUrl: (c) => c.storage.dynamodb.endpointUrl,
   dynamodbBackupEnabled: (c) => c.storage.dynamodb.backupEnabled,
-  dynamodbRetentionDays: (c) => c.storage.dynamodb.retentionDays,
+  retentionDays: (c) => c.storage.retentionDays,
   logLevel: (c) => c.logging.level,
   logFilePath: (c) => c.logging.filePath,
   logMaxSize: (c) => c.logging.maxSize,

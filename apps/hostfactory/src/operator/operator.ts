@@ -8,6 +8,7 @@ import {
   Logger,
   OrphanSweep,
   ProcessIdentity,
+  RetentionPurge,
   ProviderSettings,
   StateStore,
   TemplateSource,
@@ -19,6 +20,7 @@ import {
 import type { Container } from 'inversify';
 import { exportState, importState } from '../commands/storage-transfer';
 import { loadConfig, type AppConfig } from '../config';
+import { AwsAdapters } from '../aws-capacity';
 import { createContainer, type Overrides } from '../container';
 import { createFileLogger } from '../logging';
 import { exitCodeFor, formatError, serialize } from '../wire';
@@ -57,6 +59,7 @@ commands:
   config show [--json]                    every setting: value and where it came from
   config validate                         load and check the configuration only
   templates list [--json]                 templates with their available number
+  templates check [ID] [--json]           check templates against AWS without launching
   requests list [--status S] [--template T] [--json]
                                           requests (S: running, complete, complete_with_error)
   requests show ID [--json]               one request and its machines
@@ -65,6 +68,8 @@ commands:
   reconcile [--dry-run] [--json]          run the orphan sweep now (no grace period)
   storage export -o FILE                  write every request and machine as JSON lines
   storage import -f FILE                  load such a file into the configured store
+  storage purge [--older-than DAYS]       delete requests closed more than DAYS days ago
+                                          (default storage.retention_days) with their machines
 
 options:
   --json      one JSON document on stdout (the default when stdout is not a terminal)
@@ -77,11 +82,13 @@ exit status: 0 ok; 1 a check failed; 2 bad usage or unknown id; 3 invalid config
 const HELP: Readonly<Record<string, string>> = {
   health: 'usage: hostfactory.sh health [--json]\n\nChecks config, templates, storage, credentials (STS GetCallerIdentity) and ec2 (reachable): one line each, ok/warn/fail with the reason. Exit 1 when any check fails.',
   config: 'usage: hostfactory.sh config show [--json] | config validate\n\nshow: every setting with its effective value (passwords masked) and its source: default, the file and key, or env:VARIABLE.\nvalidate: loads the configuration; exit 3 naming the file and key when it is invalid.',
-  templates: 'usage: hostfactory.sh templates list [--json]\n\nThe templates HF sees (getAvailableTemplates), with the reason a template is not offered.',
+  templates:
+    'usage: hostfactory.sh templates list [--json] | templates check [ID] [--json]\n\nlist: the templates HF sees (getAvailableTemplates), with the reason a template is not offered.\ncheck: each template (or ID) against AWS without launching: image, subnets, security groups, launch template and instance types exist, each type is offered in each subnet\'s zone, and a RunInstances DryRun is allowed. Exit 1 naming the template and field when one fails.',
   requests: 'usage: hostfactory.sh requests list [--status running|complete|complete_with_error] [--template T] [--json]\n       hostfactory.sh requests show ID [--json]',
   machines: 'usage: hostfactory.sh machines list [--template T] [--json]\n       hostfactory.sh machines show ID [--json]',
   reconcile: 'usage: hostfactory.sh reconcile [--dry-run] [--json]\n\nRuns the orphan sweep now, without the grace period that protects the automatic sweep, and lists what it found and did. --dry-run only reports. AWS_ORPHAN_ACTION report never changes anything either.',
-  storage: 'usage: hostfactory.sh storage export -o FILE | storage import -f FILE',
+  storage:
+    'usage: hostfactory.sh storage export -o FILE | storage import -f FILE | storage purge [--older-than DAYS]\n\npurge: deletes requests closed (ended, nothing of theirs alive) more than DAYS days ago, default storage.retention_days, with their machines; never a request that may hold a live machine. DynamoDB expires them by TTL instead.',
 };
 
 const STATUSES: readonly RequestStatus[] = ['running', 'complete', 'complete_with_error'];
@@ -100,6 +107,7 @@ interface Parsed {
   readonly template?: string;
   readonly out?: string;
   readonly file?: string;
+  readonly olderThan?: string;
 }
 
 function parse(argv: readonly string[]): Parsed {
@@ -117,6 +125,7 @@ function parse(argv: readonly string[]): Parsed {
         template: { type: 'string' },
         out: { type: 'string', short: 'o' },
         file: { type: 'string', short: 'f' },
+        'older-than': { type: 'string' },
       },
     });
     return {
@@ -129,6 +138,7 @@ function parse(argv: readonly string[]): Parsed {
       ...(values.template === undefined ? {} : { template: values.template }),
       ...(values.out === undefined ? {} : { out: values.out }),
       ...(values.file === undefined ? {} : { file: values.file }),
+      ...(values['older-than'] === undefined ? {} : { olderThan: values['older-than'] }),
     };
   } catch (error) {
     throw usageError(error instanceof Error ? error.message : String(error));
@@ -207,7 +217,8 @@ async function dispatch(command: string, rest: readonly string[], args: Parsed, 
   const [action, id] = rest;
   switch (command) {
     case 'templates': {
-      if (action !== 'list') throw usageError(`unknown templates command '${action ?? ''}' (list)`);
+      if (action === 'check') return checkTemplates(container, config, id);
+      if (action !== 'list') throw usageError(`unknown templates command '${action ?? ''}' (list|check)`);
       const list = await (await container.getAsync(GetAvailableTemplates)).execute();
       const document = {
         templates: list.map((t) => ({
@@ -274,10 +285,29 @@ async function dispatch(command: string, rest: readonly string[], args: Parsed, 
     case 'reconcile':
       return reconcile(container, args.dryRun, config);
     case 'storage':
+      if (action === 'purge') return purge(container, args, config);
       return storage(action, args, store);
     default:
       throw usageError(`unknown command '${command}'`);
   }
+}
+
+async function checkTemplates(container: Container, config: AppConfig, templateId: string | undefined): Promise<Outcome> {
+  const templates = templateId === undefined ? config.templates : config.templates.filter((t) => t.templateId === templateId);
+  if (templateId !== undefined && templates.length === 0) {
+    throw new HostFactoryError('TEMPLATE_NOT_FOUND', `no template ${templateId} in the configuration`, { details: { templateId } });
+  }
+  const adapters = await container.getAsync(AwsAdapters);
+  const results = [];
+  for (const template of templates) results.push(await adapters.checkTemplate(template));
+  const failed = results.some((r) => r.status === 'fail');
+  const text = table(
+    ['TEMPLATE', 'STATUS', 'FIELD', 'PROBLEM'],
+    results.flatMap((r) =>
+      r.problems.length === 0 ? [[r.templateId, r.status, '', '']] : r.problems.map((p) => [r.templateId, p.severity, p.field, p.message]),
+    ),
+  );
+  return { document: { status: failed ? 'fail' : 'ok', templates: results }, text, exitCode: failed ? OPERATOR_EXIT.checkFailed : OPERATOR_EXIT.ok };
 }
 
 async function reconcile(container: Container, dryRun: boolean, config: AppConfig): Promise<Outcome> {
@@ -302,6 +332,23 @@ async function reconcile(container: Container, dryRun: boolean, config: AppConfi
   return { document: { dryRun: reportOnly, complete: report.complete, findings: report.findings }, text };
 }
 
+async function purge(container: Container, args: Parsed, config: AppConfig): Promise<Outcome> {
+  const days = args.olderThan === undefined ? config.storage.retentionDays : Number(args.olderThan);
+  if (!Number.isInteger(days) || days < 0) throw usageError(`--older-than must be a whole number of days >= 0 (got '${args.olderThan}')`);
+  const retention = new RetentionPurge({
+    store: await container.getAsync<StateStore>(StateStore),
+    clock: await container.getAsync<Clock>(Clock),
+    settings: await container.getAsync<ProviderSettings>(ProviderSettings),
+    logger: await container.getAsync<Logger>(Logger),
+    identity: await container.getAsync<ProcessIdentity>(ProcessIdentity),
+  });
+  const result = await retention.run(days);
+  const text = result.expiresItself
+    ? `nothing purged: ${config.storage.type} expires closed requests by itself (TTL, ${config.storage.retentionDays} days)`
+    : `purged ${result.requests} request(s) and ${result.machines} machine(s) closed more than ${days} day(s) ago`;
+  return { document: { message: 'State purged.', olderThanDays: days, purged: { requests: result.requests, machines: result.machines }, ...(result.expiresItself ? { expiresItself: true } : {}) }, text };
+}
+
 async function storage(action: string | undefined, args: Parsed, store: StateStore): Promise<Outcome> {
   if (action === 'export') {
     if (!args.out) throw usageError('storage export needs -o FILE');
@@ -316,7 +363,7 @@ async function storage(action: string | undefined, args: Parsed, store: StateSto
     const summary = await importState(store, readFileSync(args.file, 'utf8').split('\n'));
     return { document: { message: 'State imported.', file: args.file, ...summary }, text: `imported from ${args.file}: ${JSON.stringify(summary)}` };
   }
-  throw usageError(`unknown storage command '${action ?? ''}' (export|import)`);
+  throw usageError(`unknown storage command '${action ?? ''}' (export|import|purge)`);
 }
 
 function requestView(request: Request): Record<string, unknown> {

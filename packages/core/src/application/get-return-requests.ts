@@ -8,6 +8,7 @@ import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
 import { applyCloudView, groupByApi } from './cloud-view';
 import { OrphanSweep } from './orphan-sweep';
+import { RetentionPurge } from './retention';
 import { closeFinishedRequests } from './request-closing';
 import { resolveMachineRefs } from './resolve-machines';
 import type { MachineRef, ReclaimReport } from './results';
@@ -19,10 +20,12 @@ import type { MachineRef, ReclaimReport } from './results';
  * Machines already in one of our return requests are never listed. Looks at the machines HF
  * names, or at every machine HF holds when it names none. A cloud failure fails the call
  * (an empty answer would wrongly say that nothing is being taken). Then lets the orphan sweep run
- * when its interval is due, with HF's list of held machines as what it must never touch.
+ * when its interval is due, with HF's list of held machines as what it must never touch, and
+ * the retention purge when its (hourly) interval is due.
  */
 export class GetReturnRequests {
   private readonly sweep: OrphanSweep;
+  private readonly purge: RetentionPurge;
 
   constructor(
     private readonly store: StateStore,
@@ -34,6 +37,7 @@ export class GetReturnRequests {
     identity: ProcessIdentity = unknownProcess,
   ) {
     this.sweep = new OrphanSweep({ store, providers, templates, clock, settings, logger, identity });
+    this.purge = new RetentionPurge({ store, clock, settings, logger, identity });
   }
 
   async execute(input: { readonly machines?: readonly MachineRef[] }): Promise<ReclaimReport[]> {
@@ -67,6 +71,7 @@ export class GetReturnRequests {
     // HF lists what it holds: the sweep never touches those machines, whatever the store says.
     const hfHeld = input.machines?.flatMap((ref) => (ref.machineId ? [ref.machineId] : []));
     await this.sweep.maybeRun(hfHeld === undefined ? {} : { hfHeld });
+    await this.purge.maybeRun();
     return reports;
   }
 

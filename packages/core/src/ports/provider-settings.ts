@@ -28,6 +28,8 @@ export interface ProviderSettings {
   readonly orphanSweepIntervalSec: number;
   /** A return request whose machines are still alive after this many seconds ends with an error (default 600). */
   readonly returnTimeoutSec: number;
+  /** Closed requests (and their machines) are purged this many days after closing (storage.retention_days, default 30). */
+  readonly retentionDays: number;
 }
 export const ProviderSettings = Symbol.for('open-hostfactory.ProviderSettings');
 
@@ -43,4 +45,5 @@ export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
   orphanGraceSec: 300,
   orphanSweepIntervalSec: 60,
   returnTimeoutSec: 600,
+  retentionDays: 30,
 };

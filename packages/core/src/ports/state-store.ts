@@ -82,6 +82,20 @@ export interface StateStore {
   /** Sets a cached value until `expiresAt` (epoch ms). Idempotent. */
   putCached(key: string, value: string, expiresAt: number): Promise<void>;
   /** Releases the connection. Idempotent. */
+  /**
+   * Retention: deletes requests closed (`closedAt`) before `closedBefore` (epoch ms), with the
+   * machines they launched, at most `limit` requests a call. A request that is not closed (it
+   * may still hold a live machine) is never deleted. Returns what was deleted; a store whose
+   * records expire by themselves (DynamoDB TTL) may delete nothing and say so in `expiresItself`.
+   */
+  purge(closedBefore: number, limit: number): Promise<PurgeResult>;
   close(): Promise<void>;
 }
 export const StateStore = Symbol.for('open-hostfactory.StateStore');
+
+export interface PurgeResult {
+  readonly requests: number;
+  readonly machines: number;
+  /** True when the store expires closed records itself (DynamoDB TTL) and purge deletes nothing. */
+  readonly expiresItself?: boolean;
+}

@@ -2,7 +2,7 @@ import { HostFactoryError } from '../errors';
 import type { Machine } from '../domain/machine/machine';
 import { countsAgainstQuota, isMachineHeld } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
-import type { MachineQuery, RequestQuery, StateChanges, StateStore, StoredChanges, TemplateLoad } from '../ports/state-store';
+import type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StateStore, StoredChanges, TemplateLoad } from '../ports/state-store';
 
 interface CacheEntry {
   readonly value: string;
@@ -117,6 +117,23 @@ export class InMemoryStateStore implements StateStore {
 
   async putCached(key: string, value: string, expiresAt: number): Promise<void> {
     this.cache.set(key, { value, expiresAt });
+  }
+
+  async purge(closedBefore: number, limit: number): Promise<PurgeResult> {
+    const purged = [...this.requests.values()]
+      .filter((r) => r.closedAt !== undefined && r.closedAt < closedBefore)
+      .slice(0, limit)
+      .map((r) => r.requestId);
+    const ids = new Set(purged);
+    let machines = 0;
+    for (const [machineId, machine] of this.machines) {
+      if (ids.has(machine.requestId)) {
+        this.machines.delete(machineId);
+        machines += 1;
+      }
+    }
+    for (const id of ids) this.requests.delete(id);
+    return { requests: ids.size, machines };
   }
 
   async close(): Promise<void> {

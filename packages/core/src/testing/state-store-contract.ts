@@ -608,6 +608,39 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
       });
     });
 
+    describe('purge', () => {
+      it('deletes requests closed before the cutoff with their machines, never an open one, at most `limit`', async () => {
+        const day = 86_400_000;
+        const now = Date.UTC(2026, 5, 1);
+        await store.write({
+          requests: [
+            anAcquireRequest({ requestId: reqId(1), status: 'complete', closedAt: now - 40 * day }),
+            anAcquireRequest({ requestId: reqId(2), status: 'complete', closedAt: now - 35 * day }),
+            anAcquireRequest({ requestId: reqId(3), status: 'complete', closedAt: now - 1 * day }),
+            anAcquireRequest({ requestId: reqId(4), status: 'complete', createdAt: now - 90 * day }),
+          ],
+          machines: [
+            aMachine({ machineId: 'i-1', requestId: reqId(1), status: 'terminated' }),
+            aMachine({ machineId: 'i-2', requestId: reqId(1), status: 'terminated' }),
+            aMachine({ machineId: 'i-3', requestId: reqId(3), status: 'terminated' }),
+            aMachine({ machineId: 'i-4', requestId: reqId(4), status: 'running' }),
+          ],
+        });
+        const first = await store.purge(now - 30 * day, 1);
+        if (first.expiresItself) {
+          // The store's own expiry (DynamoDB TTL) does the work: nothing is deleted here.
+          expect(first).toEqual({ requests: 0, machines: 0, expiresItself: true });
+          expect(await store.getRequests([reqId(1), reqId(2), reqId(3), reqId(4)])).toHaveLength(4);
+          return;
+        }
+        expect(first).toEqual({ requests: 1, machines: 2 });
+        expect(await store.purge(now - 30 * day, 100)).toEqual({ requests: 1, machines: 0 });
+        expect(await store.purge(now - 30 * day, 100)).toEqual({ requests: 0, machines: 0 });
+        expect((await store.getRequests([reqId(1), reqId(2), reqId(3), reqId(4)])).map((r) => r.requestId).sort()).toEqual([reqId(3), reqId(4)]);
+        expect((await store.getMachines({ machineIds: ['i-1', 'i-2', 'i-3', 'i-4'] })).map((m) => m.machineId).sort()).toEqual(['i-3', 'i-4']);
+      });
+    });
+
     describe('close', () => {
       it('is idempotent', async () => {
         await store.write({ requests: [anAcquireRequest({ requestId: reqId(1) })] });
