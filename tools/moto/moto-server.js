@@ -9,8 +9,8 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const http = require('node:http');
-const net = require('node:net');
 const { findExecutable } = require('../find-executable');
+const { freePort } = require('../loopback');
 
 const START_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 150;
@@ -18,19 +18,6 @@ const POLL_INTERVAL_MS = 150;
 /** Full path of `moto_server` on PATH, or undefined. */
 function findMotoServer() {
   return findExecutable('moto_server');
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-function freePort(host) {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One HTTP request to the server; resolves with the status code, rejects on network errors. */

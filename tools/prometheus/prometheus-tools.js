@@ -5,8 +5,8 @@
 
 const { spawn, spawnSync } = require('node:child_process');
 const http = require('node:http');
-const net = require('node:net');
 const { findExecutable } = require('../find-executable');
+const { freePort, stoppable } = require('../loopback');
 
 const EXTRA_DIRS = ['/usr/bin', '/usr/sbin'];
 
@@ -16,17 +16,6 @@ function promtoolCheck(text) {
   if (!promtool) throw new Error('promtool is not installed: apt-get install -y prometheus');
   const result = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function get(url) {
@@ -54,18 +43,10 @@ async function startPushgateway() {
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
-  let exited = false;
-  const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000);
-    await exitPromise;
-    clearTimeout(timer);
-  };
+  const { exited, stop } = stoppable(child);
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (exited) throw new Error(`prometheus-pushgateway exited: ${stderr.trim()}`);
+    if (exited()) throw new Error(`prometheus-pushgateway exited: ${stderr.trim()}`);
     try {
       if ((await get(`${url}/-/ready`)).status === 200) break;
     } catch {

@@ -13,23 +13,13 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { findExecutable } = require('../find-executable');
+const { freePort, stoppable } = require('../loopback');
 
 const START_TIMEOUT_MS = 10_000;
 
 /** Full path of `tinyproxy` (PATH, then /usr/bin and /usr/sbin), or undefined. */
 function findTinyproxy() {
   return findExecutable('tinyproxy', ['/usr/bin', '/usr/sbin']);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port) {
@@ -73,18 +63,10 @@ async function startTinyproxy() {
   child.stderr.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
   });
-  let exited = false;
-  const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000);
-    await exitPromise;
-    clearTimeout(timer);
-  };
+  const { exited, stop } = stoppable(child);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await canConnect(port))) {
-    if (exited) throw new Error(`tinyproxy exited before it listened: ${stderr.trim()}`);
+    if (exited()) throw new Error(`tinyproxy exited before it listened: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`tinyproxy did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`);

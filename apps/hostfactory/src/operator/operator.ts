@@ -16,6 +16,7 @@ import {
   type Request,
   type RequestStatus,
   type SweepReport,
+  type UseCaseContext,
 } from '@open-hostfactory/core';
 import type { Container } from 'inversify';
 import { exportState, importState } from '../commands/storage-transfer';
@@ -292,6 +293,19 @@ async function dispatch(command: string, rest: readonly string[], args: Parsed, 
   }
 }
 
+/** What core's pieces work with, from the container (the orphan sweep, the retention purge). */
+async function useCaseContext(container: Container): Promise<UseCaseContext> {
+  return {
+    store: await container.getAsync<StateStore>(StateStore),
+    providers: await container.getAsync<CapacityProviders>(CapacityProviders),
+    templates: await container.getAsync<TemplateSource>(TemplateSource),
+    clock: await container.getAsync<Clock>(Clock),
+    settings: await container.getAsync<ProviderSettings>(ProviderSettings),
+    logger: await container.getAsync<Logger>(Logger),
+    identity: await container.getAsync<ProcessIdentity>(ProcessIdentity),
+  };
+}
+
 async function checkTemplates(container: Container, config: AppConfig, templateId: string | undefined): Promise<Outcome> {
   const templates = templateId === undefined ? config.templates : config.templates.filter((t) => t.templateId === templateId);
   if (templateId !== undefined && templates.length === 0) {
@@ -311,15 +325,7 @@ async function checkTemplates(container: Container, config: AppConfig, templateI
 }
 
 async function reconcile(container: Container, dryRun: boolean, config: AppConfig): Promise<Outcome> {
-  const sweep = new OrphanSweep({
-    store: await container.getAsync<StateStore>(StateStore),
-    providers: await container.getAsync<CapacityProviders>(CapacityProviders),
-    templates: await container.getAsync<TemplateSource>(TemplateSource),
-    clock: await container.getAsync<Clock>(Clock),
-    settings: await container.getAsync<ProviderSettings>(ProviderSettings),
-    logger: await container.getAsync<Logger>(Logger),
-    identity: await container.getAsync<ProcessIdentity>(ProcessIdentity),
-  });
+  const sweep = new OrphanSweep(await useCaseContext(container));
   const report: SweepReport = await sweep.run({ dryRun, immediate: true });
   const reportOnly = dryRun || config.provider.orphanAction === 'report';
   const heading = report.findings.length === 0 ? 'nothing to reconcile' : `${report.findings.length} finding(s)${reportOnly ? ' (reported only, nothing changed)' : ''}`;
@@ -335,13 +341,7 @@ async function reconcile(container: Container, dryRun: boolean, config: AppConfi
 async function purge(container: Container, args: Parsed, config: AppConfig): Promise<Outcome> {
   const days = args.olderThan === undefined ? config.storage.retentionDays : Number(args.olderThan);
   if (!Number.isInteger(days) || days < 0) throw usageError(`--older-than must be a whole number of days >= 0 (got '${args.olderThan}')`);
-  const retention = new RetentionPurge({
-    store: await container.getAsync<StateStore>(StateStore),
-    clock: await container.getAsync<Clock>(Clock),
-    settings: await container.getAsync<ProviderSettings>(ProviderSettings),
-    logger: await container.getAsync<Logger>(Logger),
-    identity: await container.getAsync<ProcessIdentity>(ProcessIdentity),
-  });
+  const retention = new RetentionPurge(await useCaseContext(container));
   const result = await retention.run(days);
   const text = result.expiresItself
     ? `nothing purged: ${config.storage.type} expires closed requests by itself (TTL, ${config.storage.retentionDays} days)`
