@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'apps/hostfactory/dist');
+const appDist = join(root, 'apps/hostfactory/dist');
 
-export async function buildApp({ quiet = false } = {}) {
+/** Bundles into `outdir` (default apps/hostfactory/dist; the release builds a directory of its own). */
+export async function buildApp({ quiet = false, outdir = appDist } = {}) {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     absWorkingDir: root,
@@ -37,12 +38,12 @@ export async function buildApp({ quiet = false } = {}) {
     },
   });
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-  copyNativeRuntime();
+  copyNativeRuntime(outdir);
   return result;
 }
 
 /** better-sqlite3 and what it loads at run time (not its sources or build intermediates). */
-function copyNativeRuntime() {
+function copyNativeRuntime(outdir) {
   const from = join(root, 'node_modules');
   const to = join(outdir, 'node_modules');
   rmSync(to, { recursive: true, force: true });

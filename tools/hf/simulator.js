@@ -3,9 +3,11 @@
 // templates -> request 3 -> poll until complete -> return them -> poll until complete ->
 // an instance terminated behind the plugin's back shows up in getReturnRequests.
 //
-//   node tools/hf/simulator.js --endpoint http://127.0.0.1:PORT [--root DIR]
+//   node tools/hf/simulator.js --endpoint http://127.0.0.1:PORT [--root DIR] [--keep]
 //
-// With no --endpoint (and no AWS_ENDPOINT_URL) it starts a moto_server on loopback itself.
+// With no --endpoint (and no AWS_ENDPOINT_URL) it starts a moto_server on loopback itself, and
+// stops it at the end. The HF directories go to a temp dir that is removed at the end, unless
+// --keep (or --root DIR, which is the caller's) says to leave them for a look.
 // It never talks to real AWS unless you pass a real endpoint on purpose.
 
 const fs = require('node:fs');
@@ -19,6 +21,7 @@ function parseArgs(argv) {
     if (argv[i] === '--endpoint') args.endpoint = argv[++i];
     else if (argv[i] === '--root') args.root = argv[++i];
     else if (argv[i] === '--quiet') args.quiet = true;
+    else if (argv[i] === '--keep') args.keep = true;
   }
   return args;
 }
@@ -87,6 +90,10 @@ async function main() {
       `reclaim seen for ${result.reclaims.requests.map((r) => r.machineId).join(', ') || 'nothing'}`);
   } finally {
     if (moto) await moto.stop();
+    if (!args.root && !args.keep) {
+      fs.rmSync(root, { recursive: true, force: true });
+      print(`# removed ${root} (run with --keep to look at the state and logs)`);
+    }
   }
 }
 

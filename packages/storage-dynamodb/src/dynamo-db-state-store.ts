@@ -452,14 +452,24 @@ export class DynamoDbStateStore implements StateStore {
     return { templateId, machines, requests, requestMachines };
   }
 
-  /** The load plus recent admissions the indexes may not show yet (read consistently by key). */
+  /**
+   * The load plus recent admissions the indexes may not show yet (read consistently by key): a
+   * recent request still running reserves its shortfall, and the machines of every recent
+   * request are added, so that one whose launch landed after the template's machines were read
+   * (and that is no longer running) still counts (core's unitsInUse counts each machine once).
+   */
   private async withRecent(load: TemplateLoad, recent: readonly { id: string }[]): Promise<TemplateLoad> {
     const listed = new Set(load.requests.map((r) => r.requestId));
     const missing = recent.map((entry) => entry.id).filter((id) => !listed.has(id));
     if (missing.length === 0) return load;
-    const extra = (await this.getRequests(missing)).filter((r) => r.kind === 'acquire' && r.status === 'running');
-    if (extra.length === 0) return load;
-    return this.withRequestMachines(load.templateId, [...load.machines], [...load.requests, ...extra]);
+    const recentRequests = (await this.getRequests(missing)).filter((r) => r.kind === 'acquire' && r.templateId === load.templateId);
+    if (recentRequests.length === 0) return load;
+    const machines = await this.getMachines({ requestIds: recentRequests.map((r) => r.requestId) });
+    return {
+      ...load,
+      requests: [...load.requests, ...recentRequests.filter((r) => r.status === 'running')],
+      requestMachines: [...load.requestMachines, ...machines],
+    };
   }
 
   private async putOne(entry: WriteEntry): Promise<void> {

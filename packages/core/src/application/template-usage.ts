@@ -5,11 +5,19 @@ import type { StateStore, TemplateLoad } from '../ports/state-store';
 
 /**
  * Capacity units a template's load takes from its maxNumber: machines that count against it, plus
- * what each running acquire request still has to launch (its reservation).
+ * what each running acquire request still has to launch (its reservation). A machine is counted
+ * once whether it came with the template's machines or with a running request's: a store that
+ * reads them one after the other (DynamoDB) may see a launch land in between, the machine
+ * missing from the first read and the request's shortfall already gone in the second.
  */
 export function unitsInUse(load: TemplateLoad): number {
   let units = 0;
-  for (const machine of load.machines) if (countsAgainstQuota(machine)) units += machine.weight;
+  const counted = new Set<string>();
+  for (const machine of [...load.machines, ...load.requestMachines]) {
+    if (counted.has(machine.machineId) || machine.templateId !== load.templateId || !countsAgainstQuota(machine)) continue;
+    counted.add(machine.machineId);
+    units += machine.weight;
+  }
   const byRequest = machinesByRequest(load.requestMachines);
   for (const request of load.requests) units += shortfall(request, byRequest.get(request.requestId) ?? []);
   return units;
