@@ -1,6 +1,6 @@
-// config/iam-policy.json must allow every AWS action the adapters call: each `new XCommand(`
-// in an adapter's sources is an action of the service whose SDK exports XCommand.
-import { readdirSync, readFileSync } from 'node:fs';
+// config/iam-policy.json must allow every AWS action the adapters and the app call: each
+// `new XCommand(` in their sources is an action of the service whose SDK exports XCommand.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -11,6 +11,7 @@ const SERVICES: readonly [string, string][] = [
   ['ssm', '@aws-sdk/client-ssm'],
   ['sqs', '@aws-sdk/client-sqs'],
   ['dynamodb', '@aws-sdk/client-dynamodb'],
+  ['sts', '@aws-sdk/client-sts'],
 ];
 
 /** API calls IAM authorises under another action's name. */
@@ -20,16 +21,25 @@ const IAM_ACTION: Readonly<Record<string, string>> = {
   'dynamodb:TransactWriteItems': 'dynamodb:PutItem',
 };
 
-function adapterSources(): string[] {
+/** Actions every identity may call: no policy statement needed (health's credentials check). */
+const ALWAYS_ALLOWED: ReadonlySet<string> = new Set(['sts:GetCallerIdentity']);
+
+function sourcesUnder(dir: string): string[] {
   const files: string[] = [];
-  for (const name of readdirSync(join(root, 'packages'))) {
-    if (!name.startsWith('aws-') && name !== 'storage-dynamodb') continue;
-    const dir = join(root, 'packages', name, 'src');
-    for (const file of readdirSync(dir)) {
-      if (file.endsWith('.ts') && !file.includes('.spec.')) files.push(join(dir, file));
-    }
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) files.push(...sourcesUnder(path));
+    else if (entry.endsWith('.ts') && !entry.includes('.spec.')) files.push(path);
   }
   return files;
+}
+
+/** The AWS adapters' sources and the app's (the operator's health and template check call AWS too). */
+function adapterSources(): string[] {
+  const dirs = readdirSync(join(root, 'packages'))
+    .filter((name) => name.startsWith('aws-') || name === 'storage-dynamodb')
+    .map((name) => join(root, 'packages', name, 'src'));
+  return [...dirs, join(root, 'apps', 'hostfactory', 'src')].flatMap(sourcesUnder);
 }
 
 function actionsCalled(): Set<string> {
@@ -42,7 +52,7 @@ function actionsCalled(): Set<string> {
       const service = sdks.find(([, sdk]) => typeof sdk[command] === 'function');
       if (!service) throw new Error(`${file}: ${command} is not a command of a known SDK`);
       const action = `${service[0]}:${match[1]}`;
-      actions.add(IAM_ACTION[action] ?? action);
+      if (!ALWAYS_ALLOWED.has(action)) actions.add(IAM_ACTION[action] ?? action);
     }
   }
   return actions;

@@ -150,4 +150,23 @@ describe('DynamoDB storage through the scripts', () => {
     expect(inSqlite).toMatchObject({ requestId: made.json.requestId, status: 'complete' });
     expect(inSqlite.machines).toHaveLength(2);
   });
+
+  it('hostfactory.sh health names the tables with their point-in-time recovery and TTL state', async () => {
+    const environment = install('aws-health', 'dynamodb');
+    expect((await run(environment, 'getAvailableTemplates', {})).status).toBe(0); // the tables exist now
+    // Asynchronously: the serializing proxy runs in this process and must keep serving.
+    const health = await new Promise<any>((resolve, reject) => {
+      const child = spawn(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['health', '--json'], { env: environment.env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.on('error', reject);
+      child.on('close', () => resolve(JSON.parse(stdout)));
+    });
+    const storage = health.checks.find((c: { name: string }) => c.name === 'storage');
+    expect(storage.status).toBe('ok');
+    for (const table of ['requests', 'machines', 'cache']) {
+      expect(storage.message).toMatch(new RegExp(`${prefix}-${table} ACTIVE \\(PITR DISABLED, TTL ENABLED\\)`));
+    }
+    expect(storage.message).toContain('readable and writable');
+  });
 });

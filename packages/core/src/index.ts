@@ -74,7 +74,7 @@ export { TemplateValidator, acceptTemplatesAsConfigured } from './ports/template
 export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
-export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoredChanges, TemplateLoad } from './ports/state-store';
+export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoreInspection, StoredChanges, TemplateLoad } from './ports/state-store';
 export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
 export type {
   AcquireInput,

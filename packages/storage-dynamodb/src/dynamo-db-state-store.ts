@@ -7,6 +7,8 @@ import {
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
+  DescribeContinuousBackupsCommand,
+  DescribeTimeToLiveCommand,
   UpdateContinuousBackupsCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
@@ -19,6 +21,7 @@ import type {
   MachineQuery,
   PurgeResult,
   Request,
+  StoreInspection,
   RequestQuery,
   StateChanges,
   StateStore,
@@ -410,6 +413,40 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /** Destroys the client only when the store owns it (`ownsClient`). Idempotent. */
+  /** Each table: present and ACTIVE, point-in-time recovery (PITR) and TTL state. Read-only. */
+  async inspect(): Promise<StoreInspection> {
+    const warnings: string[] = [];
+    const parts: string[] = [];
+    for (const design of this.designs) {
+      const table = await this.describe(design.name);
+      const [pitr, ttl] = await Promise.all([this.pitrState(design.name), this.ttlState(design.name)]);
+      parts.push(`${design.name} ${table.TableStatus ?? '?'} (PITR ${pitr}, TTL ${ttl})`);
+      if (this.backupEnabled && pitr !== 'ENABLED') warnings.push(`${design.name}: point-in-time recovery is ${pitr} although backup_enabled is true`);
+      if (ttl !== 'ENABLED' && ttl !== 'ENABLING' && ttl !== 'unknown') warnings.push(`${design.name}: TTL is ${ttl}: closed records will not expire`);
+    }
+    return { summary: `DynamoDB ${parts.join(', ')}`, warnings };
+  }
+
+  private async pitrState(table: string): Promise<string> {
+    try {
+      const out = await this.client.send(new DescribeContinuousBackupsCommand({ TableName: table }));
+      return out.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus ?? 'DISABLED';
+    } catch (error) {
+      if (UNSUPPORTED.test(awsErrorName(error))) return 'unknown';
+      throw toStorageError(error, { action: 'DescribeContinuousBackups', tables: [table] });
+    }
+  }
+
+  private async ttlState(table: string): Promise<string> {
+    try {
+      const out = await this.client.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      return out.TimeToLiveDescription?.TimeToLiveStatus ?? 'DISABLED';
+    } catch (error) {
+      if (UNSUPPORTED.test(awsErrorName(error))) return 'unknown';
+      throw toStorageError(error, { action: 'DescribeTimeToLive', tables: [table] });
+    }
+  }
+
   /** Closed requests and their machines expire by DynamoDB TTL (`retentionDays` after closing): nothing to delete here. */
   async purge(): Promise<PurgeResult> {
     return { requests: 0, machines: 0, expiresItself: true };

@@ -8,6 +8,7 @@ import type {
   MachineQuery,
   PurgeResult,
   Request,
+  StoreInspection,
   RequestQuery,
   StateChanges,
   StateStore,
@@ -245,6 +246,18 @@ export class SqliteStateStore implements StateStore {
         })
         .immediate(),
     );
+  }
+
+  async inspect(): Promise<StoreInspection> {
+    return this.run(({ db }) => {
+      const schema = db.pragma('user_version', { simple: true }) as number;
+      const mode = (statSync(this.filePath).mode & 0o777).toString(8);
+      const size = statSync(this.filePath).size;
+      return {
+        summary: `SQLite ${this.filePath}, schema ${schema}, ${Math.ceil(size / 1024)} KiB, mode ${mode}`,
+        warnings: mode === '600' ? [] : [`${this.filePath} has mode ${mode}: others can read the state`],
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -76,7 +76,10 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
     // A lease of its own is a real write that touches no request or machine.
     await store.takeLease('health-check', `health:${process.pid}`, now + 1000, now);
     const open = await store.listRequests({ open: true });
-    return { name: 'storage', status: 'ok', message: `${where}: readable and writable, ${open.length} open request(s)` };
+    const inspection = await store.inspect?.();
+    const message = `${inspection?.summary ?? where}: readable and writable, ${open.length} open request(s)`;
+    if (inspection && inspection.warnings.length > 0) return { name: 'storage', status: 'warn', message: `${message}; ${inspection.warnings.join('; ')}` };
+    return { name: 'storage', status: 'ok', message };
   } catch (error) {
     return { name: 'storage', status: 'fail', message: `${where}: ${toHostFactoryError(error).message}` };
   } finally {

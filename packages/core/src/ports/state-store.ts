@@ -89,9 +89,22 @@ export interface StateStore {
    * records expire by themselves (DynamoDB TTL) may delete nothing and say so in `expiresItself`.
    */
   purge(closedBefore: number, limit: number): Promise<PurgeResult>;
+  /**
+   * What an operator's health check should know about the store itself (a file's schema version,
+   * tables with their backup and expiry state). Optional: a store without it is checked by a
+   * read and a write only. Read-only.
+   */
+  inspect?(): Promise<StoreInspection>;
   close(): Promise<void>;
 }
 export const StateStore = Symbol.for('open-hostfactory.StateStore');
+
+export interface StoreInspection {
+  /** One line: what the store is and its state (`SQLite /w/awsinst.db, schema 4, 120 KiB`). */
+  readonly summary: string;
+  /** Settings that are not as configured or advisable (PITR off although backup_enabled, TTL off). */
+  readonly warnings: readonly string[];
+}
 
 export interface PurgeResult {
   readonly requests: number;
