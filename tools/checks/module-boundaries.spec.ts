@@ -104,6 +104,18 @@ describe('module boundaries', () => {
     expect(found).toEqual([]);
   });
 
+  it('no dynamic import of an AWS SDK client index but STS (it would defeat tree shaking: all of EC2\'s commands, +27 MB a call)', () => {
+    const found: string[] = [];
+    for (const dir of [join(root, 'packages'), join(root, 'apps')]) {
+      for (const file of sources(dir)) {
+        for (const match of readFileSync(file, 'utf8').matchAll(/import\(\s*['"](@aws-sdk\/client-[\w-]+)['"]\s*\)/g)) {
+          if (match[1] !== '@aws-sdk/client-sts') found.push(`${relative(root, file)}: import('${match[1]}')`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it('the check itself sees imports (guards against a silently empty scan)', () => {
     const coreImports = sources(join(root, 'packages/core/src')).flatMap(imports);
     expect(coreImports.length).toBeGreaterThan(20);

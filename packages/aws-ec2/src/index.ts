@@ -18,7 +18,7 @@ export type { Ec2Tag } from './tags';
 export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instances';
 export type { InstancesView } from './ec2-instances';
 export { Ec2TemplateValidator, isSsmImageParameter } from './template-validator';
-export { Ec2TemplateCheck } from './template-check';
+export { Ec2TemplateCheck, availabilityZones } from './template-check';
 export type { TemplateCheckResult, TemplateProblem } from './template-check';
 export type { SsmClient } from './template-validator';
 export { LaunchTemplates, SETTINGS_HASH_PREFIX, settingsHash } from './launch-templates';

@@ -1,4 +1,5 @@
 import {
+  DescribeAvailabilityZonesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeSubnetsCommand,
   RunInstancesCommand,
@@ -150,4 +151,14 @@ function failure(error: unknown): TemplateProblem {
 function result(template: Template, problems: readonly TemplateProblem[]): TemplateCheckResult {
   const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
   return { templateId: template.templateId, status, problems };
+}
+
+/** The availability zones of the client's region (the operator's "is EC2 reachable" check). Read-only. */
+export async function availabilityZones(client: Ec2Client): Promise<string[]> {
+  try {
+    const out = await client.send(new DescribeAvailabilityZonesCommand({}));
+    return (out.AvailabilityZones ?? []).flatMap((zone) => (zone.ZoneName ? [zone.ZoneName] : []));
+  } catch (error) {
+    throw mapEc2Error(error, 'DescribeAvailabilityZones');
+  }
 }
