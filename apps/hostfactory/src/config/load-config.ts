@@ -14,7 +14,7 @@ import {
 import { configError } from './config-error';
 import { normalizeTemplate } from './normalize-template';
 import { type ConfigDocument, readConfigFile } from './read-config-file';
-import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, statedAt, UNSUPPORTED_KEYS } from './settings';
+import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, UNSUPPORTED_KEYS } from './settings';
 import { TemplateRules } from './template-rules';
 import { findProblems } from './validation';
 
@@ -36,6 +36,8 @@ export interface ProviderDirs {
 interface Layer {
   readonly file: string;
   readonly settings: Settings;
+  /** The key each setting was read from. */
+  readonly statedAt: Readonly<Record<string, string>>;
   /** Undefined when the source states no `templates` key. */
   readonly templates?: readonly Template[];
   /** Keys the plugin deliberately does not support that the file states. */
@@ -59,20 +61,20 @@ export const GUIDE_CONFIG_FILES: readonly string[] = ['config.yml', 'config.yaml
 export function loadConfig(options: LoadConfigOptions): AppConfig {
   const { env } = options;
   const cwd = resolve(options.cwd ?? process.cwd());
-  const envSettings = settingsFromEnv(env);
-  const providerName = envSettings.providerName ?? DEFAULT_PROVIDER_NAME;
+  const fromEnv = settingsFromEnv(env);
+  const providerName = fromEnv.settings.providerName ?? DEFAULT_PROVIDER_NAME;
   const dirs = resolveProviderDirs(env, providerName, cwd);
 
   const looked: string[] = [];
   const files = configFiles(env, providerName, dirs.confDir, cwd, looked);
   const layers: Layer[] = files.map((file) => readLayer(file));
-  layers.push({ file: 'environment', settings: envSettings });
+  layers.push({ file: 'environment', ...fromEnv });
 
   const settings: Settings = {};
   const sources: Record<string, string> = {};
   for (const layer of layers) {
     Object.assign(settings, layer.settings);
-    for (const [key, path] of Object.entries(statedAt(layer.settings))) {
+    for (const [key, path] of Object.entries(layer.statedAt)) {
       sources[key] = layer.file === 'environment' ? `env:${path}` : `${layer.file} (${path})`;
     }
   }
@@ -285,12 +287,12 @@ function readLayer(file: string): Layer {
       { unknownKeys: unknown.map((entry) => entry.key), ...(first.suggestion ? { suggestion: first.suggestion } : {}) },
     );
   }
-  const settings = settingsFromDocument(document, file);
+  const { settings, statedAt } = settingsFromDocument(document, file);
   if (settings.credentialFile !== undefined) {
     settings.credentialFile = resolve(dirname(file), settings.credentialFile);
   }
   const templates = readTemplates(document, file);
-  return { file, settings, unsupported, ...(templates === undefined ? {} : { templates }) };
+  return { file, settings, statedAt, unsupported, ...(templates === undefined ? {} : { templates }) };
 }
 
 function readTemplates(document: ConfigDocument, file: string): Template[] | undefined {

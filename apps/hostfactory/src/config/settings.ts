@@ -191,13 +191,19 @@ export const KNOWN_FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS.flatMap
 const KNOWN_SECTIONS: ReadonlySet<string> = new Set(
   [...KNOWN_FILE_KEYS].flatMap((path) => path.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
 );
+/** One source's validated settings, and the key each was read from (`AWS_REGION`, `provider.aws.region`…). */
+export interface SourceSettings {
+  readonly settings: Settings;
+  readonly statedAt: Readonly<Record<string, string>>;
+}
+
 /** Reads and validates the settings a config document states. Throws CONFIG_INVALID naming file and key. */
-export function settingsFromDocument(document: ConfigDocument, file: string): Settings {
+export function settingsFromDocument(document: ConfigDocument, file: string): SourceSettings {
   return readSettings((entry) => entry.files, (path) => valueAt(document, path), (entry) => entry.convert, file);
 }
 
 /** Reads and validates the settings the environment overrides (empty variables count as unset). */
-export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): Settings {
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): SourceSettings {
   return readSettings(
     (entry) => entry.env ?? [],
     (path) => {
@@ -216,7 +222,7 @@ function readSettings(
   lookup: (path: string) => unknown,
   converterOf: (entry: Entry) => Converter,
   file: string,
-): Settings {
+): SourceSettings {
   const rules = new SettingsRules();
   const sourceKeys: Record<string, string> = {};
   for (const entry of SETTINGS) {
@@ -233,15 +239,7 @@ function readSettings(
   if (problem) throw configError(file, sourceKeys[problem.property] ?? problem.property, problem.reason);
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rules)) if (value !== undefined) settings[key] = value;
-  STATED_AT.set(settings, sourceKeys);
-  return settings as Settings;
-}
-
-const STATED_AT = new WeakMap<object, Readonly<Record<string, string>>>();
-
-/** The key each setting of one source was read from (`AWS_REGION`, `provider.aws.region`…). */
-export function statedAt(settings: Settings): Readonly<Record<string, string>> {
-  return STATED_AT.get(settings) ?? {};
+  return { settings: settings as Settings, statedAt: sourceKeys };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mapAwsError } from '@open-hostfactory/aws-common';
+import { createAwsClient, loadProxyAgents, mapAwsError } from '@open-hostfactory/aws-common';
 import { StateStore, silentLogger, toHostFactoryError } from '@open-hostfactory/core';
 import { startCallBudget, withinBudget } from '../call-budget';
 import { awsClientOptions } from '../aws-capacity';
@@ -39,6 +39,7 @@ export async function runHealth(io: {
     checks.push(await storageCheck(config, io.overrides));
     const budget = startCallBudget(Math.min(HEALTH_BUDGET_SEC, config.provider.actionTimeoutSec), Date.now());
     try {
+      await loadProxyAgents(config.provider.proxy);
       checks.push(await credentialsCheck(config, budget));
       checks.push(await ec2Check(config, budget));
     } finally {
@@ -90,9 +91,8 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
 
 async function credentialsCheck(config: AppConfig, budget: ReturnType<typeof startCallBudget>): Promise<Check> {
   try {
-    const [{ STSClient, GetCallerIdentityCommand }, common] = await Promise.all([import('@aws-sdk/client-sts'), import('@open-hostfactory/aws-common')]);
-    await common.loadProxyAgents(config.provider.proxy);
-    const sts = withinBudget(common.createAwsClient((c) => new STSClient(c), 'sts', awsClientOptions(config)), budget, 'AUTH_ERROR', 'STS');
+    const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const sts = withinBudget(createAwsClient((c) => new STSClient(c), 'sts', awsClientOptions(config)), budget, 'AUTH_ERROR', 'STS');
     try {
       const identity = await sts.send(new GetCallerIdentityCommand({}));
       return { name: 'credentials', status: 'ok', message: `account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}` };
@@ -108,8 +108,7 @@ async function ec2Check(config: AppConfig, budget: ReturnType<typeof startCallBu
   try {
     // Through aws-ec2, never a dynamic import of the EC2 SDK's index here: that
     // keeps all of its 700-odd commands in the EC2 chunk every HF call loads (+27 MB RSS).
-    const [ec2, common] = await Promise.all([import('@open-hostfactory/aws-ec2'), import('@open-hostfactory/aws-common')]);
-    await common.loadProxyAgents(config.provider.proxy);
+    const ec2 = await import('@open-hostfactory/aws-ec2');
     const client = withinBudget(ec2.createEc2Client(awsClientOptions(config)), budget, 'PROVIDER_ERROR', 'EC2');
     try {
       const names = await ec2.availabilityZones(client);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   CapacityProviders,
   Clock,
@@ -359,7 +359,6 @@ async function storage(action: string | undefined, args: Parsed, store: StateSto
   }
   if (action === 'import') {
     if (!args.file) throw usageError('storage import needs -f FILE');
-    const { readFileSync } = await import('node:fs');
     const summary = await importState(store, readFileSync(args.file, 'utf8').split('\n'));
     return { document: { message: 'State imported.', file: args.file, ...summary }, text: `imported from ${args.file}: ${JSON.stringify(summary)}` };
   }
