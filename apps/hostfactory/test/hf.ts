@@ -64,3 +64,23 @@ export async function installation(options: { providerName?: string; templates?:
   });
   return environment;
 }
+
+/**
+ * Runs one HF script and expects it to answer with exit 0 and no error document (a failure
+ * shows the script and the error); returns the answer.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function runOk(script: string, input: unknown, env: Record<string, string>, options: { scriptsDir?: string } = {}): Promise<any> {
+  const result = await hf.runScript(script, input, env, options);
+  expect({ script, status: result.status, error: result.json?.error }).toEqual({ script, status: 0, error: undefined });
+  return result.json;
+}
+
+/** Polls getRequestStatus for one request until it is no longer running (10 polls at most); expects `complete`. Returns the request's entry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function untilComplete(requestId: string, env: Record<string, string>, options: { scriptsDir?: string } = {}): Promise<any> {
+  let status = await runOk('getRequestStatus', { requests: [{ requestId }] }, env, options);
+  for (let i = 0; i < 10 && status.requests[0].status === 'running'; i++) status = await runOk('getRequestStatus', { requests: [{ requestId }] }, env, options);
+  expect(status.requests[0].status).toBe('complete');
+  return status.requests[0];
+}

@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { hf, installation, motoEndpoint, type HfEnvironment } from './hf';
+import { hf, installation, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { promtoolCheck, startPushgateway } = require('../../../tools/prometheus/prometheus-tools.js') as typeof import('../../../tools/prometheus/prometheus-tools');
@@ -28,12 +28,8 @@ describe('the metrics file', () => {
   });
 
   it('a lifecycle leaves a promtool-clean file with calls, durations, AWS requests and machines', async () => {
-    const made = await hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env);
-    let status = await hf.runScript('getRequestStatus', { requests: [{ requestId: made.json.requestId }] }, environment.env);
-    for (let i = 0; i < 10 && status.json.requests[0].status === 'running'; i++) {
-      status = await hf.runScript('getRequestStatus', { requests: [{ requestId: made.json.requestId }] }, environment.env);
-    }
-    expect(status.json.requests[0].status).toBe('complete');
+    const made = await runOk('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env);
+    await untilComplete(made.requestId, environment.env);
     const text = readMetrics(environment);
     const lint = promtoolCheck(text);
     expect(lint).toEqual({ ok: true, output: '' });

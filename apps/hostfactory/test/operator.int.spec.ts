@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hf, installation, motoEndpoint, MOTO_AMI, type HfEnvironment } from './hf';
+import { hf, installation, motoEndpoint, MOTO_AMI, runOk, untilComplete, type HfEnvironment } from './hf';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
@@ -42,14 +42,8 @@ describe('hostfactory.sh', () => {
 
   beforeAll(async () => {
     environment = await installation({ config: { AWS_INSTANCE_PENDING_TIMEOUT_SEC: 240 } });
-    const made = await hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env);
-    requestId = made.json.requestId;
-    let status = await hf.runScript('getRequestStatus', { requests: [{ requestId }] }, environment.env);
-    for (let i = 0; i < 10 && status.json.requests[0].status === 'running'; i++) {
-      status = await hf.runScript('getRequestStatus', { requests: [{ requestId }] }, environment.env);
-    }
-    expect(status.json.requests[0].status).toBe('complete');
-    machineIds = status.json.requests[0].machines.map((m: { machineId: string }) => m.machineId);
+    requestId = (await runOk('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, environment.env)).requestId;
+    machineIds = (await untilComplete(requestId, environment.env)).machines.map((m: { machineId: string }) => m.machineId);
   });
 
   it('--help (on it and on each command) and --version answer with exit 0', () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hf, motoEndpoint, type HfEnvironment } from './hf';
+import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
@@ -41,22 +41,14 @@ function install(config: Record<string, unknown>, extraEnv: Record<string, strin
 
 /** A whole HF lifecycle: templates, a request of 2 polled to complete, its return polled to complete. */
 async function lifecycle(environment: HfEnvironment): Promise<void> {
-  const run = async (script: string, input: unknown) => {
-    const result = await hf.runScript(script, input, environment.env);
-    expect({ script, status: result.status, error: result.json?.error }).toEqual({ script, status: 0, error: undefined });
-    return result.json;
-  };
-  expect((await run('getAvailableTemplates', {})).templates).toHaveLength(1);
-  const { requestId } = await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } });
-  let status = await run('getRequestStatus', { requests: [{ requestId }] });
-  for (let i = 0; i < 10 && status.requests[0].status === 'running'; i++) status = await run('getRequestStatus', { requests: [{ requestId }] });
-  expect(status.requests[0].status).toBe('complete');
-  const machines = status.requests[0].machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId }));
-  const returned = await run('requestReturnMachines', { machines });
-  let done = await run('getRequestStatus', { requests: [{ requestId: returned.requestId }] });
-  for (let i = 0; i < 10 && done.requests[0].status === 'running'; i++) done = await run('getRequestStatus', { requests: [{ requestId: returned.requestId }] });
-  expect(done.requests[0].status).toBe('complete');
-  await run('getReturnRequests', { machines: [] });
+  const { env } = environment;
+  expect((await runOk('getAvailableTemplates', {}, env)).templates).toHaveLength(1);
+  const { requestId } = await runOk('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } }, env);
+  const done = await untilComplete(requestId, env);
+  const machines = done.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId }));
+  const returned = await runOk('requestReturnMachines', { machines }, env);
+  await untilComplete(returned.requestId, env);
+  await runOk('getReturnRequests', { machines: [] }, env);
 }
 
 /** What one lifecycle sent: all AWS requests, those that came through tinyproxy, and tinyproxy's log lines. */

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { hf, motoEndpoint, type HfEnvironment } from './hf';
+import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -52,17 +52,11 @@ describe('the release tarball', () => {
   });
 
   it('runs a lifecycle from the unpacked copy, and an in-place upgrade keeps the state', async () => {
-    const run = async (script: string, input: unknown) => {
-      const result = await hf.runScript(script, input, env, { scriptsDir });
-      expect({ script, status: result.status, error: result.json?.error }).toEqual({ script, status: 0, error: undefined });
-      return result.json;
-    };
+    const run = (script: string, input: unknown) => runOk(script, input, env, { scriptsDir });
     expect((await run('getAvailableTemplates', {})).templates).toHaveLength(1);
     const { requestId } = await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } });
-    let status = await run('getRequestStatus', { requests: [{ requestId }] });
-    for (let i = 0; i < 10 && status.requests[0].status === 'running'; i++) status = await run('getRequestStatus', { requests: [{ requestId }] });
-    expect(status.requests[0].status).toBe('complete');
-    const machines = status.requests[0].machines.map((m: { machineId: string }) => m.machineId).sort();
+    const complete = await untilComplete(requestId, env, { scriptsDir });
+    const machines = complete.machines.map((m: { machineId: string }) => m.machineId).sort();
 
     // Upgrade: the new tarball unpacked over the installation; the state (work dir) is untouched.
     expect(spawnSync('tar', ['-xzf', tarball, '-C', install]).status).toBe(0);
@@ -70,8 +64,6 @@ describe('the release tarball', () => {
     expect(after.requests[0].status).toBe('complete');
     expect(after.requests[0].machines.map((m: { machineId: string }) => m.machineId).sort()).toEqual(machines);
     const returned = await run('requestReturnMachines', { machines: after.requests[0].machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
-    let done = await run('getRequestStatus', { requests: [{ requestId: returned.requestId }] });
-    for (let i = 0; i < 10 && done.requests[0].status === 'running'; i++) done = await run('getRequestStatus', { requests: [{ requestId: returned.requestId }] });
-    expect(done.requests[0].status).toBe('complete');
+    await untilComplete(returned.requestId, env, { scriptsDir });
   });
 });

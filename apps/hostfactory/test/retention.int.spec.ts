@@ -5,25 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hf, installation, type HfEnvironment } from './hf';
+import { hf, installation, runOk, untilComplete, type HfEnvironment } from './hf';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Database = require('better-sqlite3');
 
 const DAY = 86_400_000;
 
-async function run(environment: HfEnvironment, script: string, input: unknown) {
-  const result = await hf.runScript(script, input, environment.env);
-  expect({ script, status: result.status, error: result.json?.error }).toEqual({ script, status: 0, error: undefined });
-  return result.json;
-}
-
-async function untilDone(environment: HfEnvironment, requestId: string) {
-  let status = await run(environment, 'getRequestStatus', { requests: [{ requestId }] });
-  for (let i = 0; i < 10 && status.requests[0].status === 'running'; i++) status = await run(environment, 'getRequestStatus', { requests: [{ requestId }] });
-  expect(status.requests[0].status).toBe('complete');
-  return status.requests[0];
-}
+const run = (environment: HfEnvironment, script: string, input: unknown) => runOk(script, input, environment.env);
+const untilDone = (environment: HfEnvironment, requestId: string) => untilComplete(requestId, environment.env);
 
 /** A request of one machine, polled to complete, its machine returned and the return polled to complete. */
 async function returnedRequest(environment: HfEnvironment): Promise<{ requestId: string; returnId: string }> {
