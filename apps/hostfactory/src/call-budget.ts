@@ -1,3 +1,4 @@
+import type { Sender } from '@open-hostfactory/aws-common';
 import { HostFactoryError, type ErrorCode } from '@open-hostfactory/core';
 
 /**
@@ -28,11 +29,6 @@ export function startCallBudget(actionTimeoutSec: number, startedAt: number, now
   const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - now));
   timer.unref(); // never keeps a finished call alive
   return { deadline, signal: controller.signal, dispose: () => clearTimeout(timer) };
-}
-
-/** The narrow `{ send }` of an SDK client. */
-interface Sender {
-  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
 /**

@@ -1,8 +1,9 @@
-export { awsClientConfig, createAwsClient, endpointUrl, handlerAgents, operationOf } from './client-config';
-export type { AwsClientOptions, AwsRequestObserver, DescribeRetry, HandlerAgents, SdkClientConfig, Sender } from './client-config';
+// Public API of @open-hostfactory/aws-common: what the adapters and the app use. Explicit re-exports only.
+export { createAwsClient } from './client-config';
+export type { AwsClientOptions, AwsRequestObserver, DescribeRetry, Sender } from './client-config';
 export { awsErrorCode, classifyAwsError, mapAwsError } from './errors';
-export type { AwsFailure, AwsFailureKind, ServiceCodes } from './errors';
-export { allItems, allPages, MAX_PAGES } from './paginate';
+export type { AwsFailure, ServiceCodes } from './errors';
+export { allItems } from './paginate';
 export { idsIn, withoutUnknownIds } from './batch';
-export { bypassesProxy, loadProxyAgents, proxyAgents, proxyFor } from './proxy';
+export { loadProxyAgents } from './proxy';
 export type { ProxySettings } from './proxy';
