@@ -143,7 +143,8 @@ export class AwsAdapters {
 
   /** The operator's check of a template against AWS without launching (`hostfactory.sh templates check`). */
   async checkTemplate(template: Template): Promise<TemplateCheckResult> {
-    return (await this.loadEc2()).check.check(template);
+    const provider = await this.provider(template.providerApi);
+    return (await this.loadEc2()).check.check(template, provider);
   }
 
   async provider(api: ProviderApi): Promise<CapacityProvider> {

@@ -1,7 +1,14 @@
 // hostfactory.sh, the operator's command line, run as an administrator runs it: beside the five
 // HF scripts, with the provider instance's HF environment, against moto_server. Not a terminal
 // here, so every answer is one JSON document (the human tables are covered in operator.spec.ts).
-import { RunInstancesCommand, EC2Client, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSpotFleetRequestsCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -156,7 +163,7 @@ describe('hostfactory.sh', () => {
   it('templates check: ok against moto (DryRun answered DryRunOperation); a missing subnet fails naming template and field', () => {
     const ok = operator(['templates', 'check', '--json'], environment.env);
     expect(ok.status).toBe(0);
-    expect(ok.json).toEqual({ status: 'ok', templates: [{ templateId: 'OnDemand-Small', status: 'ok', problems: [] }] });
+    expect(ok.json).toEqual({ status: 'ok', templates: [{ templateId: 'OnDemand-Small', status: 'ok', checked: expect.arrayContaining(['RunInstances DryRun']), problems: [] }] });
     const templatesFile = join(environment.confDir, 'awsprov_templates.json');
     const broken = installationWithFiles(environment, (confDir) => {
       const document = JSON.parse(readFileSync(templatesFile, 'utf8'));
@@ -169,6 +176,43 @@ describe('hostfactory.sh', () => {
     expect(failed.json.templates[0]).toMatchObject({ templateId: 'OnDemand-Small', status: 'fail', problems: [{ severity: 'fail', field: 'subnetId' }] });
     expect(failed.json.templates[0].problems[0].message).toContain('subnet-0123456789abcdef0');
     expect(operator(['templates', 'check', 'Nope'], environment.env)).toMatchObject({ status: 2, json: { error: { code: 'TEMPLATE_NOT_FOUND' } } });
+  });
+
+  it('templates check: each capacity shape dry-runs the call its requests would make, and leaves nothing behind', async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const base = JSON.parse(readFileSync(join(environment.confDir, 'awsprov_templates.json'), 'utf8')).templates[0];
+    const own = await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `own-${Date.now()}`, LaunchTemplateData: { ImageId: MOTO_AMI, InstanceType: 't3.medium' } }));
+    const ownLt = own.LaunchTemplate?.LaunchTemplateId as string;
+    const role = 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role';
+    const shapes = [
+      { ...base, templateId: 'Check-Fleet', providerApi: 'EC2Fleet', fleetType: 'request' },
+      { ...base, templateId: 'Check-Fleet-OwnLT', providerApi: 'EC2Fleet', fleetType: 'instant', launchTemplateId: ownLt },
+      { ...base, templateId: 'Check-Spot', providerApi: 'SpotFleet', priceType: 'spot', fleetRole: role, allocationStrategy: 'lowestPrice', launchTemplateId: ownLt },
+      { ...base, templateId: 'Check-ASG', providerApi: 'ASG' },
+    ];
+    const env = installationWithFiles(environment, (confDir) => writeFileSync(join(confDir, 'awsprov_templates.json'), JSON.stringify({ templates: [base, ...shapes] })));
+    const result = operator(['templates', 'check', '--json'], env);
+    const byId = new Map(result.json.templates.map((t: { templateId: string }) => [t.templateId, t]));
+    expect(byId.get('OnDemand-Small')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['RunInstances DryRun']) });
+    expect(byId.get('Check-Fleet')).toMatchObject({
+      status: 'ok',
+      checked: expect.arrayContaining([expect.stringMatching(/^CreateLaunchTemplate DryRun/), 'CreateFleet DryRun skipped: it needs the launch template']),
+    });
+    expect(byId.get('Check-Fleet-OwnLT')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['CreateFleet DryRun']) });
+    // moto ignores DryRun on RequestSpotFleet: a warning, and the fleet it made is cancelled.
+    expect(byId.get('Check-Spot')).toMatchObject({ status: 'warn', problems: [{ severity: 'warn', message: expect.stringContaining('ignores DryRun') }] });
+    expect(byId.get('Check-ASG')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['CreateAutoScalingGroup input (Auto Scaling has no DryRun)']) });
+    expect({ status: result.status, overall: result.json.status }).toEqual({ status: 0, overall: 'ok' });
+    // Nothing left behind: no launch template of ours, and the fleet moto made is cancelled.
+    const ours = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['hf-awsinst-Check-Fleet', 'hf-awsinst-Check-ASG'] }] }));
+    expect(ours.LaunchTemplates ?? []).toEqual([]);
+    const spot = (await ec2.send(new DescribeSpotFleetRequestsCommand({}))).SpotFleetRequestConfigs ?? [];
+    expect(spot.filter((f) => !String(f.SpotFleetRequestState).startsWith('cancelled'))).toEqual([]);
+    const preflightLaunched = await ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'tag:hf:request-id', Values: ['preflight'] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
+    );
+    expect((preflightLaunched.Reservations ?? []).flatMap((r) => r.Instances ?? [])).toEqual([]);
+    ec2.destroy();
   });
 
   it('templates check: a DryRun EC2 refuses fails the template with the reason', async () => {

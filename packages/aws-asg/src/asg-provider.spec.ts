@@ -423,3 +423,27 @@ describe('AsgProvider.abandon', () => {
     await expect(provider.abandon(request(), [])).resolves.toBeUndefined();
   });
 });
+
+describe('AsgProvider.preflight', () => {
+  it('checks the launch template, builds the group input and describes; it creates no group (Auto Scaling has no DryRun)', async () => {
+    const { asg, provider } = setup();
+    expect(await provider.preflight(template())).toEqual({
+      checked: ['launch template lt-0123456789abcdef0', 'CreateAutoScalingGroup input (Auto Scaling has no DryRun)', 'DescribeAutoScalingGroups'],
+      problems: [],
+    });
+    expect(asg.names()).toEqual(['DescribeAutoScalingGroupsCommand']);
+  });
+
+  it('a template a group cannot launch fails; a refused describe fails with the reason', async () => {
+    const { asg, provider } = setup();
+    expect((await provider.preflight(template({ subnetIds: [] }))).problems).toEqual([
+      { severity: 'fail', field: 'template', message: expect.stringContaining('needs subnetIds') },
+    ]);
+    asg.on('DescribeAutoScalingGroupsCommand', () => {
+      throw awsError('AccessDenied', 'User is not authorized to perform: autoscaling:DescribeAutoScalingGroups', 403);
+    });
+    expect((await provider.preflight(template())).problems).toEqual([
+      { severity: 'fail', field: 'template', message: expect.stringContaining('not authorized') },
+    ]);
+  });
+});

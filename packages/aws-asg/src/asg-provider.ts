@@ -27,6 +27,7 @@ import {
   type Fulfilment,
   type Machine,
   type MachineObservation,
+  type PreflightResult,
   type ProviderApi,
   type Request,
   type Template,
@@ -45,6 +46,8 @@ import { attemptTag } from './tags';
  */
 export interface LaunchTemplateSource {
   ensure(template: Template): Promise<{ launchTemplateId: string; version: string }>;
+  /** Read-only: the launch template a launch would use, when it exists; otherwise its creation dry-run. */
+  preflight(template: Template): Promise<{ ref?: { launchTemplateId: string; version: string } } & PreflightResult>;
 }
 
 /** The EC2 instance view the provider reports from. aws-ec2's `Ec2Instances` satisfies it. */
@@ -99,6 +102,31 @@ export class AsgProvider implements CapacityProvider {
   /** `hf-<providerName>-<requestId>`: one group per acquire request. */
   groupName(requestId: string): string {
     return `hf-${this.options.providerName}-${requestId}`;
+  }
+
+  /**
+   * Auto Scaling has no DryRun: the preflight checks the launch template (its creation dry-run
+   * when the first request has not made it), that the group input can be built from the
+   * template, and that DescribeAutoScalingGroups is allowed. CreateAutoScalingGroup is not sent.
+   */
+  async preflight(template: Template): Promise<PreflightResult> {
+    const launchTemplate = await this.launchTemplates.preflight(template);
+    const checked = [...launchTemplate.checked];
+    const problems = [...launchTemplate.problems];
+    try {
+      const ref = launchTemplate.ref ?? { launchTemplateId: '', version: '' };
+      groupInput({ groupName: this.groupName('preflight'), providerName: this.options.providerName, requestId: 'preflight', template, launchTemplate: ref, count: 1, attempt: 1 });
+      checked.push('CreateAutoScalingGroup input (Auto Scaling has no DryRun)');
+    } catch (error) {
+      problems.push({ severity: 'fail', field: fieldOf(error), message: messageOf(error) });
+    }
+    try {
+      await this.describeGroups([this.groupName('preflight')]);
+      checked.push('DescribeAutoScalingGroups');
+    } catch (error) {
+      problems.push({ severity: 'fail', field: 'template', message: messageOf(error) });
+    }
+    return { checked, problems };
   }
 
   /**
@@ -453,6 +481,11 @@ function missingSuspensions(group: AutoScalingGroup): string[] {
 
 function isGroupNotFound(error: unknown): boolean {
   return asgErrorCode(error) === 'ValidationError' && /not found/i.test(messageOf(error));
+}
+
+function fieldOf(error: unknown): string {
+  const field = (error as { details?: Record<string, unknown> } | undefined)?.details?.['field'];
+  return typeof field === 'string' ? field : 'template';
 }
 
 function messageOf(error: unknown): string {

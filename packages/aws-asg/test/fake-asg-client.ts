@@ -10,6 +10,9 @@ export class FixedLaunchTemplates implements LaunchTemplateSource {
     this.ensured.push(template.templateId);
     return { ...this.ref };
   }
+  async preflight(): Promise<{ ref: { launchTemplateId: string; version: string }; checked: string[]; problems: [] }> {
+    return { ref: { ...this.ref }, checked: [`launch template ${this.ref.launchTemplateId}`], problems: [] };
+  }
 }
 
 /** An instance reader answering from a fixed list; records what it was asked. */

@@ -77,6 +77,11 @@ export class MotoLaunchTemplates implements LaunchTemplateSource {
     this.made.set(template.templateId, ref);
     return ref;
   }
+
+  async preflight(template: Template): Promise<{ ref?: { launchTemplateId: string; version: string }; checked: string[]; problems: [] }> {
+    const known = this.made.get(template.templateId);
+    return { ...(known ? { ref: known } : {}), checked: [], problems: [] };
+  }
 }
 
 /** Test stand-in for aws-ec2's Ec2Instances.describe: by `hf:request-id` tag and by instance id. */

@@ -13,6 +13,7 @@ const REQ = 'req-00000000-0000-4000-8000-000000000001';
 
 const launchTemplates = {
   ensure: jest.fn(async () => ({ launchTemplateId: 'lt-1', version: '3' })),
+  preflight: jest.fn(async () => ({ ref: { launchTemplateId: 'lt-1', version: '3' }, checked: ['launch template lt-1 version 3'], problems: [] })),
 } as unknown as LaunchTemplates;
 
 function template(overrides: Partial<Template> = {}): Template {
@@ -668,5 +669,56 @@ describe('Ec2FleetProvider: replayed attempts, inventory, dispose', () => {
     expect(inventory.holders).toEqual([{ api: 'EC2Fleet', kind: 'EC2 Fleet', id: 'fleet-mine', requestId: REQ, instanceIds: ['i-1'] }]);
     await provider(client).dispose(inventory.holders);
     expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-mine'], TerminateInstances: true }]);
+  });
+});
+
+describe('Ec2FleetProvider.preflight', () => {
+  const allowed = () => {
+    throw awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  };
+
+  it('sends the CreateFleet acquire would send, for one unit of an instant fleet, with DryRun and no ClientToken', async () => {
+    const client = new FakeAwsClient().on('CreateFleetCommand', allowed);
+    expect(await provider(client).preflight(template())).toEqual({ checked: ['launch template lt-1 version 3', 'CreateFleet DryRun'], problems: [] });
+    const sent = client.calls('CreateFleetCommand')[0];
+    expect(sent).toMatchObject({
+      DryRun: true,
+      Type: 'instant',
+      TargetCapacitySpecification: { TotalTargetCapacity: 1 },
+      LaunchTemplateConfigs: [{ LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '3' } }],
+    });
+    expect(sent.LaunchTemplateConfigs[0].Overrides).toHaveLength(4);
+    expect(sent).not.toHaveProperty('ClientToken');
+  });
+
+  it('without the launch template (the first request makes it) CreateFleet is skipped, but bad fleet settings still fail', async () => {
+    const noRef = {
+      ensure: jest.fn(),
+      preflight: jest.fn(async () => ({ checked: ['CreateLaunchTemplate DryRun (hf-aws-T1: the first request makes it)'], problems: [] })),
+    } as unknown as LaunchTemplates;
+    const client = new FakeAwsClient().on('CreateFleetCommand', allowed);
+    const fleets = new Ec2FleetProvider(client, noRef, { providerName: 'aws', clock });
+    const skipped = await fleets.preflight(template());
+    expect(skipped).toEqual({ checked: ['CreateLaunchTemplate DryRun (hf-aws-T1: the first request makes it)', 'CreateFleet DryRun skipped: it needs the launch template'], problems: [] });
+    const bad = await fleets.preflight(template({ allocationStrategy: 'cheapest-please' }));
+    expect(bad.problems).toEqual([expect.objectContaining({ severity: 'fail', message: expect.stringContaining('cheapest-please') })]);
+    expect(client.calls('CreateFleetCommand')).toHaveLength(0);
+    expect(noRef.ensure).not.toHaveBeenCalled();
+  });
+
+  it('a refusal fails with the reason; a fleet made by an endpoint ignoring DryRun is deleted with its instances', async () => {
+    const refusing = new FakeAwsClient().on('CreateFleetCommand', () => {
+      throw awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
+    });
+    expect((await provider(refusing).preflight(template())).problems).toEqual([
+      { severity: 'fail', field: 'template', message: expect.stringContaining('not authorized') },
+    ]);
+    const ignoring = new FakeAwsClient()
+      .on('CreateFleetCommand', () => ({ FleetId: 'fleet-dry', Instances: [] }))
+      .on('DeleteFleetsCommand', () => ({ SuccessfulFleetDeletions: [{ FleetId: 'fleet-dry' }] }));
+    expect((await provider(ignoring).preflight(template())).problems).toEqual([
+      { severity: 'warn', field: 'template', message: expect.stringContaining('ignores DryRun') },
+    ]);
+    expect(ignoring.calls('DeleteFleetsCommand')[0]).toEqual({ FleetIds: ['fleet-dry'], TerminateInstances: true });
   });
 });

@@ -34,6 +34,7 @@ import {
   type Fulfilment,
   type Machine,
   type MachineObservation,
+  type PreflightResult,
   type ProviderApi,
   type Request,
   type Template,
@@ -43,8 +44,9 @@ import { chunk, unique } from './collections';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
-import type { LaunchTemplates } from './launch-templates';
-import { clientToken } from './run-instances-provider';
+import { dryRun, problemOf } from './dry-run';
+import type { LaunchTemplateRef, LaunchTemplates } from './launch-templates';
+import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
 import { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
 import { launchTags } from './tags';
 
@@ -145,7 +147,7 @@ export class Ec2FleetProvider implements CapacityProvider {
     const fleetType = template.fleetType ?? DEFAULT_FLEET_TYPE;
     const replayed = input.replay ? await this.replayed(input, fleetType) : undefined;
     if (replayed) return replayed;
-    const params = await this.createFleetInput(input, fleetType);
+    const params = await this.createFleetInput(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template));
     let response;
     try {
       response = await this.client.send(new CreateFleetCommand(params));
@@ -186,6 +188,33 @@ export class Ec2FleetProvider implements CapacityProvider {
       };
     }
     return { machines, providerData };
+  }
+
+  /**
+   * CreateFleet of the template as `acquire` would ask it (type `instant`, one unit, so that a
+   * look-alike ignoring DryRun makes little), with `DryRun`. It needs the launch template: when
+   * the first request has not made it yet, its creation is dry-run instead and CreateFleet is
+   * skipped (said in `checked`).
+   */
+  async preflight(template: Template): Promise<PreflightResult> {
+    const launchTemplate = await this.launchTemplates.preflight(template);
+    const ref = launchTemplate.ref;
+    let params: CreateFleetCommandInput;
+    try {
+      // Built even without the launch template, so that the fleet settings (types, strategies) are checked.
+      params = await this.createFleetInput({ template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 }, PREFLIGHT_REQUEST_ID, 'instant', async () =>
+        ref ?? { launchTemplateId: '', version: '' },
+      );
+    } catch (error) {
+      return { checked: [...launchTemplate.checked, 'CreateFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
+    }
+    if (!ref || launchTemplate.problems.length > 0) {
+      return { checked: [...launchTemplate.checked, 'CreateFleet DryRun skipped: it needs the launch template'], problems: launchTemplate.problems };
+    }
+    const { ClientToken: _token, ...once } = params;
+    const outcome = await dryRun('CreateFleet', () => this.client.send(new CreateFleetCommand({ ...once, DryRun: true })));
+    if (outcome.made?.FleetId) await this.deleteFleets([outcome.made.FleetId], true);
+    return { checked: [...launchTemplate.checked, 'CreateFleet DryRun'], problems: outcome.problems };
   }
 
   /**
@@ -374,8 +403,14 @@ export class Ec2FleetProvider implements CapacityProvider {
 
   // ---------------------------------------------------------------- acquire helpers
 
-  private async createFleetInput(input: AcquireInput, fleetType: FleetType): Promise<CreateFleetCommandInput> {
-    const { template, request, count } = input;
+  /** The CreateFleet input of one attempt; `resolve` gives the launch template once the template's fleet settings are valid. */
+  private async createFleetInput(
+    input: Pick<AcquireInput, 'template' | 'count' | 'attempt' | 'deadline'>,
+    requestId: string,
+    fleetType: FleetType,
+    resolve: () => Promise<LaunchTemplateRef>,
+  ): Promise<CreateFleetCommandInput> {
+    const { template, count } = input;
     const types = templateInstanceTypes(template);
     if (!template.launchTemplateId && types.length === 0) {
       throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType or vmTypes for EC2 Fleet`, {
@@ -390,20 +425,20 @@ export class Ec2FleetProvider implements CapacityProvider {
       ON_DEMAND_ALLOCATION_STRATEGIES,
     );
     const target = targetCapacity(template, count);
-    const launchTemplate = await this.launchTemplates.ensure(template);
+    const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,
-      requestId: request.requestId,
+      requestId,
       templateId: template.templateId,
       attempt: input.attempt,
       instanceTags: template.instanceTags,
     });
     const params: CreateFleetCommandInput = {
       Type: fleetType as Ec2FleetType,
-      ClientToken: clientToken(request.requestId, input.attempt),
+      ClientToken: clientToken(requestId, input.attempt),
       LaunchTemplateConfigs: [
         {
           LaunchTemplateSpecification: { LaunchTemplateId: launchTemplate.launchTemplateId, Version: launchTemplate.version },

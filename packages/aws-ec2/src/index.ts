@@ -19,7 +19,7 @@ export { Ec2Instances, FILTER_VALUES_LIMIT, TERMINATE_BATCH } from './ec2-instan
 export type { InstancesView } from './ec2-instances';
 export { Ec2TemplateValidator, isSsmImageParameter } from './template-validator';
 export { Ec2TemplateCheck, availabilityZones } from './template-check';
-export type { TemplateCheckResult, TemplateProblem } from './template-check';
+export type { TemplateCheckResult } from './template-check';
 export type { SsmClient } from './template-validator';
 export { LaunchTemplates, SETTINGS_HASH_PREFIX, settingsHash } from './launch-templates';
 export type { LaunchTemplateRef, LaunchTemplatesOptions } from './launch-templates';

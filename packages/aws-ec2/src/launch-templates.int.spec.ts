@@ -1,5 +1,5 @@
 // LaunchTemplates against moto_server.
-import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeLaunchTemplateVersionsCommand, DescribeLaunchTemplatesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aTemplate } from '@open-hostfactory/core/testing';
 import { MOTO_AMI, createNetwork, motoClient, type MotoNetwork } from '../test/moto';
 import { LaunchTemplates } from './launch-templates';
@@ -75,5 +75,23 @@ describe('LaunchTemplates on moto_server', () => {
     );
     expect(ref).toEqual({ launchTemplateId: own.launchTemplateId, version: '1' });
     expect(await versions(own.launchTemplateId)).toEqual([1]);
+  });
+
+  it('preflight is read-only: the creation is dry-run until the first request makes it, then the made version is the ref', async () => {
+    const templates = new LaunchTemplates(client, { providerName });
+    const name = templates.launchTemplateName(template('Preflight'));
+    const before = await templates.preflight(template('Preflight'));
+    expect(before).toEqual({ checked: [`CreateLaunchTemplate DryRun (${name}: the first request makes it)`], problems: [] });
+    const listed = await client.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }));
+    expect(listed.LaunchTemplates ?? []).toEqual([]);
+    const made = await templates.ensure(template('Preflight'));
+    expect(await new LaunchTemplates(client, { providerName }).preflight(template('Preflight'))).toEqual({
+      ref: made,
+      checked: [`launch template ${name} version ${made.version}`],
+      problems: [],
+    });
+    const changed = await new LaunchTemplates(client, { providerName }).preflight(template('Preflight', 'ami-1e749f67'));
+    expect(changed).toEqual({ checked: [`CreateLaunchTemplateVersion DryRun (${name}: the first request makes it)`], problems: [] });
+    expect(await versions(made.launchTemplateId)).toEqual([1]);
   });
 });

@@ -9,8 +9,9 @@ import {
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import { HostFactoryError, TAG_PROVIDER_NAME, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import { HostFactoryError, TAG_PROVIDER_NAME, templateInstanceTypes, type PreflightResult, type Template } from '@open-hostfactory/core';
 import { allItems } from '@open-hostfactory/aws-common';
+import { dryRun, problemOf } from './dry-run';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { DEFAULT_ROOT_DEVICE, toBase64UserData } from './run-instances-provider';
@@ -107,6 +108,46 @@ export class LaunchTemplates {
     const ref = { launchTemplateId, version };
     this.known.set(cacheKey, ref);
     return ref;
+  }
+
+  /**
+   * Read-only twin of {@link ensure} for a preflight: the launch template version a launch would
+   * use when it exists already (a template's own launch template, or ours with these settings);
+   * otherwise the CreateLaunchTemplate (or CreateLaunchTemplateVersion) the first request will
+   * make, sent with `DryRun`, and `ref` undefined.
+   */
+  async preflight(template: Template): Promise<{ ref?: LaunchTemplateRef } & PreflightResult> {
+    if (template.launchTemplateId) return { ref: await this.ensure(template), checked: [], problems: [] };
+    const name = this.launchTemplateName(template);
+    let data: RequestLaunchTemplateData;
+    let launchTemplateId: string | undefined;
+    let description: string;
+    try {
+      data = await this.launchTemplateData(template);
+      description = `${SETTINGS_HASH_PREFIX}${settingsHash(data)}`;
+      launchTemplateId = await this.findLaunchTemplateId(name);
+      const version = launchTemplateId ? await this.findVersion(launchTemplateId, description) : undefined;
+      if (launchTemplateId && version) return { ref: { launchTemplateId, version }, checked: [`launch template ${name} version ${version}`], problems: [] };
+    } catch (error) {
+      return { checked: [`launch template ${name}`], problems: [problemOf(error)] };
+    }
+    const existing = launchTemplateId;
+    const operation = existing ? 'CreateLaunchTemplateVersion' : 'CreateLaunchTemplate';
+    const outcome = await dryRun(operation, () =>
+      existing
+        ? this.client.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: existing, VersionDescription: description, LaunchTemplateData: data }))
+        : this.client.send(
+            new CreateLaunchTemplateCommand({
+              DryRun: true,
+              LaunchTemplateName: name,
+              VersionDescription: description,
+              LaunchTemplateData: data,
+              TagSpecifications: [{ ResourceType: 'launch-template', Tags: [{ Key: TAG_PROVIDER_NAME, Value: this.options.providerName }] }],
+            }),
+          ),
+    );
+    // A look-alike that ignored DryRun made it: it is ours, named and hashed as ensure makes it, and is kept.
+    return { checked: [`${operation} DryRun (${name}: the first request makes it)`], problems: outcome.problems };
   }
 
   /** The launch settings of a template, as a launch template version holds them. */

@@ -504,3 +504,46 @@ describe('RunInstancesProvider: replayed attempts, inventory and lookups', () =>
     ]);
   });
 });
+
+describe('RunInstancesProvider.preflight', () => {
+  const dryRunAllowed = () => {
+    throw awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  };
+
+  it('sends the RunInstances acquire would send, for one instance, with DryRun and no ClientToken', async () => {
+    const client = new FakeAwsClient().on('RunInstancesCommand', dryRunAllowed);
+    const template = aTemplate({ vmType: 't3.medium', subnetIds: ['subnet-a', 'subnet-b'], keyName: 'ops', instanceProfile: 'arn:aws:iam::1:instance-profile/hf', priceType: 'spot' });
+    expect(await new RunInstancesProvider(client, { providerName: 'aws' }).preflight(template)).toEqual({ checked: ['RunInstances DryRun'], problems: [] });
+    const sent = client.calls('RunInstancesCommand')[0];
+    expect(sent).toMatchObject({
+      DryRun: true,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.medium',
+      SubnetId: 'subnet-a',
+      KeyName: 'ops',
+      IamInstanceProfile: { Arn: 'arn:aws:iam::1:instance-profile/hf' },
+      InstanceMarketOptions: { MarketType: 'spot' },
+    });
+    expect(sent).not.toHaveProperty('ClientToken');
+  });
+
+  it('a refusal fails naming the field its code blames; a template RunInstances cannot launch fails without a call', async () => {
+    const client = new FakeAwsClient().on('RunInstancesCommand', () => {
+      throw awsError('InvalidKeyPair.NotFound', "The key pair 'ops' does not exist");
+    });
+    const refused = await new RunInstancesProvider(client, { providerName: 'aws' }).preflight(aTemplate({ keyName: 'ops' }));
+    expect(refused.problems).toEqual([{ severity: 'fail', field: 'keyName', message: expect.stringContaining("The key pair 'ops' does not exist") }]);
+    const quiet = new FakeAwsClient();
+    const heterogeneous = await new RunInstancesProvider(quiet, { providerName: 'aws' }).preflight(aTemplate({ priceType: 'heterogeneous' }));
+    expect(heterogeneous.problems).toEqual([{ severity: 'fail', field: 'template', message: expect.stringContaining('heterogeneous') }]);
+    expect(quiet.calls('RunInstancesCommand')).toHaveLength(0);
+  });
+
+  it('an endpoint that ignores DryRun (it launched) warns, and what it launched is terminated at once', async () => {
+    const client = launchingClient().on('TerminateInstancesCommand', () => ({}));
+    const result = await new RunInstancesProvider(client, { providerName: 'aws' }).preflight(aTemplate());
+    expect(result.problems).toEqual([{ severity: 'warn', field: 'template', message: expect.stringContaining('ignores DryRun') }]);
+    expect(client.calls('TerminateInstancesCommand')[0]).toMatchObject({ InstanceIds: ['i-10abc'] });
+  });
+});

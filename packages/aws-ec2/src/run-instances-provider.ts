@@ -19,9 +19,11 @@ import {
   type DescribeResult,
   type Machine,
   type MachineObservation,
+  type PreflightResult,
   type ProviderApi,
   type Template,
 } from '@open-hostfactory/core';
+import { dryRun, problemOf } from './dry-run';
 import type { Ec2Client } from './ec2-client';
 import { mapEc2Error } from './errors';
 import { Ec2Instances } from './ec2-instances';
@@ -67,7 +69,7 @@ export class RunInstancesProvider implements CapacityProvider {
    * when the template cannot be launched by RunInstances. Idempotent per (request, attempt).
    */
   async acquire(input: AcquireInput): Promise<AcquireResult> {
-    const params = await this.buildRunInstancesInput(input);
+    const params = await this.buildRunInstancesInput(input.template, input.request.requestId, input.attempt, input.count);
     const wanted = params.MaxCount ?? input.count;
     if (input.replay) {
       // The attempt may have reached EC2 before its caller died: what it made carries its tags.
@@ -97,6 +99,26 @@ export class RunInstancesProvider implements CapacityProvider {
     return result;
   }
 
+  /**
+   * RunInstances of one instance of the template, exactly as `acquire` would ask it, with
+   * `DryRun`: EC2 checks permissions and the launch settings (image, type, key pair, profile,
+   * subnet, security groups) without launching. What an endpoint ignoring DryRun launched is
+   * terminated at once.
+   */
+  async preflight(template: Template): Promise<PreflightResult> {
+    let params: RunInstancesCommandInput;
+    try {
+      params = await this.buildRunInstancesInput(template, PREFLIGHT_REQUEST_ID, 1, 1);
+    } catch (error) {
+      return { checked: ['RunInstances input'], problems: [problemOf(error)] };
+    }
+    const { ClientToken: _token, ...once } = params;
+    const outcome = await dryRun('RunInstances', () => this.client.send(new RunInstancesCommand({ ...once, MinCount: 1, MaxCount: 1, DryRun: true })));
+    const launched = (outcome.made?.Instances ?? []).flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : []));
+    if (launched.length > 0) await this.instances.terminate(launched);
+    return { checked: ['RunInstances DryRun'], problems: outcome.problems };
+  }
+
   /** One batched pass over the asked requests (by tag) and machines (by id). Read-only. */
   async describe(input: DescribeInput): Promise<DescribeResult> {
     return this.instances.describe(
@@ -123,10 +145,9 @@ export class RunInstancesProvider implements CapacityProvider {
    * The RunInstances input of one attempt (exposed for tests through `acquire`). `count` is in
    * capacity units: with `vmTypes` weights, ceil(units / weight of the launched type) instances.
    */
-  private async buildRunInstancesInput(input: AcquireInput): Promise<RunInstancesCommandInput> {
-    const { template, request, attempt } = input;
-    if (!Number.isInteger(input.count) || input.count < 1) {
-      throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${input.count}`);
+  private async buildRunInstancesInput(template: Template, requestId: string, attempt: number, units: number): Promise<RunInstancesCommandInput> {
+    if (!Number.isInteger(units) || units < 1) {
+      throw new HostFactoryError('INVALID_INPUT', `count must be a positive integer, got ${units}`);
     }
     if (template.priceType === 'heterogeneous') {
       throw new HostFactoryError(
@@ -147,16 +168,16 @@ export class RunInstancesProvider implements CapacityProvider {
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,
-      requestId: request.requestId,
+      requestId,
       templateId: template.templateId,
       attempt,
       instanceTags: template.instanceTags,
     });
-    const count = Math.ceil(input.count / instanceWeight(template, instanceType ?? ''));
+    const count = Math.ceil(units / instanceWeight(template, instanceType ?? ''));
     const params: RunInstancesCommandInput = {
       MinCount: 1,
       MaxCount: count,
-      ClientToken: clientToken(request.requestId, attempt),
+      ClientToken: clientToken(requestId, attempt),
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
         { ResourceType: 'volume', Tags: tags },
@@ -239,6 +260,9 @@ export class RunInstancesProvider implements CapacityProvider {
  * The RunInstances ClientToken of one (request, attempt): `<requestId>:<attempt>` when it fits
  * EC2's 64 ASCII characters, else its sha256 hex (64 characters). Same input, same token.
  */
+/** The request id a preflight's calls are built (and tagged) with: no HF request has it. */
+export const PREFLIGHT_REQUEST_ID = 'preflight';
+
 export function clientToken(requestId: string, attempt: number): string {
   const raw = `${requestId}:${attempt}`;
   if (raw.length <= 64 && /^[\x21-\x7e]+$/.test(raw)) return raw;

@@ -22,6 +22,9 @@ class FakeLaunchTemplates implements LaunchTemplateSource {
     this.ensured.push(template);
     return { launchTemplateId: 'lt-0abc', version: '4' };
   }
+  async preflight(): Promise<{ ref: { launchTemplateId: string; version: string }; checked: string[]; problems: [] }> {
+    return { ref: { launchTemplateId: 'lt-0abc', version: '4' }, checked: ['launch template lt-0abc version 4'], problems: [] };
+  }
 }
 
 const spotTemplate = (overrides: Partial<Template> = {}): Template =>
@@ -702,5 +705,41 @@ describe('SpotFleetProvider.dispose', () => {
       { SpotFleetRequestIds: ['sfr-full'], TerminateInstances: true },
       { SpotFleetRequestIds: ['sfr-empty'], TerminateInstances: false },
     ]);
+  });
+});
+
+describe('SpotFleetProvider.preflight', () => {
+  const allowed = () => {
+    throw awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  };
+
+  it('sends the RequestSpotFleet acquire would send, for one unit of a one-time request, with DryRun and no ClientToken', async () => {
+    const { client, provider } = setup(new FakeAwsClient().on('RequestSpotFleetCommand', allowed));
+    expect(await provider.preflight(spotTemplate({ fleetType: 'maintain' }))).toEqual({
+      checked: ['launch template lt-0abc version 4', 'RequestSpotFleet DryRun'],
+      problems: [],
+    });
+    const sent = client.calls('RequestSpotFleetCommand')[0];
+    expect(sent.DryRun).toBe(true);
+    expect(sent.SpotFleetRequestConfig).toMatchObject({ IamFleetRole: ROLE, TargetCapacity: 1, Type: 'request' });
+    expect(sent.SpotFleetRequestConfig).not.toHaveProperty('ClientToken');
+  });
+
+  it('a template without fleetRole fails on that field, with no call', async () => {
+    const { client, provider } = setup(new FakeAwsClient());
+    const result = await provider.preflight(spotTemplate({ fleetRole: undefined }));
+    expect(result.problems).toEqual([expect.objectContaining({ severity: 'fail', field: 'fleetRole' })]);
+    expect(client.calls('RequestSpotFleetCommand')).toHaveLength(0);
+  });
+
+  it('a fleet made by an endpoint ignoring DryRun (moto does) warns and is cancelled with its instances', async () => {
+    const client = new FakeAwsClient()
+      .on('RequestSpotFleetCommand', () => ({ SpotFleetRequestId: 'sfr-dry' }))
+      .on('CancelSpotFleetRequestsCommand', () => ({ SuccessfulFleetRequests: [{ SpotFleetRequestId: 'sfr-dry' }] }));
+    const { provider } = setup(client);
+    expect((await provider.preflight(spotTemplate())).problems).toEqual([
+      { severity: 'warn', field: 'template', message: expect.stringContaining('ignores DryRun') },
+    ]);
+    expect(client.calls('CancelSpotFleetRequestsCommand')[0]).toEqual({ SpotFleetRequestIds: ['sfr-dry'], TerminateInstances: true });
   });
 });

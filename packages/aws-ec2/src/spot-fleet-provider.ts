@@ -28,6 +28,7 @@ import {
   type Fulfilment,
   type Machine,
   type MachineObservation,
+  type PreflightResult,
   type ProviderApi,
   type Request,
   type Template,
@@ -37,7 +38,9 @@ import { chunk, unique } from './collections';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';
-import { clientToken } from './run-instances-provider';
+import { dryRun, problemOf } from './dry-run';
+import type { LaunchTemplateRef } from './launch-templates';
+import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
 import { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
 import { launchTags } from './tags';
 
@@ -46,7 +49,9 @@ import { launchTags } from './tags';
  * `LaunchTemplates` class of launch-templates.ts: one EC2 launch template per HF template).
  */
 export interface LaunchTemplateSource {
-  ensure(template: Template): Promise<{ launchTemplateId: string; version: string }>;
+  ensure(template: Template): Promise<LaunchTemplateRef>;
+  /** Read-only: the launch template a launch would use, when it exists; otherwise its creation dry-run. */
+  preflight(template: Template): Promise<{ ref?: LaunchTemplateRef } & PreflightResult>;
 }
 
 export interface SpotFleetProviderOptions {
@@ -156,7 +161,7 @@ export class SpotFleetProvider implements CapacityProvider {
     // A replayed attempt first looks for the fleet its dead caller requested (by its tags).
     let fleetId = input.replay ? await this.replayedFleet(request.requestId, input.attempt) : undefined;
     if (!fleetId) {
-      const config = await this.requestConfig(input, fleetType);
+      const config = await this.requestConfig(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template));
       let response;
       try {
         response = await this.client.send(new RequestSpotFleetCommand({ SpotFleetRequestConfig: config }));
@@ -182,6 +187,36 @@ export class SpotFleetProvider implements CapacityProvider {
         [SPOT_FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags),
       },
     };
+  }
+
+  /**
+   * RequestSpotFleet of the template as `acquire` would ask it (one unit, fleet type `request`),
+   * with `DryRun`: EC2 checks the fleet role, the launch template and the overrides. It needs the
+   * launch template: when the first request has not made it yet, its creation is dry-run instead
+   * and RequestSpotFleet is skipped (said in `checked`). A fleet made by an endpoint ignoring
+   * DryRun is cancelled with its instances at once.
+   */
+  async preflight(template: Template): Promise<PreflightResult> {
+    let config: SpotFleetRequestConfigData | undefined;
+    const launchTemplate = await this.launchTemplates.preflight(template);
+    try {
+      const fleetType = spotFleetType(template);
+      const ref = launchTemplate.ref;
+      // Built even without the launch template, so that the fleet settings (fleetRole, strategies) are checked.
+      const built = await this.requestConfig({ template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 }, PREFLIGHT_REQUEST_ID, fleetType, async () =>
+        ref ?? { launchTemplateId: '', version: '' },
+      );
+      if (ref && launchTemplate.problems.length === 0) config = { ...built, Type: 'request' };
+    } catch (error) {
+      return { checked: [...launchTemplate.checked, 'RequestSpotFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
+    }
+    if (!config) {
+      return { checked: [...launchTemplate.checked, 'RequestSpotFleet DryRun skipped: it needs the launch template'], problems: launchTemplate.problems };
+    }
+    const { ClientToken: _token, ...once } = config;
+    const outcome = await dryRun('RequestSpotFleet', () => this.client.send(new RequestSpotFleetCommand({ DryRun: true, SpotFleetRequestConfig: once })));
+    if (outcome.made?.SpotFleetRequestId) await this.cancel([outcome.made.SpotFleetRequestId], true);
+    return { checked: [...launchTemplate.checked, 'RequestSpotFleet DryRun'], problems: outcome.problems };
   }
 
   private async replayedFleet(requestId: string, attempt: number): Promise<string | undefined> {
@@ -329,8 +364,14 @@ export class SpotFleetProvider implements CapacityProvider {
 
   // ---------------------------------------------------------------- acquire helpers
 
-  private async requestConfig(input: AcquireInput, fleetType: 'request' | 'maintain'): Promise<SpotFleetRequestConfigData> {
-    const { template, request, count } = input;
+  /** The RequestSpotFleet config of one attempt; `resolve` gives the launch template once the template's fleet settings are valid. */
+  private async requestConfig(
+    input: Pick<AcquireInput, 'template' | 'count' | 'attempt' | 'deadline'>,
+    requestId: string,
+    fleetType: 'request' | 'maintain',
+    resolve: () => Promise<LaunchTemplateRef>,
+  ): Promise<SpotFleetRequestConfigData> {
+    const { template, count } = input;
     if (!template.fleetRole) {
       throw new HostFactoryError(
         'TEMPLATE_INVALID',
@@ -352,13 +393,13 @@ export class SpotFleetProvider implements CapacityProvider {
       SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES,
     );
     const onDemand = onDemandUnits(template, count);
-    const launchTemplate = await this.launchTemplates.ensure(template);
+    const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
     const overrides = spotFleetOverrides(template, types, { prioritized, spot: onDemand < count });
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,
-      requestId: request.requestId,
+      requestId,
       templateId: template.templateId,
       attempt: input.attempt,
       instanceTags: template.instanceTags,
@@ -377,7 +418,7 @@ export class SpotFleetProvider implements CapacityProvider {
       ValidUntil: new Date(validUntil(template, input.deadline, this.clock.now())),
       TerminateInstancesWithExpiration: false,
       ReplaceUnhealthyInstances: false,
-      ClientToken: clientToken(request.requestId, input.attempt),
+      ClientToken: clientToken(requestId, input.attempt),
       TagSpecifications: [{ ResourceType: 'spot-fleet-request', Tags: tags }],
     };
     if (spotStrategy) config.AllocationStrategy = spotStrategy;

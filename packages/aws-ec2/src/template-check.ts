@@ -1,49 +1,33 @@
-import {
-  DescribeAvailabilityZonesCommand,
-  DescribeInstanceTypeOfferingsCommand,
-  DescribeSubnetsCommand,
-  RunInstancesCommand,
-  type RunInstancesCommandInput,
-  type _InstanceType,
-} from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { allItems } from '@open-hostfactory/aws-common';
-import { isHostFactoryError, templateInstanceTypes, toHostFactoryError, type Template, type TemplateValidator } from '@open-hostfactory/core';
+import {
+  isHostFactoryError,
+  templateInstanceTypes,
+  toHostFactoryError,
+  type CapacityProvider,
+  type Template,
+  type TemplateProblem,
+  type TemplateValidator,
+} from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
-import { awsErrorCode, mapEc2Error } from './errors';
-
-/** One thing a template check found. */
-export interface TemplateProblem {
-  /** `fail`: HF requests from the template would fail; `warn`: some of its pools cannot serve. */
-  readonly severity: 'fail' | 'warn';
-  /** The template field at fault (`imageId`, `vmType`, `subnetId`, ...), or `template`. */
-  readonly field: string;
-  readonly message: string;
-}
+import { mapEc2Error } from './errors';
 
 export interface TemplateCheckResult {
   readonly templateId: string;
   readonly status: 'ok' | 'warn' | 'fail';
+  /** What was checked, in order (each DryRun made, or why one was skipped). */
+  readonly checked: readonly string[];
   readonly problems: readonly TemplateProblem[];
 }
-
-/** Field blamed for a DryRun refusal, by the AWS error code. */
-const FIELD_OF_CODE: readonly [RegExp, string][] = [
-  [/^InvalidAMIID/, 'imageId'],
-  [/^InvalidSubnet/, 'subnetId'],
-  [/^InvalidGroup|^InvalidSecurityGroup/, 'securityGroupIds'],
-  [/^InvalidKeyPair/, 'keyName'],
-  [/^InvalidInstanceType|^Unsupported/, 'vmType'],
-  [/^InvalidLaunchTemplate/, 'launchTemplateId'],
-  [/^InvalidIamInstanceProfile|^InvalidParameterValue.*iamInstanceProfile/i, 'instanceProfile'],
-  [/^UnauthorizedOperation|^AuthFailure/, 'template'],
-];
 
 /**
  * The operator's check of a template against AWS, without launching: what the validator checks
  * (image, subnets, security groups, instance types, launch template exist), each instance type
- * offered in each subnet's availability zone (DescribeInstanceTypeOfferings), and a RunInstances
- * `DryRun` with the template's launch settings, which EC2 answers `DryRunOperation` when the
- * launch would be allowed (permissions, image and type compatible, key pair, profile). Read-only.
+ * offered in each subnet's availability zone (DescribeInstanceTypeOfferings), then the
+ * template's capacity provider's `preflight`: the call its `acquire` would make, with `DryRun`
+ * (RunInstances, CreateFleet, RequestSpotFleet; Auto Scaling has none), which EC2 answers
+ * `DryRunOperation` when allowed (permissions, image and type compatible, key pair, profile,
+ * fleet role). Read-only.
  */
 export class Ec2TemplateCheck {
   constructor(
@@ -51,23 +35,32 @@ export class Ec2TemplateCheck {
     private readonly validator: TemplateValidator,
   ) {}
 
-  async check(template: Template): Promise<TemplateCheckResult> {
-    const problems: TemplateProblem[] = [];
+  async check(template: Template, provider: Pick<CapacityProvider, 'api' | 'preflight'>): Promise<TemplateCheckResult> {
+    const checked = ['image, subnets, security groups, instance types and launch template exist'];
     let ready: Template;
     try {
       ready = await this.validator.prepare(template);
     } catch (error) {
-      return result(template, [failure(error)]);
+      return result(template, checked, [failure(error)]);
     }
-    problems.push(...(await this.offerings(ready)));
-    problems.push(...(await this.dryRun(ready)));
-    return result(template, problems);
+    const problems: TemplateProblem[] = [];
+    if (templateInstanceTypes(ready).length > 0 && ready.subnetIds.length > 0) {
+      checked.push('instance types offered in each subnet zone');
+      problems.push(...(await this.offerings(ready)));
+    }
+    if (provider.preflight) {
+      const preflight = await provider.preflight(ready);
+      checked.push(...preflight.checked);
+      problems.push(...preflight.problems);
+    } else {
+      checked.push(`no preflight: the ${provider.api} provider has none`);
+    }
+    return result(template, checked, problems);
   }
 
   /** Each instance type in each subnet's zone: missing everywhere fails, missing somewhere warns. */
   private async offerings(template: Template): Promise<TemplateProblem[]> {
     const types = templateInstanceTypes(template);
-    if (types.length === 0 || template.subnetIds.length === 0) return [];
     try {
       const subnets = await allItems(
         (NextToken) => this.client.send(new DescribeSubnetsCommand({ SubnetIds: [...template.subnetIds], NextToken })),
@@ -107,39 +100,6 @@ export class Ec2TemplateCheck {
       return [failure(mapEc2Error(error, 'DescribeInstanceTypeOfferings'))];
     }
   }
-
-  /** RunInstances with DryRun: `DryRunOperation` means the launch would be allowed. */
-  private async dryRun(template: Template): Promise<TemplateProblem[]> {
-    const [type] = templateInstanceTypes(template);
-    const input: RunInstancesCommandInput = {
-      DryRun: true,
-      MinCount: 1,
-      MaxCount: 1,
-      ...(template.launchTemplateId
-        ? { LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, ...(template.launchTemplateVersion ? { Version: template.launchTemplateVersion } : {}) } }
-        : {}),
-      ...(template.imageId ? { ImageId: template.imageId } : {}),
-      ...(type ? { InstanceType: type as _InstanceType } : {}),
-      ...(template.subnetIds[0] ? { SubnetId: template.subnetIds[0] } : {}),
-      ...(template.securityGroupIds.length ? { SecurityGroupIds: [...template.securityGroupIds] } : {}),
-      ...(template.keyName ? { KeyName: template.keyName } : {}),
-      ...(template.instanceProfile ? { IamInstanceProfile: profileOf(template.instanceProfile) } : {}),
-    };
-    try {
-      await this.client.send(new RunInstancesCommand(input));
-      // Some EC2 look-alikes ignore DryRun and launch: that is not an answer to trust.
-      return [{ severity: 'warn', field: 'template', message: 'RunInstances DryRun was not answered with DryRunOperation: the endpoint ignores DryRun' }];
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code === 'DryRunOperation') return [];
-      const field = FIELD_OF_CODE.find(([pattern]) => pattern.test(code))?.[1] ?? 'template';
-      return [{ severity: 'fail', field, message: `RunInstances DryRun refused: ${mapEc2Error(error, 'RunInstances').message}` }];
-    }
-  }
-}
-
-function profileOf(profile: string): { Arn: string } | { Name: string } {
-  return profile.startsWith('arn:') ? { Arn: profile } : { Name: profile };
 }
 
 function failure(error: unknown): TemplateProblem {
@@ -148,9 +108,9 @@ function failure(error: unknown): TemplateProblem {
   return { severity: 'fail', field, message: mapped.message };
 }
 
-function result(template: Template, problems: readonly TemplateProblem[]): TemplateCheckResult {
+function result(template: Template, checked: readonly string[], problems: readonly TemplateProblem[]): TemplateCheckResult {
   const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
-  return { templateId: template.templateId, status, problems };
+  return { templateId: template.templateId, status, checked, problems };
 }
 
 /** The availability zones of the client's region (the operator's "is EC2 reachable" check). Read-only. */

@@ -84,6 +84,8 @@ export type {
   DescribeInput,
   DescribeResult,
   Fulfilment,
+  PreflightResult,
+  TemplateProblem,
 } from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
 export type { OrphanAction } from './ports/provider-settings';

@@ -69,6 +69,21 @@ export interface DescribeResult {
   readonly fulfilment?: ReadonlyMap<string, Fulfilment>;
 }
 
+/** One thing a preflight found wrong with a template. */
+export interface TemplateProblem {
+  /** `fail`: requests from the template would fail; `warn`: some of its pools cannot serve. */
+  readonly severity: 'fail' | 'warn';
+  /** The template field at fault (`imageId`, `vmType`, `subnetId`, `fleetRole`, ...), or `template`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** What a provider's preflight checked (for people: each DryRun made, or why one was skipped), and found. */
+export interface PreflightResult {
+  readonly checked: readonly string[];
+  readonly problems: readonly TemplateProblem[];
+}
+
 /** What holds capacity for a request besides its instances: a fleet, a Spot Fleet request, a group. */
 export interface CapacityHolder {
   readonly api: ProviderApi;
@@ -129,6 +144,12 @@ export interface CapacityProvider {
    * whether the store knows them or not (a wiped or restored work dir). Read-only.
    */
   lookup?(machineIds: readonly string[]): Promise<MachineObservation[]>;
+  /**
+   * Optional: would `acquire` from this template be allowed? Asked of the cloud without launching
+   * anything (EC2's `DryRun`), the way `acquire` would ask. Creates nothing; what a look-alike
+   * endpoint makes despite the DryRun flag is given back at once and reported as a warning.
+   */
+  preflight?(template: Template): Promise<PreflightResult>;
 }
 export const CapacityProvider = Symbol.for('open-hostfactory.CapacityProvider');
 
