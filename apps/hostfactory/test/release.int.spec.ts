@@ -2,9 +2,14 @@
 // repository (no node_modules above it), run with only Node on PATH, a lifecycle through its own
 // scripts against moto_server; then the same installation upgraded in place keeps its state.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import Database from 'better-sqlite3';
+import { TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID } from '@open-hostfactory/core';
+import { SCHEMA_VERSION } from '@open-hostfactory/storage-sqlite';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MIGRATIONS } from '../../../packages/storage-sqlite/src/migrations';
 import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -65,5 +70,65 @@ describe('the release tarball', () => {
     expect(after.requests[0].machines.map((m: { machineId: string }) => m.machineId).sort()).toEqual(machines);
     const returned = await run('requestReturnMachines', { machines: after.requests[0].machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
     await untilComplete(returned.requestId, env, { scriptsDir });
+  });
+
+  it('upgrading from a release with an older schema migrates its state file on first use, and serves what it held', async () => {
+    // The state file of a release on schema 3 (before launch leases): written with exactly the
+    // migrations that release had, holding a running request and its two pending machines.
+    const old = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf older ')), endpoint: motoEndpoint() });
+    cpSync(environment.confDir, old.confDir, { recursive: true });
+    const oldEnv = { ...old.env, PATH: env['PATH'] as string };
+    const providerName = old.env['HF_PROVIDER_NAME'] as string;
+    const requestId = 'req-00000000-0000-4000-8000-0000000000a3';
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const template = JSON.parse(readFileSync(join(old.confDir, 'awsprov_templates.json'), 'utf8')).templates[0];
+    const launched = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: template.imageId,
+        InstanceType: template.vmType,
+        MinCount: 2,
+        MaxCount: 2,
+        SubnetId: template.subnetId[0],
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: TAG_PROVIDER_NAME, Value: providerName },
+              { Key: TAG_REQUEST_ID, Value: requestId },
+              { Key: TAG_TEMPLATE_ID, Value: template.templateId },
+            ],
+          },
+        ],
+      }),
+    );
+    ec2.destroy();
+    const instances = launched.Instances ?? [];
+    const now = Date.now() - 60_000;
+    const file = join(old.workDir, `${providerName}.db`);
+    const db = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+    db.pragma('user_version = 3');
+    db.prepare(
+      `INSERT INTO requests (request_id, kind, template_id, provider_api, machine_count, status, message, launch_attempts, failed_attempts, provider_data, created_at, updated_at, version)
+       VALUES (?, 'acquire', ?, 'RunInstances', 2, 'running', '', 1, 0, '{}', ?, ?, 1)`,
+    ).run(requestId, template.templateId, now, now);
+    for (const instance of instances) {
+      db.prepare(
+        `INSERT INTO machines (machine_id, request_id, template_id, provider_api, name, private_ip_address, public_ip_address, launch_time, status, result, message, price_type, instance_type, instance_tags, gone, created_at, updated_at, version, weight)
+         VALUES (?, ?, ?, 'RunInstances', ?, ?, '', ?, 'pending', 'executing', '', 'ondemand', ?, '', 0, ?, ?, 1, 1)`,
+      ).run(instance.InstanceId, requestId, template.templateId, instance.PrivateDnsName ?? '', instance.PrivateIpAddress ?? '', Math.floor(now / 1000), template.vmType, now, now);
+    }
+    db.close();
+
+    const run = (script: string, input: unknown) => runOk(script, input, oldEnv, { scriptsDir });
+    const complete = await untilComplete(requestId, oldEnv, { scriptsDir });
+    expect(complete.machines.map((m: { machineId: string }) => m.machineId).sort()).toEqual(instances.map((i) => i.InstanceId).sort());
+    const migrated = new Database(file, { readonly: true });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    // Migration 4 counts requests stored before as polled by HF: never taken for orphans.
+    expect(migrated.prepare('SELECT first_polled_at FROM requests WHERE request_id = ?').get(requestId)).toEqual({ first_polled_at: now });
+    migrated.close();
+    const returned = await run('requestReturnMachines', { machines: complete.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
+    await untilComplete(returned.requestId, oldEnv, { scriptsDir });
   });
 });
