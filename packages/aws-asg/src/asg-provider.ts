@@ -32,9 +32,8 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
-import { allItems } from '@open-hostfactory/aws-common';
+import { allItems, chunk, unique } from '@open-hostfactory/aws-common';
 import type { AutoScalingClientLike } from './asg-client';
-import { chunk, unique } from './collections';
 import { asgErrorCode, mapAsgError } from './errors';
 import { SUSPENDED_PROCESSES, groupInput } from './group-input';
 import { attemptTag } from './tags';

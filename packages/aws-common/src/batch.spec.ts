@@ -1,5 +1,5 @@
 import { awsError } from './testing';
-import { idsIn, withoutUnknownIds } from './batch';
+import { chunk, idsIn, unique, withoutUnknownIds } from './batch';
 
 const unknownIds = (error: unknown) => (error as Error).name === 'InvalidInstanceID.NotFound';
 const named = (error: unknown) => idsIn(error, /i-[0-9a-z]+/g);
@@ -70,5 +70,16 @@ describe('withoutUnknownIds', () => {
   it('other errors are thrown as they are', async () => {
     const throttled = awsError('RequestLimitExceeded');
     await expect(withoutUnknownIds(['i-1'], async () => Promise.reject(throttled), unknownIds, named)).rejects.toBe(throttled);
+  });
+});
+
+describe('unique and chunk', () => {
+  it('unique keeps the first of each non-empty value, in order', () => {
+    expect(unique(['b', '', 'a', 'b', 'c', 'a'])).toEqual(['b', 'a', 'c']);
+  });
+
+  it('chunk cuts into pieces of at most size, the last one shorter', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 3)).toEqual([]);
   });
 });

@@ -59,3 +59,15 @@ export function idsIn(error: unknown, pattern: RegExp): string[] {
   const message = error instanceof Error ? error.message : String(error);
   return message.match(pattern) ?? [];
 }
+
+/** Distinct non-empty values, first occurrence order. */
+export function unique(values: readonly string[]): string[] {
+  return [...new Set(values.filter((value) => value !== ''))];
+}
+
+/** `values` cut into arrays of at most `size`. */
+export function chunk<T>(values: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < values.length; i += size) chunks.push(values.slice(i, i + size));
+  return chunks;
+}

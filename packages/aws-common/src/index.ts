@@ -4,6 +4,6 @@ export type { AwsClientOptions, AwsRequestObserver, DescribeRetry, Sender } from
 export { awsErrorCode, classifyAwsError, mapAwsError } from './errors';
 export type { AwsFailure, ServiceCodes } from './errors';
 export { allItems } from './paginate';
-export { idsIn, withoutUnknownIds } from './batch';
+export { chunk, idsIn, unique, withoutUnknownIds } from './batch';
 export { loadProxyAgents } from './proxy';
 export type { ProxySettings } from './proxy';

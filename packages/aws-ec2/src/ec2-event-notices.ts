@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { HostFactoryError, isHostFactoryError, systemClock, type Clock, type LifecycleNotice } from '@open-hostfactory/core';
-import { chunk } from './collections';
+import { chunk } from '@open-hostfactory/aws-common';
 import { awsErrorCode, mapEc2Error } from './errors';
 
 /**

@@ -39,8 +39,7 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
-import { allItems, idsIn, withoutUnknownIds } from '@open-hostfactory/aws-common';
-import { chunk, unique } from './collections';
+import { allItems, chunk, idsIn, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { awsErrorCode, mapEc2Error } from './errors';

@@ -20,10 +20,9 @@ import {
   type MachineState,
   type ProviderApi,
 } from '@open-hostfactory/core';
-import { allItems, idsIn, withoutUnknownIds } from '@open-hostfactory/aws-common';
+import { allItems, chunk, idsIn, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { strongerNotice, type EventNoticeSource } from './ec2-event-notices';
-import { chunk, unique } from './collections';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { tagValue } from './tags';
 

@@ -4,8 +4,7 @@ import {
   type InstanceTypeInfo as Ec2InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '@open-hostfactory/core';
-import { allItems, withoutUnknownIds } from '@open-hostfactory/aws-common';
-import { chunk, unique } from './collections';
+import { allItems, chunk, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 

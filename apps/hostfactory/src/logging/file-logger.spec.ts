@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { HostFactoryError } from '@open-hostfactory/core';
-import { createFileLogger, nullLogger, type FileLoggerOptions } from './file-logger';
+import { createFileLogger, type FileLoggerOptions } from './file-logger';
 
 let root: string;
 let stdoutSpy: jest.SpyInstance;
@@ -50,7 +50,7 @@ describe('createFileLogger', () => {
   it('appends one JSON object a line with time, level, msg, pid, context and fields, creating the directory', () => {
     const logger = createFileLogger(options({ context: { provider: 'awsinst' } }));
     logger.info('first', { requestId: 'req-1' });
-    logger.child({ command: 'requestMachines' }).warn('second', { count: 2 });
+    logger.warn('second', { command: 'requestMachines', count: 2 });
     const [first, second] = lines(options().filePath);
     expect(first).toEqual({
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
@@ -167,16 +167,5 @@ describe('createFileLogger', () => {
     }).not.toThrow();
     const written = stderrWrites().map((text) => JSON.parse(text) as { msg: string });
     expect(written.map((line) => line.msg)).toEqual(['log file not writable, logging to stderr', 'one', 'two']);
-  });
-});
-
-describe('nullLogger', () => {
-  it('drops everything, children included', () => {
-    const child = nullLogger.child({ a: 1 });
-    child.error('nothing');
-    nullLogger.info('nothing');
-    nullLogger.flush();
-    expect(child).toBe(nullLogger);
-    expect(stderrWrites()).toEqual([]);
   });
 });

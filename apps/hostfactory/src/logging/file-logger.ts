@@ -9,12 +9,6 @@ const SEVERITY: Readonly<Record<LogLevelName, number>> = { debug: 10, info: 20, 
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** A Logger that can make children with more fields and flush (a no-op: writes are synchronous). */
-export interface AppLogger extends Logger {
-  child(fields: LogFields): AppLogger;
-  flush(): void;
-}
-
 export interface FileLoggerOptions {
   readonly filePath: string;
   readonly level: LogLevelName;
@@ -30,7 +24,7 @@ export interface FileLoggerOptions {
   readonly writeStderr?: (text: string) => void;
 }
 
-/** Shared by a logger and its children: the file, and whether it has failed. */
+/** The file of a logger, and whether it has failed. */
 class LogSink {
   private directoryReady = false;
   private failed = false;
@@ -169,7 +163,7 @@ function serialize(record: Record<string, unknown>): string {
   }
 }
 
-class FileLogger implements AppLogger {
+class FileLogger implements Logger {
   constructor(
     private readonly sink: LogSink,
     private readonly threshold: number,
@@ -190,14 +184,6 @@ class FileLogger implements AppLogger {
 
   error(message: string, fields?: LogFields): void {
     this.log('error', message, fields);
-  }
-
-  child(fields: LogFields): AppLogger {
-    return new FileLogger(this.sink, this.threshold, { ...this.context, ...fields });
-  }
-
-  flush(): void {
-    // Lines are appended synchronously; nothing is buffered.
   }
 
   private log(level: LogLevelName, message: string, fields: LogFields | undefined): void {
@@ -225,19 +211,7 @@ class FileLogger implements AppLogger {
  * level, never writes to stdout, writes to stderr only when `stderr` is set — or, silently,
  * when the file cannot be written. Never throws.
  */
-export function createFileLogger(options: FileLoggerOptions): AppLogger {
+export function createFileLogger(options: FileLoggerOptions): Logger {
   const threshold = SEVERITY[options.level] ?? SEVERITY.info;
   return new FileLogger(new LogSink(options), threshold, options.context ?? {});
 }
-
-/** A logger that drops everything. */
-export const nullLogger: AppLogger = {
-  debug(): void {},
-  info(): void {},
-  warn(): void {},
-  error(): void {},
-  child(): AppLogger {
-    return nullLogger;
-  },
-  flush(): void {},
-};
