@@ -9,6 +9,7 @@ import { logNoticesOnce } from './config-notices';
 import { createFileLogger } from './logging';
 import { startCallBudget, type CallBudget } from './call-budget';
 import { createContainer, type Overrides } from './container';
+import { resolve } from './wiring';
 import { exitCodeFor, formatError, parseJsonDocument, serialize } from './wire';
 
 export interface CliIo {
@@ -66,7 +67,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout(serialize(document));
     return exitCodeFor(error);
   } finally {
-    const store = container ? await container.getAsync<StateStore>(StateStore).catch(() => undefined) : undefined;
+    const store = container ? await resolve(container, StateStore).catch(() => undefined) : undefined;
     // Still inside the call's budget: a store that stalls is aborted at the deadline like the rest.
     if (config?.monitoring.enabled) await recordCall(config, metrics, commandName, outcome, started, store, logger);
     budget?.dispose();

@@ -17,8 +17,10 @@ import {
   StateStore,
   TemplateSource,
   TemplateValidator,
+  portToken,
   systemClock,
   type Template,
+  type Token,
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
 import { Container, type ContainerModule } from 'inversify';
@@ -26,12 +28,13 @@ import { AwsAdapters, AwsCapacityProviders, awsClientOptions, lazyAwsCatalog, la
 import { toProviderSettings, type AppConfig } from './config';
 import { localProcessIdentity } from './process-identity';
 import { withinBudget, type CallBudget } from './call-budget';
+import { bindClass, bindFactory, bindValue } from './wiring';
 import type { AwsRequestObserver } from '@open-hostfactory/aws-common';
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
 
 /** Use cases get the catalog behind the store's cache; the adapter's own binding stays raw. */
-export const CachedCatalog = Symbol.for('open-hostfactory.app.CachedCatalog');
+export const CachedCatalog: Token<InstanceTypeCatalog> = portToken<InstanceTypeCatalog>('app.CachedCatalog');
 
 export interface Overrides {
   readonly clock?: Clock;
@@ -58,97 +61,59 @@ export async function createContainer(
   const adapters = new AwsAdapters(container, config, budget, observer);
   container.bind(AwsAdapters).toConstantValue(adapters);
 
-  container.bind<ProviderSettings>(ProviderSettings).toConstantValue(settings);
-  container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? systemClock);
-  container.bind<ProcessIdentity>(ProcessIdentity).toConstantValue(overrides.identity ?? localProcessIdentity());
-  container.bind<Logger>(Logger).toConstantValue(logger);
-  container.bind<IdGenerator>(IdGenerator).toConstantValue({ next: (prefix) => `${prefix}${randomUUID()}` });
-  container.bind<TemplateSource>(TemplateSource).toConstantValue({ list: async () => templates });
+  bindValue(container, ProviderSettings, settings);
+  bindValue(container, Clock, overrides.clock ?? systemClock);
+  bindValue(container, ProcessIdentity, overrides.identity ?? localProcessIdentity());
+  bindValue(container, Logger, logger);
+  bindValue<IdGenerator>(container, IdGenerator, { next: (prefix) => `${prefix}${randomUUID()}` });
+  bindValue<TemplateSource>(container, TemplateSource, { list: async () => templates });
   await container.loadAsync(await storageModule(config, budget, observer));
-  container
-    .bind<CapacityProviders>(CapacityProviders)
-    .toConstantValue(overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
-  container
-    .bind<InstanceTypeCatalog>(CachedCatalog)
-    .toResolvedValue(
-      (store: StateStore, clock: Clock) => {
-        const catalog = overrides.catalog ?? lazyAwsCatalog(adapters);
-        const ttlSec = settings.catalogCacheTtlSec;
-        return ttlSec === 0 ? catalog : new CachedInstanceTypeCatalog(catalog, store, clock, ttlSec);
-      },
-      [StateStore, Clock],
-    );
+  bindValue(container, CapacityProviders, overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
+  bindFactory(
+    container,
+    CachedCatalog,
+    (store: StateStore, clock: Clock) => {
+      const catalog = overrides.catalog ?? lazyAwsCatalog(adapters);
+      const ttlSec = settings.catalogCacheTtlSec;
+      return ttlSec === 0 ? catalog : new CachedInstanceTypeCatalog(catalog, store, clock, ttlSec);
+    },
+    [StateStore, Clock],
+  );
+  bindFactory(
+    container,
+    TemplateValidator,
+    (store: StateStore, clock: Clock) => {
+      const validator = overrides.validator ?? lazyAwsValidator(adapters);
+      const ttlSec = config.caching.templateCheckTtlSec;
+      return ttlSec === 0 ? validator : new CachedTemplateValidator(validator, store, clock, ttlSec);
+    },
+    [StateStore, Clock],
+  );
 
-  container
-    .bind<TemplateValidator>(TemplateValidator)
-    .toResolvedValue(
-      (store: StateStore, clock: Clock) => {
-        const validator = overrides.validator ?? lazyAwsValidator(adapters);
-        const ttlSec = config.caching.templateCheckTtlSec;
-        return ttlSec === 0 ? validator : new CachedTemplateValidator(validator, store, clock, ttlSec);
-      },
-      [StateStore, Clock],
-    );
-
-  container
-    .bind(GetAvailableTemplates)
-    .toResolvedValue(
-      (source: TemplateSource, catalog: InstanceTypeCatalog, store: StateStore, log: Logger) =>
-        new GetAvailableTemplates(source, catalog, store, log),
-      [TemplateSource, CachedCatalog, StateStore, Logger],
-    );
-  container
-    .bind(RequestMachines)
-    .toResolvedValue(
-      (
-        source: TemplateSource,
-        store: StateStore,
-        providers: CapacityProviders,
-        ids: IdGenerator,
-        clock: Clock,
-        s: ProviderSettings,
-        log: Logger,
-        validator: TemplateValidator,
-        identity: ProcessIdentity,
-      ) => new RequestMachines(source, store, providers, ids, clock, s, log, validator, identity),
-      [TemplateSource, StateStore, CapacityProviders, IdGenerator, Clock, ProviderSettings, Logger, TemplateValidator, ProcessIdentity],
-    );
-  container
-    .bind(GetRequestStatus)
-    .toResolvedValue(
-      (
-        store: StateStore,
-        providers: CapacityProviders,
-        source: TemplateSource,
-        clock: Clock,
-        s: ProviderSettings,
-        log: Logger,
-        validator: TemplateValidator,
-        identity: ProcessIdentity,
-      ) => new GetRequestStatus(store, providers, source, clock, s, log, validator, identity),
-      [StateStore, CapacityProviders, TemplateSource, Clock, ProviderSettings, Logger, TemplateValidator, ProcessIdentity],
-    );
-  container
-    .bind(RequestReturnMachines)
-    .toResolvedValue(
-      (store: StateStore, providers: CapacityProviders, ids: IdGenerator, clock: Clock, log: Logger, source: TemplateSource) =>
-        new RequestReturnMachines(store, providers, ids, clock, log, source),
-      [StateStore, CapacityProviders, IdGenerator, Clock, Logger, TemplateSource],
-    );
-  container
-    .bind(GetReturnRequests)
-    .toResolvedValue(
-      (
-        store: StateStore,
-        providers: CapacityProviders,
-        clock: Clock,
-        s: ProviderSettings,
-        log: Logger,
-        source: TemplateSource,
-        identity: ProcessIdentity,
-      ) => new GetReturnRequests(store, providers, clock, s, log, source, identity),
-      [StateStore, CapacityProviders, Clock, ProviderSettings, Logger, TemplateSource, ProcessIdentity],
-    );
+  bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [TemplateSource, CachedCatalog, StateStore, Logger]);
+  bindClass(container, RequestMachines, RequestMachines, [
+    TemplateSource,
+    StateStore,
+    CapacityProviders,
+    IdGenerator,
+    Clock,
+    ProviderSettings,
+    Logger,
+    TemplateValidator,
+    ProcessIdentity,
+  ]);
+  bindClass(container, GetRequestStatus, GetRequestStatus, [
+    StateStore,
+    CapacityProviders,
+    TemplateSource,
+    Clock,
+    ProviderSettings,
+    Logger,
+    TemplateValidator,
+    ProcessIdentity,
+  ]);
+  bindClass(container, RequestReturnMachines, RequestReturnMachines, [StateStore, CapacityProviders, IdGenerator, Clock, Logger, TemplateSource]);
+  bindClass(container, GetReturnRequests, GetReturnRequests, [StateStore, CapacityProviders, Clock, ProviderSettings, Logger, TemplateSource, ProcessIdentity]);
   return container;
 }
 

@@ -1,5 +1,4 @@
 import { Container } from 'inversify';
-import { InstanceTypeCatalog } from '@open-hostfactory/core';
 import { FakeAwsClient } from '@open-hostfactory/aws-common/testing';
 import { createEc2Client } from './ec2-client';
 import { ec2CapacityModule } from './ec2-module';
@@ -18,8 +17,7 @@ describe('ec2CapacityModule', () => {
     expect(provider).toBeInstanceOf(RunInstancesProvider);
     expect(provider.api).toBe('RunInstances');
     expect(container.get(RunInstancesProvider)).toBe(provider);
-    const catalog = container.get(Ec2InstanceTypeCatalog);
-    expect(container.get<InstanceTypeCatalog>(InstanceTypeCatalog)).toBe(catalog);
+    expect(container.get(Ec2InstanceTypeCatalog)).toBe(container.get(Ec2InstanceTypeCatalog));
   });
 
   it('binds EC2 Fleet with the shared launch templates, all singletons', async () => {

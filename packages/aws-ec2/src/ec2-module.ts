@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { InstanceTypeCatalog, systemClock, type Clock } from '@open-hostfactory/core';
+import { systemClock, type Clock } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { Ec2FleetProvider } from './ec2-fleet-provider';
 import { Ec2EventNotices, type SqsClient } from './ec2-event-notices';
@@ -27,8 +27,7 @@ export interface Ec2CapacityModuleOptions {
  * Binds the EC2 capacity shapes and their shared pieces, all singletons: {@link Ec2Instances},
  * {@link LaunchTemplates} (shared by EC2 Fleet and, through the app, Auto Scaling),
  * {@link RunInstancesProvider}, {@link Ec2FleetProvider}, {@link SpotFleetProvider},
- * {@link Ec2InstanceTypeCatalog}, and
- * the core `InstanceTypeCatalog` port to the catalog. The app picks providers by class.
+ * and {@link Ec2InstanceTypeCatalog}. The app picks them by class.
  */
 export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerModule {
   const clock = options.clock ?? systemClock;
@@ -67,6 +66,5 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
     bind(Ec2InstanceTypeCatalog)
       .toDynamicValue(() => new Ec2InstanceTypeCatalog(options.client))
       .inSingletonScope();
-    bind<InstanceTypeCatalog>(InstanceTypeCatalog).toService(Ec2InstanceTypeCatalog);
   });
 }

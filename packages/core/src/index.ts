@@ -75,11 +75,14 @@ export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
 export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoreInspection, StoredChanges, TemplateLoad } from './ports/state-store';
-export { CapacityProvider, CapacityProviders } from './ports/capacity-provider';
+export { CapacityProviders } from './ports/capacity-provider';
+export { portToken } from './ports/token';
+export type { Token } from './ports/token';
 export type {
   AcquireInput,
   AcquireResult,
   CapacityHolder,
+  CapacityProvider,
   CloudInventory,
   DescribeInput,
   DescribeResult,

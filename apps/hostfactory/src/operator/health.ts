@@ -3,6 +3,7 @@ import { StateStore, silentLogger, toHostFactoryError } from '@open-hostfactory/
 import { startCallBudget, withinBudget } from '../call-budget';
 import { awsClientOptions } from '../aws-capacity';
 import { loadConfig, type AppConfig } from '../config';
+import { resolve } from '../wiring';
 import { createContainer, storageFile, type Overrides } from '../container';
 import { table } from './table';
 
@@ -72,7 +73,7 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
   let container;
   try {
     container = await createContainer(config, silentLogger, overrides ?? {});
-    const store = await container.getAsync<StateStore>(StateStore);
+    const store = await resolve(container, StateStore);
     const now = Date.now();
     // A lease of its own is a real write that touches no request or machine.
     await store.takeLease('health-check', `health:${process.pid}`, now + 1000, now);
@@ -84,7 +85,7 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
   } catch (error) {
     return { name: 'storage', status: 'fail', message: `${where}: ${toHostFactoryError(error).message}` };
   } finally {
-    const store = await container?.getAsync<StateStore>(StateStore).catch(() => undefined);
+    const store = await (container ? resolve(container, StateStore) : Promise.resolve(undefined)).catch(() => undefined);
     await store?.close().catch(() => undefined);
   }
 }

@@ -21,6 +21,7 @@ import {
 import type { Container } from 'inversify';
 import { exportState, importState } from '../commands/storage-transfer';
 import { loadConfig, type AppConfig } from '../config';
+import { resolve } from '../wiring';
 import { AwsAdapters } from '../aws-capacity';
 import { createContainer, type Overrides } from '../container';
 import { createFileLogger } from '../logging';
@@ -187,7 +188,7 @@ export async function runOperator(argv: readonly string[], io: OperatorIo): Prom
     return exitCodeFor(error);
   } finally {
     if (container) {
-      const store = await container.getAsync<StateStore>(StateStore).catch(() => undefined);
+      const store = await resolve(container, StateStore).catch(() => undefined);
       await store?.close().catch(() => undefined);
     }
   }
@@ -214,7 +215,7 @@ function configCommand(action: string | undefined, config: AppConfig): Outcome {
 }
 
 async function dispatch(command: string, rest: readonly string[], args: Parsed, container: Container, config: AppConfig): Promise<Outcome> {
-  const store = await container.getAsync<StateStore>(StateStore);
+  const store = await resolve(container, StateStore);
   const [action, id] = rest;
   switch (command) {
     case 'templates': {
@@ -296,13 +297,13 @@ async function dispatch(command: string, rest: readonly string[], args: Parsed, 
 /** What core's pieces work with, from the container (the orphan sweep, the retention purge). */
 async function useCaseContext(container: Container): Promise<UseCaseContext> {
   return {
-    store: await container.getAsync<StateStore>(StateStore),
-    providers: await container.getAsync<CapacityProviders>(CapacityProviders),
-    templates: await container.getAsync<TemplateSource>(TemplateSource),
-    clock: await container.getAsync<Clock>(Clock),
-    settings: await container.getAsync<ProviderSettings>(ProviderSettings),
-    logger: await container.getAsync<Logger>(Logger),
-    identity: await container.getAsync<ProcessIdentity>(ProcessIdentity),
+    store: await resolve(container, StateStore),
+    providers: await resolve(container, CapacityProviders),
+    templates: await resolve(container, TemplateSource),
+    clock: await resolve(container, Clock),
+    settings: await resolve(container, ProviderSettings),
+    logger: await resolve(container, Logger),
+    identity: await resolve(container, ProcessIdentity),
   };
 }
 

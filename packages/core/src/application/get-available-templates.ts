@@ -24,6 +24,7 @@ export class GetAvailableTemplates {
     private readonly logger: Logger,
   ) {}
 
+/** Every configured template with the machines it can still give and why not, in configured order. */
   async execute(): Promise<AvailableTemplate[]> {
     const templates = await this.templates.list();
     const infos = await this.instanceTypeInfos(templates);

@@ -40,6 +40,7 @@ export class GetReturnRequests {
     this.purge = new RetentionPurge({ store, clock, settings, logger, identity });
   }
 
+/** The machines HF should give back because the cloud is taking them (spot interruptions, rebalance, vanished). */
   async execute(input: { readonly machines?: readonly MachineRef[] }): Promise<ReclaimReport[]> {
     const candidates = input.machines
       ? (await resolveMachineRefs(this.store, input.machines)).machines

@@ -27,6 +27,7 @@ export const HF_HELD_KEY = 'hf-held-machines';
 /** How long HF's list of held machines is trusted after getReturnRequests gave it. */
 const HF_HELD_TTL_MS = 24 * 3600_000;
 
+/** How one sweep runs. */
 export interface SweepOptions {
   /** Machine ids HF says it holds (getReturnRequests): never touched, whatever the store says. */
   readonly hfHeld?: readonly string[];
@@ -38,6 +39,7 @@ export interface SweepOptions {
   readonly deadline?: number;
 }
 
+/** What the sweep did about a finding: gave it back, only reported it, waits out its grace, or failed to give it back. */
 export type SweepAction = 'given back' | 'reported' | 'waiting' | 'failed';
 
 /** One thing the sweep found and what it did about it. */
@@ -52,6 +54,7 @@ export interface SweepFinding {
   readonly graceLeftSec?: number;
 }
 
+/** What one sweep found and did. */
 export interface SweepReport {
   readonly findings: readonly SweepFinding[];
   /** False when the deadline cut the sweep short (the next one carries on). */

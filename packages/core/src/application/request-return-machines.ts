@@ -33,6 +33,7 @@ export class RequestReturnMachines {
     private readonly templates: TemplateSource,
   ) {}
 
+/** Stores a return request for the named machines and gives them back to the cloud. */
   async execute(input: ReturnMachinesInput): Promise<ReturnMachinesOutput> {
     const recovered = 'machines' in input ? await this.recoverForgotten(input.machines) : [];
     const outcome = await retryOnConflict(async () => {

@@ -18,6 +18,7 @@ export interface RequestMachinesInput {
   readonly templateId: string;
   readonly machineCount: number;
 }
+/** requestMachines: the new request and what its first launch made. */
 export interface RequestMachinesOutput {
   readonly request: Request;
   readonly template: Template;
@@ -57,6 +58,7 @@ export type ReturnMachinesInput =
   | { readonly machines: readonly MachineRef[] }
   | { readonly requestId: string };
 
+/** requestReturnMachines: the new return request and what it found of the named machines. */
 export interface ReturnMachinesOutput {
   readonly request: Request;
   /** Machines this return request terminates (alive ones). */

@@ -5,8 +5,11 @@ import type { ProviderApi } from './template/template';
  * (instance, volume, fleet, group) carries, so that a poll finds a request's instances whatever
  * crashed, and the orphan sweep finds everything of a provider instance the store does not hold.
  */
+/** The acquire request a resource was made for. */
 export const TAG_REQUEST_ID = 'hf:request-id';
+/** The template a resource was made from. */
 export const TAG_TEMPLATE_ID = 'hf:template-id';
+/** The provider instance (HF_PROVIDER_NAME) that made the resource: what the orphan sweep looks for. */
 export const TAG_PROVIDER_NAME = 'hf:provider-name';
 /** The capacity API that made the resource (`RunInstances`, `EC2Fleet`, `SpotFleet`, `ASG`). */
 export const TAG_PROVIDER_API = 'hf:provider-api';
@@ -15,6 +18,7 @@ export const TAG_LAUNCH_ATTEMPT = 'hf:launch-attempt';
 /** The cloud's display name: `hf-<providerName>-<requestId>` unless the template's tags set one. */
 export const TAG_NAME = 'Name';
 
+/** What the tags of one resource are made from (see `resourceTags`). */
 export interface ResourceTagsInput {
   readonly providerName: string;
   readonly providerApi: ProviderApi;

@@ -1,7 +1,9 @@
+import { portToken, type Token } from './token';
 import type { Machine, MachineObservation } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
 import type { ProviderApi, Template } from '../domain/template/template';
 
+/** What `acquire` is asked to launch. */
 export interface AcquireInput {
   readonly request: Request;
   readonly template: Template;
@@ -29,6 +31,7 @@ export interface AcquireInput {
   readonly replay?: boolean;
 }
 
+/** What `acquire` launched. */
 export interface AcquireResult {
   /** Instances launched (may be fewer than asked, even none). */
   readonly machines: readonly MachineObservation[];
@@ -38,6 +41,7 @@ export interface AcquireResult {
   readonly shortfallReason?: string;
 }
 
+/** What `describe` is asked to look at. */
 export interface DescribeInput {
   /** Acquire requests whose instances to find (by the request tag), launched or not yet seen. */
   readonly requests: readonly Request[];
@@ -57,6 +61,7 @@ export interface Fulfilment {
   readonly reason?: string;
 }
 
+/** What `describe` saw. */
 export interface DescribeResult {
   /** What the cloud sees of the asked machines and of every instance of the asked requests. */
   readonly observations: readonly MachineObservation[];
@@ -151,11 +156,11 @@ export interface CapacityProvider {
    */
   preflight?(template: Template): Promise<PreflightResult>;
 }
-export const CapacityProvider = Symbol.for('open-hostfactory.CapacityProvider');
 
 /** The capacity providers of one installation, by API. */
 export interface CapacityProviders {
   /** Throws `TEMPLATE_INVALID` when no provider for the API is configured. */
   forApi(api: ProviderApi): CapacityProvider;
 }
-export const CapacityProviders = Symbol.for('open-hostfactory.CapacityProviders');
+/** The injection token of {@link CapacityProviders}. */
+export const CapacityProviders: Token<CapacityProviders> = portToken<CapacityProviders>('CapacityProviders');

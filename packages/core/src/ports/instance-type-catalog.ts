@@ -1,3 +1,4 @@
+import { portToken, type Token } from './token';
 /** What HF needs to know of an instance type. */
 export interface InstanceTypeInfo {
   readonly instanceType: string;
@@ -18,4 +19,5 @@ export interface InstanceTypeCatalog {
    */
   describe(instanceTypes: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>>;
 }
-export const InstanceTypeCatalog = Symbol.for('open-hostfactory.InstanceTypeCatalog');
+/** The injection token of {@link InstanceTypeCatalog}. */
+export const InstanceTypeCatalog: Token<InstanceTypeCatalog> = portToken<InstanceTypeCatalog>('InstanceTypeCatalog');

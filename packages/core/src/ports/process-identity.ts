@@ -1,3 +1,4 @@
+import { portToken, type Token } from './token';
 /** Who holds a lease: this process's name, and whether the process another name stands for may still run. */
 export interface ProcessIdentity {
   /** This process (e.g. `host:pid:start`). Never throws. */
@@ -8,7 +9,8 @@ export interface ProcessIdentity {
    */
   mayBeAlive(holder: string): boolean;
 }
-export const ProcessIdentity = Symbol.for('open-hostfactory.ProcessIdentity');
+/** The injection token of {@link ProcessIdentity}. */
+export const ProcessIdentity: Token<ProcessIdentity> = portToken<ProcessIdentity>('ProcessIdentity');
 
 /** Knows nothing of other processes: every lease is waited out. */
 export const unknownProcess: ProcessIdentity = { self: 'unknown', mayBeAlive: () => true };

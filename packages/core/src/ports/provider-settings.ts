@@ -1,3 +1,4 @@
+import { portToken, type Token } from './token';
 /** What the orphan sweep does with what it finds. */
 export type OrphanAction = 'terminate' | 'report';
 
@@ -31,8 +32,10 @@ export interface ProviderSettings {
   /** Closed requests (and their machines) are purged this many days after closing (storage.retention_days, default 30). */
   readonly retentionDays: number;
 }
-export const ProviderSettings = Symbol.for('open-hostfactory.ProviderSettings');
+/** The injection token of {@link ProviderSettings}. */
+export const ProviderSettings: Token<ProviderSettings> = portToken<ProviderSettings>('ProviderSettings');
 
+/** The settings of an installation that configures nothing. */
 export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
   providerName: 'awsinst',
   pendingTimeoutSec: 180,

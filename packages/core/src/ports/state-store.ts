@@ -1,6 +1,8 @@
+import { portToken, type Token } from './token';
 import type { Machine } from '../domain/machine/machine';
 import type { Request, RequestKind, RequestStatus } from '../domain/request/request';
 
+/** Which requests `listRequests` returns; every field narrows, none means all. */
 export interface RequestQuery {
   readonly kind?: RequestKind;
   readonly statuses?: readonly RequestStatus[];
@@ -25,6 +27,7 @@ export interface StateChanges {
   readonly machines?: readonly Machine[];
 }
 
+/** What `write` stored. */
 export interface StoredChanges {
   /** The written records with their new versions. */
   readonly requests: readonly Request[];
@@ -95,10 +98,13 @@ export interface StateStore {
    * read and a write only. Read-only.
    */
   inspect?(): Promise<StoreInspection>;
+/** Releases the store's resources (file handles, clients). Idempotent. */
   close(): Promise<void>;
 }
-export const StateStore = Symbol.for('open-hostfactory.StateStore');
+/** The injection token of {@link StateStore}. */
+export const StateStore: Token<StateStore> = portToken<StateStore>('StateStore');
 
+/** What `inspect` tells an operator about the store. */
 export interface StoreInspection {
   /** One line: what the store is and its state (`SQLite /w/awsinst.db, schema 4, 120 KiB`). */
   readonly summary: string;
@@ -106,6 +112,7 @@ export interface StoreInspection {
   readonly warnings: readonly string[];
 }
 
+/** What `purge` removed. */
 export interface PurgeResult {
   readonly requests: number;
   readonly machines: number;

@@ -1,3 +1,4 @@
+import { portToken, type Token } from './token';
 import type { Template } from '../domain/template/template';
 
 /** Where templates come from (a file, a database…). */
@@ -9,4 +10,5 @@ export interface TemplateSource {
    */
   list(): Promise<readonly Template[]>;
 }
-export const TemplateSource = Symbol.for('open-hostfactory.TemplateSource');
+/** The injection token of {@link TemplateSource}. */
+export const TemplateSource: Token<TemplateSource> = portToken<TemplateSource>('TemplateSource');

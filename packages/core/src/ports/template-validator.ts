@@ -1,3 +1,4 @@
+import { portToken, type Token } from './token';
 import type { Template } from '../domain/template/template';
 
 /** Makes a template ready to launch, checked against the cloud. */
@@ -11,7 +12,8 @@ export interface TemplateValidator {
    */
   prepare(template: Template): Promise<Template>;
 }
-export const TemplateValidator = Symbol.for('open-hostfactory.TemplateValidator');
+/** The injection token of {@link TemplateValidator}. */
+export const TemplateValidator: Token<TemplateValidator> = portToken<TemplateValidator>('TemplateValidator');
 
 /** Takes templates as they are (no cloud checks). */
 export const acceptTemplatesAsConfigured: TemplateValidator = { prepare: async (template) => template };

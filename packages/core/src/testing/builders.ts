@@ -19,6 +19,7 @@ export function aTemplate(overrides: Partial<Template> = {}): Template {
   };
 }
 
+/** A running acquire request for one machine of `OnDemand-Small`, with `overrides`. */
 export function anAcquireRequest(overrides: Partial<Request> = {}): Request {
   return {
     requestId: 'req-00000000-0000-4000-8000-000000000001',
@@ -38,6 +39,7 @@ export function anAcquireRequest(overrides: Partial<Request> = {}): Request {
   };
 }
 
+/** A running return request, with `overrides`. */
 export function aReturnRequest(overrides: Partial<Request> = {}): Request {
   return anAcquireRequest({
     requestId: 'ret-00000000-0000-4000-8000-000000000001',
@@ -48,6 +50,7 @@ export function aReturnRequest(overrides: Partial<Request> = {}): Request {
   });
 }
 
+/** A running machine of an acquire request, with `overrides`. */
 export function aMachine(overrides: Partial<Machine> = {}): Machine {
   return {
     machineId: 'i-0123456789abcdef0',
@@ -73,6 +76,7 @@ export function aMachine(overrides: Partial<Machine> = {}): Machine {
   };
 }
 
+/** The cloud's view of a running instance, with `overrides`. */
 export function anObservation(overrides: Partial<MachineObservation> = {}): MachineObservation {
   return {
     machineId: 'i-0123456789abcdef0',

@@ -5,6 +5,7 @@ import { instanceWeight, templateInstanceTypes, type Template } from '../domain/
 import type { CapacityProvider, Fulfilment } from '../ports/capacity-provider';
 import { aMachine, anAcquireRequest } from './builders';
 
+/** A fresh provider for one contract test, a template it launches, and the hooks the suite needs. */
 export interface CapacityProviderUnderTest {
   readonly provider: CapacityProvider;
   /** A template the provider can launch; the suite asks for 2 capacity units of it. */
@@ -13,9 +14,11 @@ export interface CapacityProviderUnderTest {
   readonly terminateOutside: (machineId: string) => Promise<void>;
   /** Lets pending instances boot, when the cloud does not by itself. */
   readonly boot?: () => Promise<void>;
+/** Removes what the test made. */
   readonly cleanup?: () => Promise<void>;
 }
 
+/** How the contract suite drives a provider. */
 export interface CapacityProviderContractOptions {
   /** Describe polls allowed for capacity to show up (fleets and groups fill over time). */
   readonly polls?: number;

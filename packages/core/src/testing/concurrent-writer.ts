@@ -21,6 +21,7 @@ export interface ConcurrentWriterArgs {
   readonly startAt: number;
 }
 
+/** What one concurrent writer process did: its records, the version conflicts it met, when it ran. */
 export interface ConcurrentWriterReport {
   readonly worker: number;
   readonly ownRequestIds: string[];

@@ -25,9 +25,11 @@ export class FixedClock implements Clock {
   now(): number {
     return this.current;
   }
+/** Moves the time on by `ms`. */
   advance(ms: number): void {
     this.current += ms;
   }
+/** Sets the time to epoch ms `ms`. */
   set(ms: number): void {
     this.current = ms;
   }
@@ -60,13 +62,15 @@ export class StaticInstanceTypeCatalog implements InstanceTypeCatalog {
   }
 }
 
-interface FakeInstance {
+/** An instance of the in-memory cloud. */
+export interface FakeInstance {
   observation: MachineObservation;
   token: string;
   /** Launched by someone else (another provider instance): not in this provider's inventory. */
   foreign?: boolean;
 }
 
+/** How the in-memory cloud behaves. */
 export interface InMemoryCapacityProviderOptions {
   readonly api?: ProviderApi;
   /**
@@ -263,6 +267,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     for (const [id, instance] of this.instances) if (instance.observation.state === from) this.setState(id, to);
   }
 
+/** Changes what the cloud shows of an instance (its state, addresses...). */
   update(machineId: string, patch: Partial<MachineObservation>): void {
     const instance = this.instances.get(machineId);
     if (!instance) throw new HostFactoryError('NOT_FOUND', `no fake instance ${machineId}`);
@@ -282,12 +287,14 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.instances.delete(machineId);
   }
 
+/** How many times the operation was called. */
   count(op: FakeOperation): number {
     return this.calls.filter((c) => c.op === op).length;
   }
 }
 
-type FakeOperation = 'acquire' | 'describe' | 'release' | 'abandon' | 'inventory' | 'dispose' | 'lookup';
+/** An operation of the in-memory provider, as `calls` and `count` name it. */
+export type FakeOperation = 'acquire' | 'describe' | 'release' | 'abandon' | 'inventory' | 'dispose' | 'lookup';
 
 function isEnding(state: MachineState): boolean {
   return state === 'shutting-down' || state === 'terminated';

@@ -136,6 +136,7 @@ export class InMemoryStateStore implements StateStore {
     return { requests: ids.size, machines };
   }
 
+/** Nothing to release. */
   async close(): Promise<void> {
     // Nothing to release; the data stays available to whoever still holds the instance.
   }

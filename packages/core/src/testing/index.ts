@@ -11,7 +11,7 @@ export {
   StaticInstanceTypeCatalog,
   StaticTemplateSource,
 } from './fakes';
-export type { InMemoryCapacityProviderOptions } from './fakes';
+export type { FakeInstance, FakeOperation, InMemoryCapacityProviderOptions } from './fakes';
 export { describeCapacityProviderContract } from './capacity-provider-contract';
 export type { CapacityProviderContractOptions, CapacityProviderUnderTest } from './capacity-provider-contract';
 export { concurrentWriterMain, runConcurrentWriter } from './concurrent-writer';

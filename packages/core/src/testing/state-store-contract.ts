@@ -3,6 +3,7 @@ import type { Machine } from '../domain/machine/machine';
 import type { StateStore } from '../ports/state-store';
 import { aMachine, aReturnRequest, anAcquireRequest } from './builders';
 
+/** A fresh store for one contract test, and how to remove what it made. */
 export interface StateStoreUnderTest {
   readonly store: StateStore;
   /** Runs after `store.close()`: removes files, tables… */

@@ -2,6 +2,7 @@ import type { ProviderApi } from '../template/template';
 
 /** The cloud's view of an instance, as HF's `status` field shows it. */
 export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+/** Every {@link MachineState}. */
 export const MACHINE_STATES: readonly MachineState[] = [
   'pending',
   'running',
@@ -14,6 +15,7 @@ export const MACHINE_STATES: readonly MachineState[] = [
 /** HF's per-machine result within a request. */
 export type MachineResult = 'executing' | 'succeed' | 'fail';
 
+/** How a machine was bought: on demand or spot. */
 export type MachinePriceType = 'ondemand' | 'spot';
 
 /** A cloud event announcing that the cloud will take an instance back. */
@@ -116,6 +118,7 @@ export function returnResult(machine: Machine): MachineResult {
   return machine.gone || machine.status === 'terminated' ? 'succeed' : 'executing';
 }
 
+/** What applying a cloud observation to a machine needs besides the observation. */
 export interface ObservationContext {
   /** Epoch ms. */
   readonly now: number;

@@ -1,11 +1,14 @@
 import { returnResult, unitsOf, type Machine } from '../machine/machine';
 import type { ProviderApi } from '../template/template';
 
+/** An acquire request (`req-…`, machines HF asked for) or a return request (`ret-…`, machines HF gives back). */
 export type RequestKind = 'acquire' | 'return';
 /** HF's request status. */
 export type RequestStatus = 'running' | 'complete' | 'complete_with_error';
 
+/** The prefix of acquire request ids. */
 export const ACQUIRE_PREFIX = 'req-';
+/** The prefix of return request ids. */
 export const RETURN_PREFIX = 'ret-';
 
 /**
@@ -60,17 +63,20 @@ export interface LaunchLease {
   readonly count: number;
 }
 
+/** The kind of request an id names, by its prefix; undefined for an id of neither kind. */
 export function requestKindOf(requestId: string): RequestKind | undefined {
   if (requestId.startsWith(ACQUIRE_PREFIX)) return 'acquire';
   if (requestId.startsWith(RETURN_PREFIX)) return 'return';
   return undefined;
 }
 
+/** An acquire request's status and message, as HF is to see them. */
 export interface AcquireProgress {
   readonly status: RequestStatus;
   readonly message: string;
 }
 
+/** When an acquire request stops seeking capacity. */
 export interface AcquirePolicy {
   /** Launch attempts in a row without a machine after which the request gives up. */
   readonly maxFailedAttempts: number;

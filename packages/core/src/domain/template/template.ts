@@ -1,14 +1,22 @@
+/** The kind of an HF template attribute, as HF's `attributes` name it. */
 export type AttributeKind = 'String' | 'Numeric' | 'Boolean';
 /** HF attribute: `[kind, value-as-string]`, e.g. `["Numeric", "2"]`. */
 export type AttributeValue = readonly [AttributeKind, string];
+/** HF template attributes by name (`type`, `ncores`, `nram`, ...). */
 export type TemplateAttributes = Readonly<Record<string, AttributeValue>>;
 
+/** How a template's machines are bought: on demand, spot, or a mix (`percentOnDemand`). */
 export type PriceType = 'ondemand' | 'spot' | 'heterogeneous';
+/** The capacity API a template launches with: the name of the capacity provider that serves it. */
 export type ProviderApi = 'RunInstances' | 'EC2Fleet' | 'SpotFleet' | 'ASG';
+/** The EC2 Fleet / Spot Fleet request type a template launches with. */
 export type FleetType = 'instant' | 'request' | 'maintain';
 
+/** Every {@link ProviderApi} this release knows. */
 export const PROVIDER_APIS: readonly ProviderApi[] = ['RunInstances', 'EC2Fleet', 'SpotFleet', 'ASG'];
+/** Every {@link PriceType}. */
 export const PRICE_TYPES: readonly PriceType[] = ['ondemand', 'spot', 'heterogeneous'];
+/** What a template id may be: 1 to 64 letters, digits, `_` and `-`. */
 export const TEMPLATE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
