@@ -31,6 +31,7 @@ module.exports = {
     '^@open-hostfactory/aws-common$': path.join(root, 'packages/aws-common/src/index.ts'),
     '^@open-hostfactory/aws-common/testing$': path.join(root, 'packages/aws-common/src/testing/index.ts'),
     '^@open-hostfactory/storage-dynamodb$': path.join(root, 'packages/storage-dynamodb/src/index.ts'),
+    '^@open-hostfactory/provider-example$': path.join(root, 'packages/provider-example/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   setupFiles: [path.join(root, 'tools/jest/env.js')],

@@ -1,19 +1,9 @@
 import {
   HostFactoryError,
-  type AcquireInput,
-  type AcquireResult,
-  type CapacityHolder,
   type CapacityProvider,
-  type CapacityProviders,
-  type CloudInventory,
-  type DescribeInput,
-  type DescribeResult,
   type InstanceTypeCatalog,
   type InstanceTypeInfo,
-  type Machine,
-  type MachineObservation,
   type ProviderApi,
-  type Request,
   type Template,
   type TemplateValidator,
 } from '@open-hostfactory/core';
@@ -22,6 +12,7 @@ import type { Ec2Instances, Ec2TemplateCheck, LaunchTemplates, TemplateCheckResu
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
 import type { AppConfig } from './config';
+import type { ProviderRegistry } from './providers/registry';
 
 /**
  * The settings every AWS client of the call is built with (aws-common): region, endpoint,
@@ -159,54 +150,6 @@ export class AwsAdapters {
   }
 }
 
-/** A capacity provider that loads its adapter on the first call. */
-class LazyCapacityProvider implements CapacityProvider {
-  constructor(
-    readonly api: ProviderApi,
-    private readonly resolve: () => Promise<CapacityProvider>,
-  ) {}
-  async acquire(input: AcquireInput): Promise<AcquireResult> {
-    return (await this.resolve()).acquire(input);
-  }
-  async describe(input: DescribeInput): Promise<DescribeResult> {
-    return (await this.resolve()).describe(input);
-  }
-  async release(machines: readonly Machine[], requests: readonly Request[]): Promise<void> {
-    return (await this.resolve()).release(machines, requests);
-  }
-  async abandon(request: Request, machines: readonly Machine[]): Promise<void> {
-    const provider = await this.resolve();
-    await provider.abandon?.(request, machines);
-  }
-  async inventory(): Promise<CloudInventory> {
-    const provider = await this.resolve();
-    return provider.inventory ? provider.inventory() : { instances: [], holders: [] };
-  }
-  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
-    await (await this.resolve()).dispose?.(holders);
-  }
-  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
-    const provider = await this.resolve();
-    return provider.lookup ? provider.lookup(machineIds) : [];
-  }
-}
-
-/** Every AWS capacity API, each loaded the first time a call needs it. */
-export class AwsCapacityProviders implements CapacityProviders {
-  private readonly lazy = new Map<ProviderApi, CapacityProvider>();
-
-  constructor(private readonly adapters: AwsAdapters) {}
-
-  forApi(api: ProviderApi): CapacityProvider {
-    let provider = this.lazy.get(api);
-    if (!provider) {
-      provider = new LazyCapacityProvider(api, () => this.adapters.provider(api));
-      this.lazy.set(api, provider);
-    }
-    return provider;
-  }
-}
-
 /** DescribeInstanceTypes, loading the adapter on first use (the app puts the store's cache in front). */
 export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
   return {
@@ -216,10 +159,15 @@ export function lazyAwsCatalog(adapters: AwsAdapters): InstanceTypeCatalog {
   };
 }
 
-/** Template checks against EC2 (and SSM for image parameters), loading the adapter on first use. */
-export function lazyAwsValidator(adapters: AwsAdapters): TemplateValidator {
+/**
+ * Template checks against EC2 (and SSM for image parameters) of the AWS providers' templates,
+ * loading the adapter on first use; a plugin provider's templates are taken as configured (their
+ * settings were checked against the provider's schema when the configuration loaded).
+ */
+export function lazyAwsValidator(adapters: AwsAdapters, registry: ProviderRegistry): TemplateValidator {
   return {
     async prepare(template) {
+      if (!registry.isAws(template.providerApi)) return template;
       return (await adapters.loadEc2()).validator.prepare(template);
     },
   };

@@ -24,7 +24,8 @@ import {
 } from '@open-hostfactory/core';
 import { sqliteFilePath, sqliteStorageModule } from '@open-hostfactory/storage-sqlite';
 import { Container, type ContainerModule } from 'inversify';
-import { AwsAdapters, AwsCapacityProviders, awsClientOptions, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
+import { AwsAdapters, awsClientOptions, lazyAwsCatalog, lazyAwsValidator } from './aws-capacity';
+import { RegisteredCapacityProviders } from './providers/capacity-providers';
 import { toProviderSettings, type AppConfig } from './config';
 import { localProcessIdentity } from './process-identity';
 import { withinBudget, type CallBudget } from './call-budget';
@@ -68,7 +69,12 @@ export async function createContainer(
   bindValue<IdGenerator>(container, IdGenerator, { next: (prefix) => `${prefix}${randomUUID()}` });
   bindValue<TemplateSource>(container, TemplateSource, { list: async () => templates });
   await container.loadAsync(await storageModule(config, budget, observer));
-  bindValue(container, CapacityProviders, overrides.capacityProviders ?? new AwsCapacityProviders(adapters));
+  const context = { providerName: config.providerName, workDir: config.workDir, logger, clock: overrides.clock ?? systemClock };
+  bindValue(
+    container,
+    CapacityProviders,
+    overrides.capacityProviders ?? new RegisteredCapacityProviders(config.registry, (api) => adapters.provider(api), context),
+  );
   bindFactory(
     container,
     CachedCatalog,
@@ -83,7 +89,7 @@ export async function createContainer(
     container,
     TemplateValidator,
     (store: StateStore, clock: Clock) => {
-      const validator = overrides.validator ?? lazyAwsValidator(adapters);
+      const validator = overrides.validator ?? lazyAwsValidator(adapters, config.registry);
       const ttlSec = config.caching.templateCheckTtlSec;
       return ttlSec === 0 ? validator : new CachedTemplateValidator(validator, store, clock, ttlSec);
     },

@@ -5,11 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import Database from 'better-sqlite3';
 import { TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID } from '@open-hostfactory/core';
-import { SCHEMA_VERSION } from '@open-hostfactory/storage-sqlite';
+import { MIGRATIONS, SCHEMA_VERSION } from '@open-hostfactory/storage-sqlite';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { MIGRATIONS } from '../../../packages/storage-sqlite/src/migrations';
 import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
 const ROOT = join(__dirname, '..', '..', '..');

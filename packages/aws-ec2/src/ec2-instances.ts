@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   MACHINE_STATES,
-  PROVIDER_APIS,
+  PROVIDER_API_PATTERN,
   TAG_LAUNCH_ATTEMPT,
   TAG_PROVIDER_API,
   TAG_PROVIDER_NAME,
@@ -218,7 +218,7 @@ export class Ec2Instances {
     const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
     const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
     const taggedApi = tagValue(instance.Tags, TAG_PROVIDER_API);
-    const providerApi = (PROVIDER_APIS as readonly string[]).includes(taggedApi ?? '') ? (taggedApi as ProviderApi) : undefined;
+    const providerApi: ProviderApi | undefined = taggedApi !== undefined && PROVIDER_API_PATTERN.test(taggedApi) ? taggedApi : undefined;
     const privateIp = instance.PrivateIpAddress ?? '';
     const observation: MachineObservation = {
       machineId: instance.InstanceId,

@@ -4,7 +4,6 @@ export type { ErrorCode, HostFactoryErrorOptions } from './errors';
 
 export {
   PRICE_TYPES,
-  PROVIDER_APIS,
   TEMPLATE_ID_PATTERN,
   formatInstanceTags,
   instanceWeight,
@@ -21,6 +20,8 @@ export type {
   TemplateAttributes,
 } from './domain/template/template';
 export { hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
+export { checkSettings, editDistance } from './domain/settings-schema';
+export type { CheckedSettings, SettingProblem, SettingSpec, SettingType, SettingValue, SettingsSchema } from './domain/settings-schema';
 export {
   TAG_LAUNCH_ATTEMPT,
   TAG_NAME,
@@ -77,6 +78,8 @@ export { StateStore } from './ports/state-store';
 export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoreInspection, StoredChanges, TemplateLoad } from './ports/state-store';
 export { CapacityProviders } from './ports/capacity-provider';
 export { portToken } from './ports/token';
+export { PROVIDER_API_PATTERN } from './ports/provider-plugin';
+export type { ProviderContext, ProviderFactory, ProviderPlugin } from './ports/provider-plugin';
 export type { Token } from './ports/token';
 export type {
   AcquireInput,

@@ -95,6 +95,17 @@ export class ItemReader {
     return this.absent(attribute) ? undefined : this.oneOf(attribute, allowed);
   }
 
+  /** Text matching `pattern` (a provider's api name). */
+  matching(attribute: string, pattern: RegExp): string {
+    const value = this.text(attribute);
+    if (!pattern.test(value)) throw this.corrupt(attribute);
+    return value;
+  }
+
+  optionalMatching(attribute: string, pattern: RegExp): string | undefined {
+    return this.absent(attribute) ? undefined : this.matching(attribute, pattern);
+  }
+
   /** A JSON object of string values, stored as a string. */
   stringMap(attribute: string): Record<string, string> {
     const raw = this.text(attribute);

@@ -1,4 +1,4 @@
-import { MACHINE_STATES, PROVIDER_APIS, countsAgainstQuota, isMachineFinished, isMachineHeld } from '@open-hostfactory/core';
+import { MACHINE_STATES, PROVIDER_API_PATTERN, countsAgainstQuota, isMachineFinished, isMachineHeld } from '@open-hostfactory/core';
 import type { LifecycleNotice, Machine, MachinePriceType, MachineResult } from '@open-hostfactory/core';
 import { ItemReader, KEY_ATTRIBUTE, num, text, type Item } from './item-reader';
 import { expiryOf, type ItemContext } from './request-item';
@@ -79,7 +79,7 @@ export function machineFromItem(item: unknown, table: string, providerName: stri
     machineId,
     requestId: read.text('requestId'),
     templateId: read.text('templateId'),
-    providerApi: read.oneOf('providerApi', PROVIDER_APIS),
+    providerApi: read.matching('providerApi', PROVIDER_API_PATTERN),
     ...(returnRequestId === undefined ? {} : { returnRequestId }),
     name: read.text('name'),
     privateIpAddress: read.text('privateIpAddress'),

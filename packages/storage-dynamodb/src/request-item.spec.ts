@@ -45,7 +45,7 @@ describe('request items', () => {
     ['providerData', { S: '{"a":1}' }],
     ['providerData', { S: 'not json' }],
     ['version', { N: '1.5' }],
-    ['providerApi', { S: 'Teleport' }],
+    ['providerApi', { S: '9 lives' }],
     ['createdAt', { N: 'NaN' }],
   ])('rejects an item whose %s is %j with STORAGE_ERROR naming table, key and attribute', (attribute, value) => {
     const item = { ...requestToItem(anAcquireRequest({ requestId: 'req-1' }), context), [attribute]: value };

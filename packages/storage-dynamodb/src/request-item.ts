@@ -1,4 +1,4 @@
-import { PROVIDER_APIS } from '@open-hostfactory/core';
+import { PROVIDER_API_PATTERN } from '@open-hostfactory/core';
 import type { Request, RequestKind, RequestStatus } from '@open-hostfactory/core';
 import { ItemReader, KEY_ATTRIBUTE, num, text, type Item } from './item-reader';
 import { REQUEST_INDEXES, SORT_ATTRIBUTE, TTL_ATTRIBUTE, scopedKey } from './table-design';
@@ -74,7 +74,7 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
   const requestId = read.nonEmptyText('requestId');
   read.expectKey(scopedKey(providerName, requestId));
   const templateId = read.optionalText('templateId');
-  const providerApi = read.optionalOneOf('providerApi', PROVIDER_APIS);
+  const providerApi = read.optionalMatching('providerApi', PROVIDER_API_PATTERN);
   const leaseUntil = read.optionalNumber('leaseUntil');
   const launchLease =
     leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('leaseHolder'), count: read.count('leaseCount') };

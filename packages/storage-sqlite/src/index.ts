@@ -4,4 +4,4 @@ export type { SqliteStateStoreOptions } from './sqlite-state-store';
 export { sqliteFilePath } from './sqlite-file-path';
 export { sqliteStorageModule } from './sqlite-storage-module';
 export { mapSqliteError } from './errors';
-export { SCHEMA_VERSION } from './migrations';
+export { MIGRATIONS, SCHEMA_VERSION } from './migrations';

@@ -1,4 +1,4 @@
-import { MACHINE_STATES, PROVIDER_APIS } from '@open-hostfactory/core';
+import { MACHINE_STATES, PROVIDER_API_PATTERN } from '@open-hostfactory/core';
 import type { LifecycleNotice, Machine, MachinePriceType, MachineResult } from '@open-hostfactory/core';
 import { RowReader } from './row-reader';
 
@@ -106,7 +106,7 @@ export function machineFromRow(row: unknown): Machine {
     machineId: read.nonEmptyText('machine_id'),
     requestId: read.text('request_id'),
     templateId: read.text('template_id'),
-    providerApi: read.oneOf('provider_api', PROVIDER_APIS),
+    providerApi: read.matching('provider_api', PROVIDER_API_PATTERN),
     ...(returnRequestId === undefined ? {} : { returnRequestId }),
     name: read.text('name'),
     privateIpAddress: read.text('private_ip_address'),

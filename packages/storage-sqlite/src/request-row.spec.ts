@@ -16,7 +16,7 @@ describe('requestToRow / requestFromRow', () => {
   it.each([
     ['kind', 'sideways'],
     ['status', 'done'],
-    ['provider_api', 'Lambda'],
+    ['provider_api', 'not a name!'],
     ['machine_count', -1],
     ['machine_count', '3'],
     ['launch_attempts', 1.5],

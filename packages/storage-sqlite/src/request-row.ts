@@ -1,4 +1,4 @@
-import { PROVIDER_APIS } from '@open-hostfactory/core';
+import { PROVIDER_API_PATTERN } from '@open-hostfactory/core';
 import type { Request, RequestKind, RequestStatus } from '@open-hostfactory/core';
 import { RowReader } from './row-reader';
 
@@ -76,7 +76,7 @@ export function requestToRow(request: Request): RequestRow {
 export function requestFromRow(row: unknown): Request {
   const read = new RowReader('requests', row, 'request_id');
   const templateId = read.optionalText('template_id');
-  const providerApi = read.optionalOneOf('provider_api', PROVIDER_APIS);
+  const providerApi = read.optionalMatching('provider_api', PROVIDER_API_PATTERN);
   const leaseUntil = read.optionalNumber('lease_until');
   const launchLease =
     leaseUntil === undefined

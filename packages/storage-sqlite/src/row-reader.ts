@@ -77,6 +77,17 @@ export class RowReader {
     return this.optionalText(column) === undefined ? undefined : this.oneOf(column, allowed);
   }
 
+  /** Text matching `pattern` (a provider's api name). */
+  matching(column: string, pattern: RegExp): string {
+    const value = this.text(column);
+    if (!pattern.test(value)) throw this.corrupt(column);
+    return value;
+  }
+
+  optionalMatching(column: string, pattern: RegExp): string | undefined {
+    return this.optionalText(column) === undefined ? undefined : this.matching(column, pattern);
+  }
+
   /** A JSON object of string values. */
   stringMap(column: string): Record<string, string> {
     const text = this.text(column);

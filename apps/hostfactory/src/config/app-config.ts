@@ -1,10 +1,13 @@
 import type { Template } from '@open-hostfactory/core';
+import type { ProviderRegistry } from '../providers/registry';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /** AWS and request-lifecycle settings of one provider instance. */
 export interface ProviderConfig {
+  /** PROVIDER_PLUGINS / provider.plugins: the plugin modules' files, resolved (see ProviderRegistry). */
+  plugins?: string[];
   /** AWS_REGION / provider.aws.region; default 'us-east-1'. */
   region: string;
   profile?: string;
@@ -131,6 +134,8 @@ export interface AppConfig {
   monitoring: MonitoringConfig;
   /** Validated templates, in configured order. */
   templates: Template[];
+  /** The capacity providers templates may name: the AWS ones and those of PROVIDER_PLUGINS. */
+  registry: ProviderRegistry;
 }
 
 export const DEFAULT_PROVIDER_NAME = 'awsinst';

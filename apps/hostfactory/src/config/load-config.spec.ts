@@ -365,7 +365,6 @@ describe('loadConfig: IBM files', () => {
         userDataScript: 'boot.sh',
         maxSpotPrice: 0.2,
         allocationStrategy: 'capacityOptimized',
-        unknownIbmKey: 'ignored',
       }),
     ]);
     const [template] = load().templates;
@@ -381,7 +380,6 @@ describe('loadConfig: IBM files', () => {
       maxSpotPrice: 0.2,
       allocationStrategy: 'capacityOptimized',
     });
-    expect(template).not.toHaveProperty('unknownIbmKey');
     expect(userData).toContain('boot.sh');
   });
 
@@ -679,7 +677,14 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
 
   it('reports an unknown providerApi', () => {
     const file = writeTemplates([ibmTemplate({ providerApi: 'Magic' })]);
-    expectConfigError(loadError(), file, 'templates[0].providerApi', /unknown providerApi 'Magic' \(RunInstances\|EC2Fleet\|SpotFleet\|ASG\)/);
+    expectConfigError(loadError(), file, 'templates[0].providerApi', /unknown providerApi 'Magic' \(RunInstances\|EC2Fleet\|SpotFleet\|ASG; a plugin in PROVIDER_PLUGINS registers others\)/);
+  });
+
+  it('refuses a template key no provider knows, suggesting the near one; notices IBM keys it does not honour', () => {
+    const file = writeTemplates([ibmTemplate({ subnetld: 'subnet-1' })]);
+    expectConfigError(loadError(), file, 'templates[0].subnetld', /unknown template key \(did you mean subnetId\?\)/);
+    writeTemplates([ibmTemplate({ vmTypesOnDemand: { 'm5.large': 1 } })]);
+    expect(load().notices).toEqual([expect.stringMatching(/templates\[0\]\.vmTypesOnDemand is not supported and has no effect/)]);
   });
 
   it('reports a duplicate templateId', () => {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings, type Template } from '@open-hostfactory/core';
+import { DEFAULT_PROVIDER_SETTINGS, checkSettings, type ProviderSettings, type Template } from '@open-hostfactory/core';
+import { loadPlugins, resolvePlugin, type PluginRef } from '../providers/plugins';
+import { ProviderRegistry } from '../providers/registry';
 import {
   type AppConfig,
   type ProxyConfig,
@@ -12,10 +14,10 @@ import {
   DEFAULT_PROVIDER_NAME,
 } from './app-config';
 import { configError } from './config-error';
-import { normalizeTemplate } from './normalize-template';
+import { AWS_TEMPLATE_PROPERTIES, UNSUPPORTED_TEMPLATE_KEYS, normalizeTemplate } from './normalize-template';
 import { type ConfigDocument, readConfigFile } from './read-config-file';
 import { checkKeys, PROVIDER_SETTING_KEYS, type Settings, settingsFromDocument, settingsFromEnv, UNSUPPORTED_KEYS } from './settings';
-import { TemplateRules } from './template-rules';
+import { CommonTemplateRules, TemplateRules } from './template-rules';
 import { findProblems } from './validation';
 
 export interface LoadConfigOptions {
@@ -38,8 +40,10 @@ interface Layer {
   readonly settings: Settings;
   /** The key each setting was read from. */
   readonly statedAt: Readonly<Record<string, string>>;
-  /** Undefined when the source states no `templates` key. */
-  readonly templates?: readonly Template[];
+  /** The source's document (undefined for the environment): its templates are read once the providers are known. */
+  readonly document?: ConfigDocument;
+  /** The plugin modules the source states, resolved from its directory. */
+  readonly plugins?: readonly PluginRef[];
   /** Keys the plugin deliberately does not support that the file states. */
   readonly unsupported?: readonly string[];
 }
@@ -68,7 +72,8 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   const looked: string[] = [];
   const files = configFiles(env, providerName, dirs.confDir, cwd, looked);
   const layers: Layer[] = files.map((file) => readLayer(file));
-  layers.push({ file: 'environment', ...fromEnv });
+  const envPlugins = fromEnv.settings.plugins?.map((specifier) => resolvePlugin(specifier, 'environment', 'PROVIDER_PLUGINS'));
+  layers.push({ file: 'environment', ...fromEnv, ...(envPlugins ? { plugins: envPlugins } : {}) });
 
   const settings: Settings = {};
   const sources: Record<string, string> = {};
@@ -82,18 +87,28 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   // naming it would make the SDK skip credentials from the environment or an instance role.
   if (settings.profile === 'default') delete settings.profile;
 
-  const templateLayers = layers.filter((layer) => layer.templates !== undefined);
+  // The plugins of the highest source that states them (like any setting) register their providers.
+  const pluginRefs = [...layers].reverse().find((layer) => layer.plugins !== undefined)?.plugins ?? [];
+  const registry = buildRegistry(pluginRefs);
+  if (pluginRefs.length > 0) settings.plugins = pluginRefs.map((ref) => ref.path);
+
+  const templateNotices: string[] = [];
+  const templateLayers = layers.flatMap((layer) => {
+    const templates = layer.document ? readTemplates(layer.document, layer.file, registry, templateNotices) : undefined;
+    return templates === undefined ? [] : [{ file: layer.file, templates }];
+  });
   if (templateLayers.length === 0) {
     throw configError(dirs.confDir ?? env['CONFIG_PATH'] ?? 'environment', 'templates', `no templates configured (looked in ${looked.join(', ') || 'nothing: neither HF_PROVIDER_CONFDIR, HF_CONFDIR nor CONFIG_PATH is set'})`, { looked });
   }
   const templates = new Map<string, Template>();
   for (const layer of templateLayers) {
-    for (const template of layer.templates ?? []) templates.set(template.templateId, template);
+    for (const template of layer.templates) templates.set(template.templateId, template);
   }
 
-  const notices = layers.flatMap((layer) =>
-    (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`),
-  );
+  const notices = [
+    ...layers.flatMap((layer) => (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`)),
+    ...templateNotices,
+  ];
 
   return {
     providerName,
@@ -145,7 +160,19 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       ...(settings.metricsEndpoint ? { pushEndpoint: settings.metricsEndpoint } : {}),
     },
     templates: [...templates.values()],
+    registry,
   };
+}
+
+/** The registry of the AWS providers and the plugins' (CONFIG_INVALID naming the key when a plugin is unusable). */
+function buildRegistry(refs: readonly PluginRef[]): ProviderRegistry {
+  const factories = loadPlugins(refs);
+  try {
+    return new ProviderRegistry(factories);
+  } catch (error) {
+    const ref = refs[refs.length - 1];
+    throw configError(ref?.file ?? 'environment', ref?.key ?? 'PROVIDER_PLUGINS', (error as Error).message);
+  }
 }
 
 /**
@@ -291,11 +318,11 @@ function readLayer(file: string): Layer {
   if (settings.credentialFile !== undefined) {
     settings.credentialFile = resolve(dirname(file), settings.credentialFile);
   }
-  const templates = readTemplates(document, file);
-  return { file, settings, statedAt, unsupported, ...(templates === undefined ? {} : { templates }) };
+  const plugins = settings.plugins?.map((specifier) => resolvePlugin(specifier, file, statedAt['plugins'] ?? 'PROVIDER_PLUGINS'));
+  return { file, settings, statedAt, unsupported, document, ...(plugins ? { plugins } : {}) };
 }
 
-function readTemplates(document: ConfigDocument, file: string): Template[] | undefined {
+function readTemplates(document: ConfigDocument, file: string, registry: ProviderRegistry, notices: string[]): Template[] | undefined {
   const list = document['templates'];
   if (list === undefined || list === null) return undefined;
   if (!Array.isArray(list)) throw configError(file, 'templates', 'must be a list of templates');
@@ -305,24 +332,63 @@ function readTemplates(document: ConfigDocument, file: string): Template[] | und
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw configError(file, prefix, 'must be an object');
     }
-    const candidate = normalizeTemplate(entry as Record<string, unknown>, file, prefix, dirname(file));
-    const rules = Object.assign(new TemplateRules(), candidate.values);
-    const [problem] = findProblems(rules);
-    if (problem) {
-      throw configError(file, `${prefix}.${candidate.sourceKeys[problem.property] ?? problem.property}`, problem.reason);
-    }
-    const template = withoutUndefined(candidate.values) as unknown as Template;
+    const template = checkedTemplate(entry as Record<string, unknown>, file, prefix, registry, notices);
     const previous = seen.get(template.templateId);
     if (previous !== undefined) {
       throw configError(
         file,
-        `${prefix}.${candidate.sourceKeys['templateId'] ?? 'templateId'}`,
+        `${prefix}.${'templateId' in (entry as object) ? 'templateId' : 'template_id'}`,
         `duplicate templateId '${template.templateId}' (also templates[${previous}])`,
       );
     }
     seen.set(template.templateId, index);
-    return { ...template, imageId: template.imageId ?? '' };
+    return template;
   });
+}
+
+/**
+ * One template entry, normalised and checked: the AWS providers' templates by the IBM template
+ * rules; a plugin provider's by the common rules, with its `providerSettings` checked against the
+ * schema the provider defines (and no AWS key, which it would not honour).
+ */
+function checkedTemplate(entry: Record<string, unknown>, file: string, prefix: string, registry: ProviderRegistry, notices: string[]): Template {
+  const candidate = normalizeTemplate(entry, file, prefix, dirname(file), registry);
+  const keyOf = (property: string): string => `${prefix}.${candidate.sourceKeys[property] ?? property}`;
+  const [unknown] = candidate.unknown;
+  if (unknown) {
+    throw configError(
+      file,
+      `${prefix}.${unknown.key}`,
+      `unknown template key${unknown.suggestion ? ` (did you mean ${unknown.suggestion}?)` : ''}; a provider's own settings go under providerSettings (docs/configuration.md lists every template key)`,
+      unknown.suggestion ? { suggestion: unknown.suggestion } : {},
+    );
+  }
+  for (const key of candidate.unsupported) notices.push(`${file}: ${prefix}.${key} is not supported and has no effect (${UNSUPPORTED_TEMPLATE_KEYS[key]})`);
+  const api = candidate.values['providerApi'];
+  if (typeof api !== 'string' || registry.canonical(api) === undefined) {
+    throw configError(file, keyOf('providerApi'), `unknown providerApi ${typeof api === 'string' ? `'${api}'` : JSON.stringify(api)} (${registry.apis().join('|')}; a plugin in PROVIDER_PLUGINS registers others)`);
+  }
+  const aws = registry.isAws(api);
+  const rules = Object.assign(aws ? new TemplateRules() : new CommonTemplateRules(), candidate.values);
+  const [problem] = findProblems(rules);
+  if (problem) throw configError(file, keyOf(problem.property), problem.reason);
+  const settingsKey = candidate.sourceKeys['providerSettings'] ?? 'providerSettings';
+  const schema = registry.templateSettings(api);
+  if (aws || schema === undefined) {
+    if (candidate.values['providerSettings'] !== undefined) {
+      throw configError(file, `${prefix}.${settingsKey}`, aws ? `the AWS providers take no providerSettings (their settings are template keys)` : `providerApi ${api} defines no template settings`);
+    }
+  }
+  if (!aws) {
+    const stated = AWS_TEMPLATE_PROPERTIES.find((property) => candidate.stated.has(property));
+    if (stated) throw configError(file, keyOf(stated), `is an AWS template setting; providerApi ${api} does not use it (its settings go under providerSettings)`);
+  }
+  const template = withoutUndefined(candidate.values) as unknown as Template;
+  if (aws) return { ...template, imageId: template.imageId ?? '' };
+  const checked = schema ? checkSettings(schema, candidate.values['providerSettings']) : { values: undefined, problems: [] };
+  const [bad] = checked.problems;
+  if (bad) throw configError(file, `${prefix}.${settingsKey}${bad.key ? `.${bad.key}` : ''}`, bad.reason);
+  return { ...template, imageId: '', subnetIds: [], securityGroupIds: [], ...(checked.values ? { providerSettings: checked.values } : {}) };
 }
 
 function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {

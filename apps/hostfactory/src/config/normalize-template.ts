@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { PROVIDER_APIS, parseInstanceTags } from '@open-hostfactory/core';
+import { editDistance, parseInstanceTags } from '@open-hostfactory/core';
+import type { ProviderRegistry } from '../providers/registry';
 import { configError } from './config-error';
 
 /** A template's values after renaming and reshaping, not yet validated. */
@@ -9,6 +10,12 @@ export interface TemplateCandidate {
   readonly values: Record<string, unknown>;
   /** Template property -> the key the file used (`subnetId`, `max_number`…), for error messages. */
   readonly sourceKeys: Record<string, string>;
+  /** The properties the entry states itself (not filled in by a default). */
+  readonly stated: ReadonlySet<string>;
+  /** Top-level keys of the entry no provider knows, with the nearest known key (a typo?). */
+  readonly unknown: readonly { key: string; suggestion?: string }[];
+  /** Keys of IBM's template format this plugin does not support (noticed, not honoured). */
+  readonly unsupported: readonly string[];
 }
 
 /** Core `Template` property -> the names a file may use (IBM camelCase, then the guide's snake_case). */
@@ -42,7 +49,24 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   fleetRole: ['fleetRole', 'fleet_role'],
   spotFleetRequestExpiry: ['spotFleetRequestExpiry', 'spot_fleet_request_expiry'],
   poolsCount: ['poolsCount', 'pools_count'],
+  providerSettings: ['providerSettings', 'provider_settings'],
 };
+
+/** Template properties every provider's templates may state; the others are the AWS providers' settings. */
+const COMMON_PROPERTIES: ReadonlySet<string> = new Set(['templateId', 'maxNumber', 'priceType', 'providerApi', 'instanceTags', 'providerSettings']);
+/** The AWS providers' template settings (a plugin provider's template may not state them). */
+export const AWS_TEMPLATE_PROPERTIES: readonly string[] = Object.keys(FIELD_NAMES).filter((property) => !COMMON_PROPERTIES.has(property));
+
+/**
+ * Keys of IBM's awsprov_templates.json this plugin does not honour yet, with why: a template may
+ * state them (IBM's files do); they are noticed once at warn and have no effect.
+ */
+export const UNSUPPORTED_TEMPLATE_KEYS: Readonly<Record<string, string>> = {
+  vmTypesOnDemand: 'on-demand instance types of a heterogeneous template are not used yet: the fleet buys vmTypes for both parts',
+  vmTypesPriority: 'instance type priorities are not used yet: capacity-optimized-prioritized takes the order of vmTypes',
+};
+/** Every top-level key a template entry may state. */
+const KNOWN_TEMPLATE_KEYS: readonly string[] = [...Object.values(FIELD_NAMES).flat(), 'attributes'];
 
 /** Attribute names whose plain numeric strings become `Numeric` (others become `String`). */
 const NUMERIC_ATTRIBUTES: ReadonlySet<string> = new Set(['ncpus', 'ncores', 'nram', 'nmem', 'mem', 'maxmem', 'swp', 'ndisks']);
@@ -97,9 +121,13 @@ export function normalizeAttribute(name: string, value: unknown): unknown {
   return value;
 }
 
-function canonicalProviderApi(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  return PROVIDER_APIS.find((api) => api.toLowerCase() === value.trim().toLowerCase()) ?? value;
+function closestTemplateKey(key: string): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const known of KNOWN_TEMPLATE_KEYS) {
+    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
+    if (!best || distance < best.distance) best = { key: known, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
 }
 
 function looksLikePath(text: string): boolean {
@@ -113,10 +141,17 @@ function looksLikePath(text: string): boolean {
  * `subnet_ids`, `security_group_ids`...) taken as settings, `vmType` from them or the first
  * key of `vmTypes`, `priceType` default
  * 'ondemand', `providerApi` default 'RunInstances', `userDataScript` read from its file
- * (relative to `baseDir`). Unknown keys are ignored.
+ * (relative to `baseDir`), `providerApi` as the registry spells it. Keys no provider knows are
+ * returned in `unknown` (the loader refuses them), IBM's unsupported ones in `unsupported`.
  * Throws CONFIG_INVALID only when a user-data file cannot be read.
  */
-export function normalizeTemplate(raw: Record<string, unknown>, file: string, keyPrefix: string, baseDir: string): TemplateCandidate {
+export function normalizeTemplate(
+  raw: Record<string, unknown>,
+  file: string,
+  keyPrefix: string,
+  baseDir: string,
+  registry: ProviderRegistry,
+): TemplateCandidate {
   const values: Record<string, unknown> = {};
   const sourceKeys: Record<string, string> = {};
   for (const [property, names] of Object.entries(FIELD_NAMES)) {
@@ -127,6 +162,14 @@ export function normalizeTemplate(raw: Record<string, unknown>, file: string, ke
       break;
     }
   }
+  const stated = new Set(Object.keys(values));
+  const unsupported = Object.keys(raw).filter((key) => key in UNSUPPORTED_TEMPLATE_KEYS);
+  const unknown = Object.keys(raw)
+    .filter((key) => !KNOWN_TEMPLATE_KEYS.includes(key) && !(key in UNSUPPORTED_TEMPLATE_KEYS))
+    .map((key) => {
+      const suggestion = closestTemplateKey(key);
+      return { key, ...(suggestion ? { suggestion } : {}) };
+    });
 
   if (isPlainObject(raw['attributes'])) {
     const attributes: Record<string, unknown> = {};
@@ -137,6 +180,7 @@ export function normalizeTemplate(raw: Record<string, unknown>, file: string, ke
         if (values[setting] === undefined) {
           values[setting] = value;
           sourceKeys[setting] = `attributes.${name}`;
+          stated.add(setting);
         }
         continue;
       }
@@ -171,7 +215,8 @@ export function normalizeTemplate(raw: Record<string, unknown>, file: string, ke
   }
 
   values['priceType'] = typeof values['priceType'] === 'string' ? values['priceType'].trim().toLowerCase() : (values['priceType'] ?? 'ondemand');
-  values['providerApi'] = canonicalProviderApi(values['providerApi'] ?? 'RunInstances');
+  const api = values['providerApi'] ?? 'RunInstances';
+  values['providerApi'] = typeof api === 'string' ? (registry.canonical(api) ?? api) : api;
   if (typeof values['launchTemplateVersion'] === 'number') values['launchTemplateVersion'] = String(values['launchTemplateVersion']);
 
   const script = values['userDataScript'];
@@ -193,7 +238,7 @@ export function normalizeTemplate(raw: Record<string, unknown>, file: string, ke
     if (sourceKeys[property] !== undefined) continue;
     sourceKeys[property] = guide ? (GUIDE_NAMES[property] ?? names[1] ?? names[0]) : (IBM_NAMES[property] ?? names[0]);
   }
-  return { values, sourceKeys };
+  return { values, sourceKeys, stated, unknown, unsupported };
 }
 
 /** Names of absent keys in error messages, where they differ from the first name of each dialect. */

@@ -1,4 +1,5 @@
-import { findProblems, OneOf, ProviderName, OptionalBoolean, OptionalInt, OptionalRegion, OptionalString, OptionalUrl } from './validation';
+import { editDistance } from '@open-hostfactory/core';
+import { findProblems, OneOf, ProviderName, OptionalBoolean, OptionalInt, OptionalRegion, OptionalString, OptionalStringList, OptionalUrl } from './validation';
 import { LOG_LEVELS, type LogLevel } from './app-config';
 import { configError } from './config-error';
 import type { ConfigDocument } from './read-config-file';
@@ -40,6 +41,10 @@ function envBoolean(value: unknown): unknown {
   return value;
 }
 
+function splitList(value: unknown): unknown {
+  return typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
+}
+
 function envInt(value: unknown): unknown {
   return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 }
@@ -54,6 +59,7 @@ interface Rule<T> {
 const text = (): Rule<string> => ({ decorator: OptionalString() });
 const int = (min: number, max?: number): Rule<number> => ({ decorator: OptionalInt(min, max) });
 const bool = (): Rule<boolean> => ({ decorator: OptionalBoolean() });
+const list = (): Rule<string[]> => ({ decorator: OptionalStringList() });
 const url = (): Rule<string> => ({ decorator: OptionalUrl() });
 const region = (): Rule<string> => ({ decorator: OptionalRegion() });
 const oneOf = <T extends string>(what: string, choices: readonly T[]): Rule<T> => ({ decorator: OneOf(what, choices, true) });
@@ -95,6 +101,8 @@ export const SETTINGS = [
   setting('providerName', 'name', { decorator: ProviderName() } as Rule<string>, [], { env: ['HF_PROVIDER_NAME', 'PROVIDER_NAME'] }),
   // The guide's `provider.type`: this plugin is the `aws` type; anything else is refused.
   setting('providerType', 'checked', oneOf('provider type', ['aws'] as const), ['provider.type'], { convert: toLowerString }),
+  // Plugin modules registering more capacity providers (paths relative to the stating file, or package names).
+  setting('plugins', 'provider', list(), ['PROVIDER_PLUGINS', 'provider.plugins'], { env: ['PROVIDER_PLUGINS'], convert: splitList, envConvert: splitList }),
   setting('region', 'provider', region(), ['AWS_REGION', 'provider.aws.region', 'provider.region'], { env: ['AWS_REGION'] }),
   setting('profile', 'provider', text(), ['AWS_PROFILE', 'provider.aws.profile', 'provider.profile'], { env: ['AWS_PROFILE'] }),
   setting('endpointUrl', 'provider', url(), ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'], { env: ['AWS_ENDPOINT_URL'] }),
@@ -301,19 +309,6 @@ export function closestKey(key: string): string | undefined {
     if (!best || distance < best.distance) best = { key: known, distance };
   }
   return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
-}
-
-/** Levenshtein distance (insert, delete, replace: 1 each). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }
 
 /** `valueAt({a: {b: 1}}, 'a.b')` -> 1; a key with a dot in it (IBM's flat names have none) is not supported. */

@@ -1,5 +1,5 @@
 import { IsOptional, ValidateBy, ValidateIf, type ValidationArguments } from 'class-validator';
-import { PRICE_TYPES, PROVIDER_APIS, TEMPLATE_ID_PATTERN } from '@open-hostfactory/core';
+import { PRICE_TYPES, TEMPLATE_ID_PATTERN } from '@open-hostfactory/core';
 import { Int, OneOf, OptionalInt, OptionalNumber, OptionalString, RequiredString } from './validation';
 
 export const ATTRIBUTE_KINDS: readonly string[] = ['String', 'Numeric', 'Boolean'];
@@ -56,10 +56,11 @@ function badStringList(value: unknown, what: string): string | undefined {
 }
 
 /**
- * The rules a normalised template must follow. Built by assigning the normalised plain values
- * (no class-transformer); fields are `unknown` because the values are not trusted yet.
+ * The rules every normalised template follows, whatever its provider. Built by assigning the
+ * normalised plain values (no class-transformer); fields are `unknown` because the values are not
+ * trusted yet. The provider name is checked against the registry by the loader.
  */
-export class TemplateRules {
+export class CommonTemplateRules {
   @RequiredString('is required (a string)')
   @Rule('templateIdPattern', (value) =>
     typeof value === 'string' && !TEMPLATE_ID_PATTERN.test(value)
@@ -71,6 +72,21 @@ export class TemplateRules {
   @Int(-1) maxNumber?: unknown;
 
   @Rule('attributes', badAttribute) attributes?: unknown;
+
+  @OneOf('priceType', PRICE_TYPES) priceType?: unknown;
+
+  @Rule('instanceTags', (value) =>
+    isPlainObject(value) && Object.values(value).every((tag) => typeof tag === 'string')
+      ? undefined
+      : "must be a tag string 'k=v;k2=v2' or a map of strings",
+  )
+  instanceTags?: unknown;
+}
+
+/** The rules of the AWS providers' templates: the common ones and IBM's template keys. */
+export class TemplateRules extends CommonTemplateRules {
+  /** Not checked here (the registry knows the names); read by the fleetRole rule. */
+  providerApi?: unknown;
 
   @ValidateIf((o: TemplateRules) => o.launchTemplateId === undefined || o.imageId !== undefined)
   @RequiredString('is required unless launchTemplateId is set')
@@ -102,20 +118,11 @@ export class TemplateRules {
   })
   vmTypes?: unknown;
 
-  @OneOf('priceType', PRICE_TYPES) priceType?: unknown;
-  @OneOf('providerApi', PROVIDER_APIS) providerApi?: unknown;
   @OneOf('fleetType', FLEET_TYPES, true) fleetType?: unknown;
   @OptionalString() keyName?: unknown;
 
   @Rule('securityGroupIds', (value) => badStringList(value, 'security group ids'))
   securityGroupIds?: unknown;
-
-  @Rule('instanceTags', (value) =>
-    isPlainObject(value) && Object.values(value).every((tag) => typeof tag === 'string')
-      ? undefined
-      : "must be a tag string 'k=v;k2=v2' or a map of strings",
-  )
-  instanceTags?: unknown;
 
   @OptionalString() instanceProfile?: unknown;
   @OptionalString() userData?: unknown;

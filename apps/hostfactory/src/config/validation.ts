@@ -57,6 +57,20 @@ export function OptionalNumber(min: number, max?: number): PropertyDecorator {
   return combine(...decorators);
 }
 
+/** A list of non-empty strings (a comma-separated string is split before validation). */
+export function OptionalStringList(): PropertyDecorator {
+  return combine(
+    IsOptional(),
+    ValidateBy({
+      name: 'stringList',
+      validator: {
+        validate: (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string' && item.trim() !== ''),
+        defaultMessage: (): string => 'must be a list of non-empty strings (or one comma-separated string)',
+      },
+    }),
+  );
+}
+
 export function OptionalBoolean(): PropertyDecorator {
   return combine(IsOptional(), IsBoolean(reason('must be true or false')));
 }

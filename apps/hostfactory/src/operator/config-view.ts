@@ -5,6 +5,7 @@ import { SETTINGS, type SettingKey } from '../config/settings';
 const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = {
   providerName: (c) => c.providerName,
   providerType: () => 'aws',
+  plugins: (c) => c.provider.plugins,
   region: (c) => c.provider.region,
   profile: (c) => c.provider.profile,
   endpointUrl: (c) => c.provider.endpointUrl,

@@ -314,7 +314,18 @@ async function checkTemplates(container: Container, config: AppConfig, templateI
   }
   const adapters = await container.getAsync(AwsAdapters);
   const results = [];
-  for (const template of templates) results.push(await adapters.checkTemplate(template));
+  const providers = await resolve(container, CapacityProviders);
+  for (const template of templates) {
+    if (config.registry.isAws(template.providerApi)) {
+      results.push(await adapters.checkTemplate(template));
+      continue;
+    }
+    // A plugin provider's template: its settings were checked when the configuration loaded; its preflight says the rest.
+    const preflight = await providers.forApi(template.providerApi).preflight?.(template);
+    const problems = preflight?.problems ?? [];
+    const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
+    results.push({ templateId: template.templateId, status, checked: ['providerSettings (when the configuration loaded)', ...(preflight?.checked ?? [])], problems });
+  }
   const failed = results.some((r) => r.status === 'fail');
   const text = table(
     ['TEMPLATE', 'STATUS', 'FIELD', 'PROBLEM'],

@@ -1,3 +1,4 @@
+import type { SettingValue } from '../settings-schema';
 /** The kind of an HF template attribute, as HF's `attributes` name it. */
 export type AttributeKind = 'String' | 'Numeric' | 'Boolean';
 /** HF attribute: `[kind, value-as-string]`, e.g. `["Numeric", "2"]`. */
@@ -7,13 +8,15 @@ export type TemplateAttributes = Readonly<Record<string, AttributeValue>>;
 
 /** How a template's machines are bought: on demand, spot, or a mix (`percentOnDemand`). */
 export type PriceType = 'ondemand' | 'spot' | 'heterogeneous';
-/** The capacity API a template launches with: the name of the capacity provider that serves it. */
-export type ProviderApi = 'RunInstances' | 'EC2Fleet' | 'SpotFleet' | 'ASG';
+/**
+ * The name of the capacity provider a template launches with: a provider names its own
+ * (`RunInstances`, `EC2Fleet`, `SpotFleet` and `ASG` are the AWS ones; a plugin registers others,
+ * see {@link ProviderFactory}).
+ */
+export type ProviderApi = string;
 /** The EC2 Fleet / Spot Fleet request type a template launches with. */
 export type FleetType = 'instant' | 'request' | 'maintain';
 
-/** Every {@link ProviderApi} this release knows. */
-export const PROVIDER_APIS: readonly ProviderApi[] = ['RunInstances', 'EC2Fleet', 'SpotFleet', 'ASG'];
 /** Every {@link PriceType}. */
 export const PRICE_TYPES: readonly PriceType[] = ['ondemand', 'spot', 'heterogeneous'];
 /** What a template id may be: 1 to 64 letters, digits, `_` and `-`. */
@@ -57,6 +60,12 @@ export interface Template {
   readonly fleetRole?: string;
   readonly spotFleetRequestExpiry?: number;
   readonly poolsCount?: number;
+  /**
+   * The template's settings for its provider, as the provider's {@link ProviderFactory.templateSettings}
+   * schema defines them, checked when the configuration loads (absent for the AWS providers, whose
+   * settings are the fields above).
+   */
+  readonly providerSettings?: Readonly<Record<string, SettingValue>>;
 }
 
 /** The instance types a template may launch, in preference order. */
