@@ -43,7 +43,7 @@ function adapterSources(): string[] {
 }
 
 function actionsCalled(): Set<string> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+   
   const sdks = SERVICES.map(([prefix, pkg]) => [prefix, require(pkg) as Record<string, unknown>] as const);
   const actions = new Set<string>();
   for (const file of adapterSources()) {

@@ -7,7 +7,7 @@
 // CLI: `node tools/moto/moto-server.js` prints {"endpoint": "..."} as one JSON line on stdout and
 // runs until SIGTERM/SIGINT. Needs `moto_server` on PATH (pip install "moto[server]").
 
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const http = require('node:http');
 const { findExecutable } = require('../find-executable');
 const { freePort } = require('../loopback');

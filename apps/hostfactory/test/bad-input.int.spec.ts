@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { hf, installation, motoEndpoint, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const Database = require('better-sqlite3');
 
 function snapshot(environment: HfEnvironment): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const Database = require('better-sqlite3');
 
 const PROCESSES_PER_KIND = 6;

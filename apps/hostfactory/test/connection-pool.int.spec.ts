@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 async function pollThroughProxy(poolSize: number | undefined): Promise<{ total: number; maxOpen: number; topUps: number }> {

@@ -1,5 +1,5 @@
 // Typed access to tools/hf (the HF stand-in shared by these tests and the demo).
-/* eslint-disable @typescript-eslint/no-require-imports */
+ 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ export interface ScriptResult {
   status: number | null;
   stdout: string;
   stderr: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   json: any;
   ms: number;
   /** True when `killAfterMs` (or the timeout) killed the call while it ran. */
@@ -40,7 +40,7 @@ interface HfTools {
 }
 
 export const hf: HfTools = require('../../../tools/hf/hf-environment.js');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export const simulator: { lifecycle(options: { endpoint: string; root: string; print?: (t: string) => void }): Promise<any> } =
   require('../../../tools/hf/simulator.js');
 
@@ -69,7 +69,7 @@ export async function installation(options: { providerName?: string; templates?:
  * Runs one HF script and expects it to answer with exit 0 and no error document (a failure
  * shows the script and the error); returns the answer.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export async function runOk(script: string, input: unknown, env: Record<string, string>, options: { scriptsDir?: string } = {}): Promise<any> {
   const result = await hf.runScript(script, input, env, options);
   expect({ script, status: result.status, error: result.json?.error }).toEqual({ script, status: 0, error: undefined });
@@ -77,7 +77,7 @@ export async function runOk(script: string, input: unknown, env: Record<string, 
 }
 
 /** Polls getRequestStatus for one request until it is no longer running (10 polls at most); expects `complete`. Returns the request's entry. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export async function untilComplete(requestId: string, env: Record<string, string>, options: { scriptsDir?: string } = {}): Promise<any> {
   let status = await runOk('getRequestStatus', { requests: [{ requestId }] }, env, options);
   for (let i = 0; i < 10 && status.requests[0].status === 'running'; i++) status = await runOk('getRequestStatus', { requests: [{ requestId }] }, env, options);

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment, type ScriptResult } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const Database = require('better-sqlite3');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 /** Calls SIGKILLed at least (KILL_ROUNDS), and at most this many calls made to get there. */

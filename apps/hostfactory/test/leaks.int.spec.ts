@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 import { startSerializingProxy } from '../../../tools/moto/serializing-proxy';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy, terminateAcceptedXml } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };

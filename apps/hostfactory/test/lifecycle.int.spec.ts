@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { motoEndpoint, simulator } from './hf';
 
 describe('HF lifecycle through the scripts (moto_server)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   let run: any;
 
   beforeAll(async () => {
@@ -76,7 +76,7 @@ describe('HF lifecycle through the scripts (moto_server)', () => {
 
   it('nothing but the answer went to stdout, logs went to the log file', () => {
     for (const step of run.steps) expect(step.stderr).toBe('');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const fs = require('node:fs');
     const log = fs.readFileSync(join(run.hf.logDir, 'awsinst-provider.log'), 'utf8').trim().split('\n');
     expect(log.length).toBeGreaterThan(5);

@@ -6,9 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { hf, installation, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { promtoolCheck, startPushgateway } = require('../../../tools/prometheus/prometheus-tools.js') as typeof import('../../../tools/prometheus/prometheus-tools');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const metricsFile = (environment: HfEnvironment) => join(environment.workDir, 'awsinst.prom');

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, installation, motoEndpoint, MOTO_AMI, runOk, untilComplete, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 function operator(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string; json: any } {

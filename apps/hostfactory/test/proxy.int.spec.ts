@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startTinyproxy } = require('../../../tools/proxy/tinyproxy.js') as typeof import('../../../tools/proxy/tinyproxy');
 
 type Ec2Proxy = Awaited<ReturnType<typeof startEc2Proxy>>;

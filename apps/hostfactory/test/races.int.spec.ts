@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 import { startSerializingProxy, type SerializingProxy } from '../../../tools/moto/serializing-proxy';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 let network: { subnetIds: string[]; securityGroupId: string };

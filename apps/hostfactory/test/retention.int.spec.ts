@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hf, installation, runOk, untilComplete, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const Database = require('better-sqlite3');
 
 const DAY = 86_400_000;

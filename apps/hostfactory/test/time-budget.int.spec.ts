@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const ACTION_TIMEOUT_SEC = 8;

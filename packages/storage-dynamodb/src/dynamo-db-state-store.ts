@@ -197,7 +197,8 @@ export class DynamoDbStateStore implements StateStore {
       item: requestToItem({ ...request, version: request.version + 1 }, this.context),
     }));
     const entries = [...machineEntries, ...requestEntries];
-    if (entries.length === 1) await this.putOne(entries[0]!);
+    const [only] = entries;
+    if (only && entries.length === 1) await this.putOne(only);
     else await this.transact(entries);
     return {
       requests: requestEntries.map((e) => requestFromItem(e.item, this.tables.requests, this.providerName)),
@@ -804,8 +805,8 @@ function checkWrite(label: string, records: readonly [string, number][]): void {
   }
 }
 
-function conflictOf(entries: readonly WriteEntry[], cause: unknown): HostFactoryError {
-  const first = entries[0]!;
+function conflictOf(entries: readonly [WriteEntry, ...WriteEntry[]], cause: unknown): HostFactoryError {
+  const [first] = entries;
   const what =
     first.expected === 0 ? 'already exists' : `was changed elsewhere or is missing (expected version ${first.expected})`;
   const more = entries.length > 1 ? ` (and ${entries.length - 1} more)` : '';
@@ -823,13 +824,13 @@ function conflictOf(entries: readonly WriteEntry[], cause: unknown): HostFactory
 function transactionConflict(part: readonly WriteEntry[], error: unknown): HostFactoryError | undefined {
   if (awsErrorName(error) !== 'TransactionCanceledException') return undefined;
   const reasons = cancellationReasons(error);
-  const failed = part.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
-  if (failed.length > 0) return conflictOf(failed, error);
-  const racing = part.filter((_, i) => reasons[i] === 'TransactionConflict');
-  if (racing.length > 0) {
-    return new HostFactoryError('CONFLICT', `${racing[0]!.label} ${racing[0]!.id} is being written by another transaction`, {
+  const [failed, ...moreFailed] = part.filter((_, i) => reasons[i] === 'ConditionalCheckFailed');
+  if (failed) return conflictOf([failed, ...moreFailed], error);
+  const [racing] = part.filter((_, i) => reasons[i] === 'TransactionConflict');
+  if (racing) {
+    return new HostFactoryError('CONFLICT', `${racing.label} ${racing.id} is being written by another transaction`, {
       cause: error,
-      details: { id: racing[0]!.id, reasons },
+      details: { id: racing.id, reasons },
     });
   }
   return undefined;

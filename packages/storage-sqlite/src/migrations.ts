@@ -119,9 +119,7 @@ export function migrate(db: BetterSqlite3.Database, filePath: string): void {
   db.transaction(() => {
     const version = schemaVersion(db); // another process may have migrated meanwhile
     check(version);
-    for (let next = version; next < SCHEMA_VERSION; next += 1) {
-      db.exec(MIGRATIONS[next]!);
-    }
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

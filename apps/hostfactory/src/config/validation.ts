@@ -118,6 +118,8 @@ export function ProviderName(): PropertyDecorator {
       name: 'isProviderName',
       validator: {
         validate: (value: unknown): boolean =>
+          // Control characters are what the pattern refuses.
+          // eslint-disable-next-line no-control-regex
           typeof value === 'string' && /^[^/\\#\u0000-\u001f]{1,64}$/.test(value) && value !== '.' && value !== '..',
         defaultMessage: (args?: ValidationArguments): string =>
           `must be 1-64 characters without '/', '\\', '#' or control characters, and not '.' or '..' (got ${JSON.stringify(args?.value)})`,

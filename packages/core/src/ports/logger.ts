@@ -14,4 +14,4 @@ export interface Logger {
 export const Logger: Token<Logger> = portToken<Logger>('Logger');
 
 /** A logger that drops everything (tests, tools). */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
