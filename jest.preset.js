@@ -34,6 +34,9 @@ module.exports = {
     '^@open-hostfactory/provider-example$': path.join(root, 'packages/provider-example/src/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  // The unit run (the `test` target): no network, no moto_server. *.int.spec.ts files are the
+  // `integration` target's (jest.int.config.js of each project, tools/jest/integration.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.int\\.spec\\.ts$'],
   setupFiles: [path.join(root, 'tools/jest/env.js')],
   reporters: ['default', path.join(root, 'tools/jest/summary-reporter.js')],
 };

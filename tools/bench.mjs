@@ -114,7 +114,11 @@ if (historyRows.length > 0) {
 async function historyCase(endpoint, network) {
   const Database = require('better-sqlite3');
   const install = (name) => {
-    const env = hfTools.hfEnvironment({ root: mkdtempSync(join(tmpdir(), `ohf-bench-${name}-`)), endpoint, extraEnv: { OPEN_HOSTFACTORY_BENCH: '1' } });
+    const env = hfTools.hfEnvironment({
+      root: mkdtempSync(join(tmpdir(), `ohf-bench-${name}-`)),
+      endpoint,
+      extraEnv: { OPEN_HOSTFACTORY_BENCH: '1' },
+    });
     hfTools.writeProviderFiles(env.confDir, {
       config: { AWS_REGION: 'us-east-1' },
       templates: [hfTools.ondemandTemplate(network, { templateId: 'History', maxNumber: 1_000_000 })],
@@ -164,7 +168,10 @@ async function historyCase(endpoint, network) {
     const script = name.split(' ')[0];
     const samples = { empty: [], full: [], emptyRss: [], fullRss: [] };
     for (let i = 0; i < RUNS; i++) {
-      for (const [key, env] of [['empty', empty], ['full', full]]) {
+      for (const [key, env] of [
+        ['empty', empty],
+        ['full', full],
+      ]) {
         const result = await hfTools.runScript(script, input(), env.env);
         if (result.status !== 0) throw new Error(`${script}: ${result.stdout}`);
         samples[key].push(result.ms);

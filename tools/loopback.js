@@ -23,11 +23,18 @@ function freePort(host = '127.0.0.1') {
  */
 function stoppable(child) {
   let exited = false;
-  const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000);
+    const timer = setTimeout(() => {
+      if (!exited) child.kill('SIGKILL');
+    }, 3000);
     await exitPromise;
     clearTimeout(timer);
   };

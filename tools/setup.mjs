@@ -21,7 +21,11 @@ function newest(dir) {
 
 const marker = join(root, 'node_modules/.package-lock.json');
 const lock = join(root, 'package-lock.json');
-if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs || !existsSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'))) {
+if (
+  !existsSync(marker) ||
+  statSync(marker).mtimeMs < statSync(lock).mtimeMs ||
+  !existsSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'))
+) {
   log('installing dependencies (npm ci; better-sqlite3 may compile for about a minute)');
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): set up, type-check every project, run every test.
+# The one test command (README, .ci/run): set up, type-check and lint every project, run every
+# unit test, then every integration test.
 # Integration tests start their own moto_server on a free loopback port unless MOTO_ENDPOINT
 # names one; they never reach a non-loopback address.
 set -euo pipefail
@@ -38,7 +39,12 @@ export JEST_SUMMARY_DIR="$summary_dir"
 
 started=$(date +%s)
 npx nx run-many -t typecheck --output-style=stream --skip-nx-cache
+# ESLint (module boundaries on the Nx tags, typescript-eslint) and Prettier, after typecheck has
+# computed Nx's project graph, which the boundary rule reads.
+npm run lint --silent
 status=0
+# Unit tests (no network, seconds), then integration tests (moto_server, the real scripts, real proxies).
 npx nx run-many -t test --output-style=stream --parallel=1 --skip-nx-cache -- --ci "$@" || status=$?
+npx nx run-many -t integration --output-style=stream --parallel=1 --skip-nx-cache -- --ci "$@" || status=$?
 node tools/jest/print-summary.mjs "$summary_dir" "$(( $(date +%s) - started ))"
 exit $status

@@ -18,7 +18,9 @@ describe('the API reference (TypeDoc)', () => {
         timeout: 180_000,
         env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       });
-      const warnings = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /warning|error/i.test(line) && !/Found 0 errors and 0 warnings/.test(line));
+      const warnings = `${result.stdout}\n${result.stderr}`
+        .split('\n')
+        .filter((line) => /warning|error/i.test(line) && !/Found 0 errors and 0 warnings/.test(line));
       expect({ status: result.status, warnings }).toEqual({ status: 0, warnings: [] });
       const index = readFileSync(join(out, 'index.html'), 'utf8');
       expect(index).toContain('@open-hostfactory/core');

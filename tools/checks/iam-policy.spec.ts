@@ -43,7 +43,6 @@ function adapterSources(): string[] {
 }
 
 function actionsCalled(): Set<string> {
-   
   const sdks = SERVICES.map(([prefix, pkg]) => [prefix, require(pkg) as Record<string, unknown>] as const);
   const actions = new Set<string>();
   for (const file of adapterSources()) {

@@ -86,9 +86,7 @@ async function createNetwork(endpoint, region = 'us-east-1') {
     const vpcId = vpc.Vpc.VpcId;
     const subnetIds = [];
     for (const [index, zone] of [`${region}a`, `${region}b`].entries()) {
-      const subnet = await client.send(
-        new ec2.CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.40.${index}.0/24`, AvailabilityZone: zone }),
-      );
+      const subnet = await client.send(new ec2.CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.40.${index}.0/24`, AvailabilityZone: zone }));
       subnetIds.push(subnet.Subnet.SubnetId);
     }
     const group = await client.send(
@@ -167,4 +165,14 @@ function runScript(script, input, env, { scriptsDir = SCRIPTS_DIR, cwd = os.tmpd
   });
 }
 
-module.exports = { ROOT, SCRIPTS_DIR, MOTO_AMI, ondemandTemplate, hfEnvironment, writeProviderFiles, createNetwork, terminateOutsidePlugin, runScript };
+module.exports = {
+  ROOT,
+  SCRIPTS_DIR,
+  MOTO_AMI,
+  ondemandTemplate,
+  hfEnvironment,
+  writeProviderFiles,
+  createNetwork,
+  terminateOutsidePlugin,
+  runScript,
+};

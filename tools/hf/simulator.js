@@ -86,8 +86,10 @@ async function main() {
   try {
     const result = await lifecycle({ endpoint, root, print });
     const ids = result.acquired.machines.map((m) => m.machineId).join(', ');
-    print(`\n# done: ${result.acquired.machines.length} machines acquired (${ids}), returned (${result.returned.status}); ` +
-      `reclaim seen for ${result.reclaims.requests.map((r) => r.machineId).join(', ') || 'nothing'}`);
+    print(
+      `\n# done: ${result.acquired.machines.length} machines acquired (${ids}), returned (${result.returned.status}); ` +
+        `reclaim seen for ${result.reclaims.requests.map((r) => r.machineId).join(', ') || 'nothing'}`,
+    );
   } finally {
     if (moto) await moto.stop();
     if (!args.root && !args.keep) {

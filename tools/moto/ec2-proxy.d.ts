@@ -21,6 +21,9 @@ export interface Ec2Proxy {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
-export function startEc2Proxy(target: string, options?: { hold?: (action: string, params: URLSearchParams) => number | Promise<unknown> }): Promise<Ec2Proxy>;
+export function startEc2Proxy(
+  target: string,
+  options?: { hold?: (action: string, params: URLSearchParams) => number | Promise<unknown> },
+): Promise<Ec2Proxy>;
 export function terminateAcceptedXml(params: URLSearchParams): string;
 export function ec2ErrorXml(code: string, message: string): string;

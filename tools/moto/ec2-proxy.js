@@ -95,7 +95,11 @@ async function startEc2Proxy(target, options = {}) {
         // A number holds the answer that many ms; a promise holds it until it settles.
         const delay = action ? hold(action, params) : 0;
         if (typeof delay === 'number' && delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-        else if (delay && typeof delay.then === 'function') await delay.then(() => undefined, () => undefined);
+        else if (delay && typeof delay.then === 'function')
+          await delay.then(
+            () => undefined,
+            () => undefined,
+          );
         const fault = faults.get(action);
         if (fault?.kind === 'error') {
           send(fault.status, { 'content-type': 'text/xml' }, Buffer.from(ec2ErrorXml(fault.code, fault.message)));
@@ -113,7 +117,11 @@ async function startEc2Proxy(target, options = {}) {
           return;
         }
         const answering = forward(incoming.method || 'POST', incoming.url || '/', incoming.headers, body);
-        if (key) byToken.set(key, answering.then((a) => (a.status < 300 ? a : (byToken.delete(key), a))));
+        if (key)
+          byToken.set(
+            key,
+            answering.then((a) => (a.status < 300 ? a : (byToken.delete(key), a))),
+          );
         const answer = await answering;
         account(action, params, answer);
         send(answer.status, answer.headers, answer.body);

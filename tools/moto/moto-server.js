@@ -56,7 +56,12 @@ async function startMotoServer({ host = '127.0.0.1' } = {}) {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   let exited = false;
-  const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const killOnExit = () => {
     if (!exited) child.kill('SIGKILL');
   };
@@ -66,7 +71,9 @@ async function startMotoServer({ host = '127.0.0.1' } = {}) {
     process.removeListener('exit', killOnExit);
     if (exited) return;
     child.kill('SIGTERM');
-    const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000);
+    const timer = setTimeout(() => {
+      if (!exited) child.kill('SIGKILL');
+    }, 3000);
     await exitPromise;
     clearTimeout(timer);
   };
@@ -105,7 +112,10 @@ if (require.main === module) {
     .then((moto) => {
       process.stdout.write(`${JSON.stringify({ endpoint: moto.endpoint, port: moto.port, pid: moto.pid })}\n`);
       const shutdown = () => {
-        moto.stop().then(() => process.exit(0), () => process.exit(1));
+        moto.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);

@@ -43,11 +43,15 @@ export function withinBudget<C extends object>(client: C, budget: CallBudget, co
       if (property !== 'send') return Reflect.get(target, property, receiver);
       return async (command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
         const outOfTime = (cause?: unknown): HostFactoryError =>
-          new HostFactoryError(code, `${service} request not answered within the call's time budget (the action timeout, HF_PROVIDER_ACTION_TIMEOUT or AWS_ACTION_TIMEOUT_SEC, less a margin)`, {
-            cause,
-            transient: true,
-            details: { deadline: new Date(budget.deadline).toISOString() },
-          });
+          new HostFactoryError(
+            code,
+            `${service} request not answered within the call's time budget (the action timeout, HF_PROVIDER_ACTION_TIMEOUT or AWS_ACTION_TIMEOUT_SEC, less a margin)`,
+            {
+              cause,
+              transient: true,
+              details: { deadline: new Date(budget.deadline).toISOString() },
+            },
+          );
         if (budget.signal.aborted) throw outOfTime();
         try {
           return await sender.send.call(target, command, { ...options, abortSignal: options?.abortSignal ?? budget.signal });

@@ -31,7 +31,9 @@ const USAGE = `usage: hostfactory <${COMMAND_NAMES.join('|')}> -f <input-file>`;
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   // The scripts' own --help (HF never passes it): usage on stdout, exit 0.
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout(`${USAGE}\n\nEach call reads its input from -f FILE and prints one JSON document; see docs/integration-guide.md.\nOperator commands: hostfactory.sh --help\n`);
+    io.stdout(
+      `${USAGE}\n\nEach call reads its input from -f FILE and prints one JSON document; see docs/integration-guide.md.\nOperator commands: hostfactory.sh --help\n`,
+    );
     return 0;
   }
   const started = Date.now();

@@ -119,7 +119,15 @@ export async function createContainer(
     ProcessIdentity,
   ]);
   bindClass(container, RequestReturnMachines, RequestReturnMachines, [StateStore, CapacityProviders, IdGenerator, Clock, Logger, TemplateSource]);
-  bindClass(container, GetReturnRequests, GetReturnRequests, [StateStore, CapacityProviders, Clock, ProviderSettings, Logger, TemplateSource, ProcessIdentity]);
+  bindClass(container, GetReturnRequests, GetReturnRequests, [
+    StateStore,
+    CapacityProviders,
+    Clock,
+    ProviderSettings,
+    Logger,
+    TemplateSource,
+    ProcessIdentity,
+  ]);
   return container;
 }
 

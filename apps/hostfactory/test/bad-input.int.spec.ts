@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { hf, installation, motoEndpoint, type HfEnvironment } from './hf';
 
- 
 const Database = require('better-sqlite3');
 
 function snapshot(environment: HfEnvironment): string {
@@ -113,7 +112,10 @@ describe('bad input through the scripts', () => {
     // A wrong entry is answered on its own (the rest of a poll must not be lost for it).
     const entry = await hf.runScript('getRequestStatus', { requests: [{ requestId: 42 }] }, env.env);
     expect(entry.status).toBe(0);
-    expect(entry.json.requests[0]).toMatchObject({ status: 'complete_with_error', message: expect.stringContaining('must be a non-empty string (got 42)') });
+    expect(entry.json.requests[0]).toMatchObject({
+      status: 'complete_with_error',
+      message: expect.stringContaining('must be a non-empty string (got 42)'),
+    });
   });
 
   it('missing template / templateId', async () => {
@@ -221,7 +223,9 @@ describe('configuration keys through the scripts', () => {
       const result = await hf.runScript(script, input, environment.env);
       expect(result.status).toBe(3);
       expect(result.json.error).toMatchObject({ code: 'CONFIG_INVALID', details: { key: 'AWS_REGOIN', suggestion: 'AWS_REGION' } });
-      expect(result.json.error.message).toContain(`${join(environment.confDir, 'awsprov_config.json')}: AWS_REGOIN: unknown key (did you mean AWS_REGION?)`);
+      expect(result.json.error.message).toContain(
+        `${join(environment.confDir, 'awsprov_config.json')}: AWS_REGOIN: unknown key (did you mean AWS_REGION?)`,
+      );
     }
   });
 

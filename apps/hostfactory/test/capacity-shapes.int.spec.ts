@@ -48,7 +48,13 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'SpotFleet request spot',
     count: 2,
-    template: { providerApi: 'SpotFleet', fleetType: 'request', priceType: 'spot', fleetRole: SPOT_FLEET_ROLE, allocationStrategy: 'capacityOptimized' },
+    template: {
+      providerApi: 'SpotFleet',
+      fleetType: 'request',
+      priceType: 'spot',
+      fleetRole: SPOT_FLEET_ROLE,
+      allocationStrategy: 'capacityOptimized',
+    },
   },
   {
     name: 'SpotFleet maintain heterogeneous 50%',
@@ -67,7 +73,13 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'SpotFleet request ondemand',
     count: 2,
-    template: { providerApi: 'SpotFleet', fleetType: 'request', priceType: 'ondemand', fleetRole: SPOT_FLEET_ROLE, allocationStrategy: 'lowestPrice' },
+    template: {
+      providerApi: 'SpotFleet',
+      fleetType: 'request',
+      priceType: 'ondemand',
+      fleetRole: SPOT_FLEET_ROLE,
+      allocationStrategy: 'lowestPrice',
+    },
   },
   { name: 'ASG ondemand', count: 2, template: { providerApi: 'ASG', priceType: 'ondemand' } },
   { name: 'ASG spot', count: 2, template: { providerApi: 'ASG', priceType: 'spot', allocationStrategy: 'priceCapacityOptimized' } },

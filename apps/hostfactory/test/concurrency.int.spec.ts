@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 
- 
 const Database = require('better-sqlite3');
 
 const PROCESSES_PER_KIND = 6;
@@ -69,10 +68,12 @@ describe('concurrent CLI processes on one SQLite store', () => {
     expect(polled.json.requests.map((r: { status: string }) => r.status)).toEqual(madeIds.map(() => 'complete'));
 
     const db = new Database(join(environment.workDir, 'awsinst.db'), { readonly: true });
-    const requests = db.prepare("SELECT request_id, kind FROM requests").all() as { request_id: string; kind: string }[];
-    const machines = db
-      .prepare('SELECT machine_id, request_id, return_request_id FROM machines')
-      .all() as { machine_id: string; request_id: string; return_request_id: string | null }[];
+    const requests = db.prepare('SELECT request_id, kind FROM requests').all() as { request_id: string; kind: string }[];
+    const machines = db.prepare('SELECT machine_id, request_id, return_request_id FROM machines').all() as {
+      machine_id: string;
+      request_id: string;
+      return_request_id: string | null;
+    }[];
     db.close();
     const stored = new Set(requests.map((r) => r.request_id));
     for (const id of [first.json.requestId, ...madeIds, ...returnIds]) expect(stored.has(id)).toBe(true);

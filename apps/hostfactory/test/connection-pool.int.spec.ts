@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint } from './hf';
 
- 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 async function pollThroughProxy(poolSize: number | undefined): Promise<{ total: number; maxOpen: number; topUps: number }> {

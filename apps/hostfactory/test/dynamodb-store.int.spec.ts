@@ -156,7 +156,10 @@ describe('DynamoDB storage through the scripts', () => {
     expect((await run(environment, 'getAvailableTemplates', {})).status).toBe(0); // the tables exist now
     // Asynchronously: the serializing proxy runs in this process and must keep serving.
     const health = await new Promise<any>((resolve, reject) => {
-      const child = spawn(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['health', '--json'], { env: environment.env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['health', '--json'], {
+        env: environment.env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let stdout = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('error', reject);

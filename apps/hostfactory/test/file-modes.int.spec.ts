@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint } from './hf';
 
- 
 const Database = require('better-sqlite3');
 
 describe('files the plugin writes', () => {

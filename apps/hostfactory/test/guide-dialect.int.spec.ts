@@ -109,7 +109,7 @@ describe('guide dialect through scripts installed under a path with spaces', () 
     expect(done.json.status).toBe('completed');
   });
 
-  it('state went to the provider instance\'s own database, logs to its own file', async () => {
+  it("state went to the provider instance's own database, logs to its own file", async () => {
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(environment.workDir, 'aws_guide.db'))).toBe(true);
     expect(existsSync(join(environment.logDir, 'aws guide-provider.log'))).toBe(true);

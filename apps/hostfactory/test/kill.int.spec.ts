@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment, type ScriptResult } from './hf';
 
- 
 const Database = require('better-sqlite3');
- 
+
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 /** Calls SIGKILLed at least (KILL_ROUNDS), and at most this many calls made to get there. */
@@ -26,7 +25,13 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   'Kill-RunInstances': { providerApi: 'RunInstances', priceType: 'ondemand' },
   'Kill-FleetInstant': { providerApi: 'EC2Fleet', fleetType: 'instant', priceType: 'ondemand' },
   'Kill-FleetRequest': { providerApi: 'EC2Fleet', fleetType: 'request', priceType: 'ondemand' },
-  'Kill-SpotFleet': { providerApi: 'SpotFleet', fleetType: 'request', priceType: 'spot', fleetRole: SPOT_FLEET_ROLE, allocationStrategy: 'lowestPrice' },
+  'Kill-SpotFleet': {
+    providerApi: 'SpotFleet',
+    fleetType: 'request',
+    priceType: 'spot',
+    fleetRole: SPOT_FLEET_ROLE,
+    allocationStrategy: 'lowestPrice',
+  },
   'Kill-ASG': { providerApi: 'ASG', priceType: 'ondemand' },
 };
 
@@ -169,7 +174,9 @@ describe('the kill test', () => {
     // for but never heard of may be recorded: HF asks again).
     const db = new Database(join(environment.workDir, `${providerName}.db`), { readonly: true });
     const storedHeld = new Set(
-      (db.prepare(`SELECT machine_id FROM machines WHERE result = 'succeed' AND gone = 0`).all() as { machine_id: string }[]).map((r) => r.machine_id),
+      (db.prepare(`SELECT machine_id FROM machines WHERE result = 'succeed' AND gone = 0`).all() as { machine_id: string }[]).map(
+        (r) => r.machine_id,
+      ),
     );
     const lost = [...model.held.keys()].filter((id) => !storedHeld.has(id));
     // Requests HF never learnt of, still holding quota, until the sweep ends them as orphans.
@@ -189,7 +196,9 @@ describe('the kill test', () => {
     const leaked = strays.length;
     if (strays.length > 0) {
       const page = await ec2.send(new DescribeInstancesCommand({ InstanceIds: strays }));
-      const detail = (page.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({ id: i.InstanceId, state: i.State?.Name, tags: i.Tags }));
+      const detail = (page.Reservations ?? [])
+        .flatMap((r) => r.Instances ?? [])
+        .map((i) => ({ id: i.InstanceId, state: i.State?.Name, tags: i.Tags }));
       process.stdout.write(`kill test strays: ${JSON.stringify(detail)}\n`);
       const rows = db.prepare(`SELECT * FROM machines WHERE machine_id IN (${strays.map(() => '?').join(',')})`).all(...strays);
       process.stdout.write(`kill test strays in store: ${JSON.stringify(rows)}\n`);
@@ -203,7 +212,8 @@ describe('the kill test', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     let left = await alive();
-    const returnsRunning = (): number => (db.prepare(`SELECT count(*) AS n FROM requests WHERE kind = 'return' AND status = 'running'`).get() as { n: number }).n;
+    const returnsRunning = (): number =>
+      (db.prepare(`SELECT count(*) AS n FROM requests WHERE kind = 'return' AND status = 'running'`).get() as { n: number }).n;
     for (let i = 0; i < 30 && (left.length > 0 || returnsRunning() > 0); i++) {
       await run('getReturnRequests', { machines: [] });
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -211,9 +221,9 @@ describe('the kill test', () => {
     }
 
     const asked = new Map(
-      (db.prepare(`SELECT request_id, machine_count FROM requests WHERE kind = 'acquire'`).all() as { request_id: string; machine_count: number }[]).map(
-        (r) => [r.request_id, r.machine_count],
-      ),
+      (
+        db.prepare(`SELECT request_id, machine_count FROM requests WHERE kind = 'acquire'`).all() as { request_id: string; machine_count: number }[]
+      ).map((r) => [r.request_id, r.machine_count]),
     );
     const double = [...proxy.launched()].filter(([requestId, units]) => units > (asked.get(requestId) ?? 0));
     const templates = await run('getAvailableTemplates', {});

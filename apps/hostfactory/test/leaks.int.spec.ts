@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 import { startSerializingProxy } from '../../../tools/moto/serializing-proxy';
 
- 
 const { startEc2Proxy, terminateAcceptedXml } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -126,7 +125,8 @@ describe('a wiped work dir under machines HF holds', () => {
     const done = await untilComplete(run, returned.json.requestId);
     expect(done.status).toBe('complete');
     expect(done.machines.map((m: { machineId: string }) => m.machineId).sort()).toEqual(held.map((m: { machineId: string }) => m.machineId).sort());
-    for (const [, state] of await states(held.map((m: { machineId: string }) => m.machineId))) expect(['shutting-down', 'terminated']).toContain(state);
+    for (const [, state] of await states(held.map((m: { machineId: string }) => m.machineId)))
+      expect(['shutting-down', 'terminated']).toContain(state);
   });
 });
 

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { motoEndpoint, simulator } from './hf';
 
 describe('HF lifecycle through the scripts (moto_server)', () => {
-   
   let run: any;
 
   beforeAll(async () => {
@@ -66,7 +65,7 @@ describe('HF lifecycle through the scripts (moto_server)', () => {
     expect(run.returned.machines.every((m: { result: string }) => m.result === 'succeed')).toBe(true);
   });
 
-  it('an instance terminated behind the plugin\'s back shows up in getReturnRequests', () => {
+  it("an instance terminated behind the plugin's back shows up in getReturnRequests", () => {
     expect(run.reclaims).toEqual({
       status: 'complete',
       message: 'Instances marked for termination retrieved successfully.',
@@ -76,7 +75,7 @@ describe('HF lifecycle through the scripts (moto_server)', () => {
 
   it('nothing but the answer went to stdout, logs went to the log file', () => {
     for (const step of run.steps) expect(step.stderr).toBe('');
-     
+
     const fs = require('node:fs');
     const log = fs.readFileSync(join(run.hf.logDir, 'awsinst-provider.log'), 'utf8').trim().split('\n');
     expect(log.length).toBeGreaterThan(5);

@@ -6,9 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { hf, installation, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
- 
-const { promtoolCheck, startPushgateway } = require('../../../tools/prometheus/prometheus-tools.js') as typeof import('../../../tools/prometheus/prometheus-tools');
- 
+const { promtoolCheck, startPushgateway } =
+  require('../../../tools/prometheus/prometheus-tools.js') as typeof import('../../../tools/prometheus/prometheus-tools');
+
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const metricsFile = (environment: HfEnvironment) => join(environment.workDir, 'awsinst.prom');
@@ -103,7 +103,9 @@ describe('the push to a Prometheus Pushgateway', () => {
       expect((await hf.runScript('getAvailableTemplates', {}, environment.env)).status).toBe(0);
       expect((await hf.runScript('getAvailableTemplates', {}, environment.env)).status).toBe(0);
       const pushed = await gateway.metrics();
-      expect(pushed).toMatch(/open_hostfactory_calls_total\{command="getAvailableTemplates",instance="awsinst",job="open_hostfactory",outcome="ok"\} 2/);
+      expect(pushed).toMatch(
+        /open_hostfactory_calls_total\{command="getAvailableTemplates",instance="awsinst",job="open_hostfactory",outcome="ok"\} 2/,
+      );
     } finally {
       await gateway.stop();
     }

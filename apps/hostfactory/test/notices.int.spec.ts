@@ -41,8 +41,18 @@ describe('EventBridge notices through getReturnRequests', () => {
     expect(quiet.json.requests).toEqual([]);
 
     const warnedAt = new Date(Date.now() - 30_000);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: event('EC2 Instance Rebalance Recommendation', rebalanced.machineId, new Date()) }));
-    await sqs.send(new SendMessageCommand({ QueueUrl: queue.QueueUrl, MessageBody: event('EC2 Spot Instance Interruption Warning', interrupted.machineId, warnedAt) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.QueueUrl,
+        MessageBody: event('EC2 Instance Rebalance Recommendation', rebalanced.machineId, new Date()),
+      }),
+    );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.QueueUrl,
+        MessageBody: event('EC2 Spot Instance Interruption Warning', interrupted.machineId, warnedAt),
+      }),
+    );
     const reclaims = await run('getReturnRequests', {});
     expect(reclaims.status).toBe(0);
     const byId = new Map(reclaims.json.requests.map((r: { machineId: string }) => [r.machineId, r]));
@@ -53,9 +63,7 @@ describe('EventBridge notices through getReturnRequests', () => {
 
     // The notices are kept: the next call still reports them, though the queue is drained.
     const again = await run('getReturnRequests', {});
-    expect(again.json.requests.map((r: { machineId: string }) => r.machineId).sort()).toEqual(
-      [rebalanced.machineId, interrupted.machineId].sort(),
-    );
+    expect(again.json.requests.map((r: { machineId: string }) => r.machineId).sort()).toEqual([rebalanced.machineId, interrupted.machineId].sort());
     sqs.destroy();
   });
 });

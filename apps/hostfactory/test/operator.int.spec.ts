@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, installation, motoEndpoint, MOTO_AMI, runOk, untilComplete, type HfEnvironment } from './hf';
 
- 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 function operator(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string; json: any } {
@@ -129,7 +128,10 @@ describe('hostfactory.sh', () => {
     });
     expect(shown.json['AWS_REQUEST_RETRY_ATTEMPTS']).toEqual({ value: 3, source: 'default' });
     expect(Object.keys(shown.json).length).toBeGreaterThan(35);
-    const secret = operator(['config', 'show', '--json'], installationWithConfig(environment, { AWS_PROXY_HOST: 'http://ops:s3cret@127.0.0.1', AWS_PROXY_PORT: 3128 }));
+    const secret = operator(
+      ['config', 'show', '--json'],
+      installationWithConfig(environment, { AWS_PROXY_HOST: 'http://ops:s3cret@127.0.0.1', AWS_PROXY_PORT: 3128 }),
+    );
     expect(JSON.stringify(secret.json)).not.toContain('s3cret');
     expect(operator(['config', 'validate'], environment.env).json).toMatchObject({ valid: true, templates: 1 });
     expect(operator(['config', 'validate'], installationWithConfig(environment, { AWS_REGOIN: 'x' })).status).toBe(3);
@@ -163,7 +165,10 @@ describe('hostfactory.sh', () => {
   it('templates check: ok against moto (DryRun answered DryRunOperation); a missing subnet fails naming template and field', () => {
     const ok = operator(['templates', 'check', '--json'], environment.env);
     expect(ok.status).toBe(0);
-    expect(ok.json).toEqual({ status: 'ok', templates: [{ templateId: 'OnDemand-Small', status: 'ok', checked: expect.arrayContaining(['RunInstances DryRun']), problems: [] }] });
+    expect(ok.json).toEqual({
+      status: 'ok',
+      templates: [{ templateId: 'OnDemand-Small', status: 'ok', checked: expect.arrayContaining(['RunInstances DryRun']), problems: [] }],
+    });
     const templatesFile = join(environment.confDir, 'awsprov_templates.json');
     const broken = installationWithFiles(environment, (confDir) => {
       const document = JSON.parse(readFileSync(templatesFile, 'utf8'));
@@ -173,7 +178,11 @@ describe('hostfactory.sh', () => {
     const failed = operator(['templates', 'check', 'OnDemand-Small'], broken);
     expect(failed.status).toBe(1);
     expect(failed.json.status).toBe('fail');
-    expect(failed.json.templates[0]).toMatchObject({ templateId: 'OnDemand-Small', status: 'fail', problems: [{ severity: 'fail', field: 'subnetId' }] });
+    expect(failed.json.templates[0]).toMatchObject({
+      templateId: 'OnDemand-Small',
+      status: 'fail',
+      problems: [{ severity: 'fail', field: 'subnetId' }],
+    });
     expect(failed.json.templates[0].problems[0].message).toContain('subnet-0123456789abcdef0');
     expect(operator(['templates', 'check', 'Nope'], environment.env)).toMatchObject({ status: 2, json: { error: { code: 'TEMPLATE_NOT_FOUND' } } });
   });
@@ -181,35 +190,66 @@ describe('hostfactory.sh', () => {
   it('templates check: each capacity shape dry-runs the call its requests would make, and leaves nothing behind', async () => {
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const base = JSON.parse(readFileSync(join(environment.confDir, 'awsprov_templates.json'), 'utf8')).templates[0];
-    const own = await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `own-${Date.now()}`, LaunchTemplateData: { ImageId: MOTO_AMI, InstanceType: 't3.medium' } }));
+    const own = await ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `own-${Date.now()}`,
+        LaunchTemplateData: { ImageId: MOTO_AMI, InstanceType: 't3.medium' },
+      }),
+    );
     const ownLt = own.LaunchTemplate?.LaunchTemplateId as string;
     const role = 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role';
     const shapes = [
       { ...base, templateId: 'Check-Fleet', providerApi: 'EC2Fleet', fleetType: 'request' },
       { ...base, templateId: 'Check-Fleet-OwnLT', providerApi: 'EC2Fleet', fleetType: 'instant', launchTemplateId: ownLt },
-      { ...base, templateId: 'Check-Spot', providerApi: 'SpotFleet', priceType: 'spot', fleetRole: role, allocationStrategy: 'lowestPrice', launchTemplateId: ownLt },
+      {
+        ...base,
+        templateId: 'Check-Spot',
+        providerApi: 'SpotFleet',
+        priceType: 'spot',
+        fleetRole: role,
+        allocationStrategy: 'lowestPrice',
+        launchTemplateId: ownLt,
+      },
       { ...base, templateId: 'Check-ASG', providerApi: 'ASG' },
     ];
-    const env = installationWithFiles(environment, (confDir) => writeFileSync(join(confDir, 'awsprov_templates.json'), JSON.stringify({ templates: [base, ...shapes] })));
+    const env = installationWithFiles(environment, (confDir) =>
+      writeFileSync(join(confDir, 'awsprov_templates.json'), JSON.stringify({ templates: [base, ...shapes] })),
+    );
     const result = operator(['templates', 'check', '--json'], env);
     const byId = new Map(result.json.templates.map((t: { templateId: string }) => [t.templateId, t]));
     expect(byId.get('OnDemand-Small')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['RunInstances DryRun']) });
     expect(byId.get('Check-Fleet')).toMatchObject({
       status: 'ok',
-      checked: expect.arrayContaining([expect.stringMatching(/^CreateLaunchTemplate DryRun/), 'CreateFleet DryRun skipped: it needs the launch template']),
+      checked: expect.arrayContaining([
+        expect.stringMatching(/^CreateLaunchTemplate DryRun/),
+        'CreateFleet DryRun skipped: it needs the launch template',
+      ]),
     });
     expect(byId.get('Check-Fleet-OwnLT')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['CreateFleet DryRun']) });
     // moto ignores DryRun on RequestSpotFleet: a warning, and the fleet it made is cancelled.
-    expect(byId.get('Check-Spot')).toMatchObject({ status: 'warn', problems: [{ severity: 'warn', message: expect.stringContaining('ignores DryRun') }] });
-    expect(byId.get('Check-ASG')).toMatchObject({ status: 'ok', checked: expect.arrayContaining(['CreateAutoScalingGroup input (Auto Scaling has no DryRun)']) });
+    expect(byId.get('Check-Spot')).toMatchObject({
+      status: 'warn',
+      problems: [{ severity: 'warn', message: expect.stringContaining('ignores DryRun') }],
+    });
+    expect(byId.get('Check-ASG')).toMatchObject({
+      status: 'ok',
+      checked: expect.arrayContaining(['CreateAutoScalingGroup input (Auto Scaling has no DryRun)']),
+    });
     expect({ status: result.status, overall: result.json.status }).toEqual({ status: 0, overall: 'ok' });
     // Nothing left behind: no launch template of ours, and the fleet moto made is cancelled.
-    const ours = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['hf-awsinst-Check-Fleet', 'hf-awsinst-Check-ASG'] }] }));
+    const ours = await ec2.send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['hf-awsinst-Check-Fleet', 'hf-awsinst-Check-ASG'] }] }),
+    );
     expect(ours.LaunchTemplates ?? []).toEqual([]);
     const spot = (await ec2.send(new DescribeSpotFleetRequestsCommand({}))).SpotFleetRequestConfigs ?? [];
     expect(spot.filter((f) => !String(f.SpotFleetRequestState).startsWith('cancelled'))).toEqual([]);
     const preflightLaunched = await ec2.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: 'tag:hf:request-id', Values: ['preflight'] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:hf:request-id', Values: ['preflight'] },
+          { Name: 'instance-state-name', Values: ['pending', 'running'] },
+        ],
+      }),
     );
     expect((preflightLaunched.Reservations ?? []).flatMap((r) => r.Instances ?? [])).toEqual([]);
     ec2.destroy();

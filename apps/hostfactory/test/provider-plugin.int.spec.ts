@@ -36,7 +36,14 @@ describe('a provider plugin named in PROVIDER_PLUGINS', () => {
 
   beforeAll(async () => {
     plugin = join(mkdtempSync(join(tmpdir(), 'hf plugin ')), 'static-pool.cjs');
-    buildSync({ entryPoints: [join(ROOT, 'packages/provider-example/src/index.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: plugin, logLevel: 'error' });
+    buildSync({
+      entryPoints: [join(ROOT, 'packages/provider-example/src/index.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: plugin,
+      logLevel: 'error',
+    });
     environment = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf plugged ')), endpoint: motoEndpoint() });
     network = await hf.createNetwork(motoEndpoint());
   });
@@ -60,15 +67,23 @@ describe('a provider plugin named in PROVIDER_PLUGINS', () => {
     const poolFile = join(env['HF_PROVIDER_WORKDIR'] as string, 'awsinst.static-pool.json');
     expect(Object.keys(JSON.parse(readFileSync(poolFile, 'utf8')).leases).sort()).toEqual(HOSTS.slice(0, 2));
 
-    const returned = await runOk('requestReturnMachines', { machines: complete.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) }, env);
+    const returned = await runOk(
+      'requestReturnMachines',
+      { machines: complete.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) },
+      env,
+    );
     await untilComplete(returned.requestId, env);
     expect(JSON.parse(readFileSync(poolFile, 'utf8')).leases).toEqual({});
 
     const check = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['templates', 'check', 'Rack-A', '--json'], { env, encoding: 'utf8' });
-    expect(JSON.parse(check.stdout).templates[0]).toMatchObject({ templateId: 'Rack-A', status: 'ok', checked: expect.arrayContaining(['static pool: 3 of 3 host(s) free']) });
+    expect(JSON.parse(check.stdout).templates[0]).toMatchObject({
+      templateId: 'Rack-A',
+      status: 'ok',
+      checked: expect.arrayContaining(['static pool: 3 of 3 host(s) free']),
+    });
   });
 
-  it("refuses, naming the key, a provider setting it does not define, an AWS key on its template, and a plugin that is not there", async () => {
+  it('refuses, naming the key, a provider setting it does not define, an AWS key on its template, and a plugin that is not there', async () => {
     const env = environment.env;
     const refused = async (templates: unknown[], config: Record<string, unknown> = {}) => {
       configure(templates, config);
@@ -80,17 +95,25 @@ describe('a provider plugin named in PROVIDER_PLUGINS', () => {
       code: 'CONFIG_INVALID',
       details: { key: 'templates[0].providerSettings.host', reason: expect.stringContaining('did you mean hosts?') },
     });
-    expect(await refused([poolTemplate({ providerSettings: {} })])).toMatchObject({ details: { key: 'templates[0].providerSettings.hosts', reason: expect.stringMatching(/^is required/) } });
-    expect(await refused([poolTemplate({ imageId: 'ami-1' })])).toMatchObject({ details: { key: 'templates[0].imageId', reason: expect.stringContaining('providerApi StaticPool does not use it') } });
+    expect(await refused([poolTemplate({ providerSettings: {} })])).toMatchObject({
+      details: { key: 'templates[0].providerSettings.hosts', reason: expect.stringMatching(/^is required/) },
+    });
+    expect(await refused([poolTemplate({ imageId: 'ami-1' })])).toMatchObject({
+      details: { key: 'templates[0].imageId', reason: expect.stringContaining('providerApi StaticPool does not use it') },
+    });
     expect(await refused([poolTemplate()], { PROVIDER_PLUGINS: ['./no-such-plugin.js'] })).toMatchObject({
       code: 'CONFIG_INVALID',
       details: { key: 'PROVIDER_PLUGINS', reason: expect.stringContaining("cannot find plugin module './no-such-plugin.js'") },
     });
     const notAPlugin = join(mkdtempSync(join(tmpdir(), 'hf not a plugin ')), 'empty.cjs');
     writeFileSync(notAPlugin, 'module.exports = { something: 1 };\n');
-    expect(await refused([poolTemplate()], { PROVIDER_PLUGINS: [notAPlugin] })).toMatchObject({ details: { key: 'PROVIDER_PLUGINS', reason: expect.stringContaining('exports no providers') } });
+    expect(await refused([poolTemplate()], { PROVIDER_PLUGINS: [notAPlugin] })).toMatchObject({
+      details: { key: 'PROVIDER_PLUGINS', reason: expect.stringContaining('exports no providers') },
+    });
     const clash = join(mkdtempSync(join(tmpdir(), 'hf clash ')), 'clash.cjs');
     writeFileSync(clash, "module.exports = { providers: [{ api: 'EC2Fleet', create() {} }] };\n");
-    expect(await refused([poolTemplate()], { PROVIDER_PLUGINS: [plugin, clash] })).toMatchObject({ details: { reason: expect.stringContaining("providerApi 'EC2Fleet' of plugin") } });
+    expect(await refused([poolTemplate()], { PROVIDER_PLUGINS: [plugin, clash] })).toMatchObject({
+      details: { reason: expect.stringContaining("providerApi 'EC2Fleet' of plugin") },
+    });
   });
 });

@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
 
- 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
- 
+
 const { startTinyproxy } = require('../../../tools/proxy/tinyproxy.js') as typeof import('../../../tools/proxy/tinyproxy');
 
 type Ec2Proxy = Awaited<ReturnType<typeof startEc2Proxy>>;

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 import { startSerializingProxy, type SerializingProxy } from '../../../tools/moto/serializing-proxy';
 
- 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 let network: { subnetIds: string[]; securityGroupId: string };
@@ -70,7 +69,9 @@ describe.each([2, 8, 16])('%i overlapping status polls while a slow top-up is in
       expect(status).toBe('complete');
       expect(await launchedFor(templateId)).toHaveLength(3);
       expect(proxy.launched().get(requestId)).toBe(3); // the first launch and two top-ups, one instance each
-      process.stdout.write(`race: ${polls} polls, RunInstances calls ${proxy.count('RunInstances')}, instances ${(await launchedFor(templateId)).length} of 3\n`);
+      process.stdout.write(
+        `race: ${polls} polls, RunInstances calls ${proxy.count('RunInstances')}, instances ${(await launchedFor(templateId)).length} of 3\n`,
+      );
     } finally {
       await proxy.close();
     }
@@ -87,7 +88,10 @@ describe('concurrent requests against the free places of a template', () => {
 
   const stores: [string, () => string | undefined][] = [
     ['SQLite', () => undefined],
-    ['DynamoDB', () => `storage:\n  type: dynamodb\n  dynamodb:\n    table_prefix: hf-fair-${Date.now().toString(36)}\n    endpoint_url: ${dynamo.endpoint}\n`],
+    [
+      'DynamoDB',
+      () => `storage:\n  type: dynamodb\n  dynamodb:\n    table_prefix: hf-fair-${Date.now().toString(36)}\n    endpoint_url: ${dynamo.endpoint}\n`,
+    ],
   ];
 
   describe.each(stores)('on %s', (_name, yaml) => {

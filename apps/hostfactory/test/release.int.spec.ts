@@ -22,7 +22,10 @@ describe('the release tarball', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const made = spawnSync(process.execPath, [join(ROOT, 'tools/release.mjs'), '--out', mkdtempSync(join(tmpdir(), 'hf release '))], { encoding: 'utf8', timeout: 120_000 });
+    const made = spawnSync(process.execPath, [join(ROOT, 'tools/release.mjs'), '--out', mkdtempSync(join(tmpdir(), 'hf release '))], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(made.status).toBe(0);
     tarball = made.stdout.trim().split('\n').pop() as string;
     install = mkdtempSync(join(tmpdir(), 'hf install '));
@@ -41,7 +44,16 @@ describe('the release tarball', () => {
   it('is named open-hostfactory-<version>-<os>-<arch>.tar.gz and holds what an installation needs', () => {
     expect(tarball.endsWith(`open-hostfactory-${version}-${process.platform}-${process.arch}.tar.gz`)).toBe(true);
     const top = join(install, `open-hostfactory-${version}`);
-    for (const file of ['getAvailableTemplates', 'requestMachines', 'getRequestStatus', 'requestReturnMachines', 'getReturnRequests', 'hostfactory', 'storage', 'invoke']) {
+    for (const file of [
+      'getAvailableTemplates',
+      'requestMachines',
+      'getRequestStatus',
+      'requestReturnMachines',
+      'getReturnRequests',
+      'hostfactory',
+      'storage',
+      'invoke',
+    ]) {
       expect({ file, exists: existsSync(join(top, 'scripts', `${file}.sh`)) }).toEqual({ file, exists: true });
     }
     expect(existsSync(join(top, 'dist', 'main.mjs'))).toBe(true);
@@ -67,7 +79,9 @@ describe('the release tarball', () => {
     const after = await run('getRequestStatus', { requests: [{ requestId }] });
     expect(after.requests[0].status).toBe('complete');
     expect(after.requests[0].machines.map((m: { machineId: string }) => m.machineId).sort()).toEqual(machines);
-    const returned = await run('requestReturnMachines', { machines: after.requests[0].machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
+    const returned = await run('requestReturnMachines', {
+      machines: after.requests[0].machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })),
+    });
     await untilComplete(returned.requestId, env, { scriptsDir });
   });
 
@@ -115,7 +129,17 @@ describe('the release tarball', () => {
       db.prepare(
         `INSERT INTO machines (machine_id, request_id, template_id, provider_api, name, private_ip_address, public_ip_address, launch_time, status, result, message, price_type, instance_type, instance_tags, gone, created_at, updated_at, version, weight)
          VALUES (?, ?, ?, 'RunInstances', ?, ?, '', ?, 'pending', 'executing', '', 'ondemand', ?, '', 0, ?, ?, 1, 1)`,
-      ).run(instance.InstanceId, requestId, template.templateId, instance.PrivateDnsName ?? '', instance.PrivateIpAddress ?? '', Math.floor(now / 1000), template.vmType, now, now);
+      ).run(
+        instance.InstanceId,
+        requestId,
+        template.templateId,
+        instance.PrivateDnsName ?? '',
+        instance.PrivateIpAddress ?? '',
+        Math.floor(now / 1000),
+        template.vmType,
+        now,
+        now,
+      );
     }
     db.close();
 
@@ -127,7 +151,9 @@ describe('the release tarball', () => {
     // Migration 4 counts requests stored before as polled by HF: never taken for orphans.
     expect(migrated.prepare('SELECT first_polled_at FROM requests WHERE request_id = ?').get(requestId)).toEqual({ first_polled_at: now });
     migrated.close();
-    const returned = await run('requestReturnMachines', { machines: complete.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
+    const returned = await run('requestReturnMachines', {
+      machines: complete.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })),
+    });
     await untilComplete(returned.requestId, oldEnv, { scriptsDir });
   });
 });

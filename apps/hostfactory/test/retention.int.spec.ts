@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hf, installation, runOk, untilComplete, type HfEnvironment } from './hf';
 
- 
 const Database = require('better-sqlite3');
 
 const DAY = 86_400_000;
@@ -19,14 +18,19 @@ const untilDone = (environment: HfEnvironment, requestId: string) => untilComple
 async function returnedRequest(environment: HfEnvironment): Promise<{ requestId: string; returnId: string }> {
   const { requestId } = await run(environment, 'requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } });
   const done = await untilDone(environment, requestId);
-  const returned = await run(environment, 'requestReturnMachines', { machines: done.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })) });
+  const returned = await run(environment, 'requestReturnMachines', {
+    machines: done.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId })),
+  });
   await untilDone(environment, returned.requestId);
   // One more poll of the acquire request sees its machine terminated and closes it.
   await run(environment, 'getRequestStatus', { requests: [{ requestId }] });
   return { requestId, returnId: returned.requestId };
 }
 
-function rows(environment: HfEnvironment): { requests: { request_id: string; closed_at: number | null }[]; machines: { machine_id: string; request_id: string }[] } {
+function rows(environment: HfEnvironment): {
+  requests: { request_id: string; closed_at: number | null }[];
+  machines: { machine_id: string; request_id: string }[];
+} {
   const db = new Database(join(environment.workDir, 'awsinst.db'), { readonly: true });
   try {
     return {
@@ -54,7 +58,10 @@ describe('retention (SQLite)', () => {
     const before = rows(environment);
     expect(before.requests.find((r) => r.request_id === requestId)?.closed_at).toEqual(expect.any(Number));
     expect(before.requests.find((r) => r.request_id === held)?.closed_at).toBeNull();
-    const result = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['storage', 'purge', '--older-than', '0', '--json'], { env: environment.env, encoding: 'utf8' });
+    const result = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['storage', 'purge', '--older-than', '0', '--json'], {
+      env: environment.env,
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ message: 'State purged.', olderThanDays: 0, purged: { requests: 2, machines: 1 } });
     const after = rows(environment);
@@ -81,7 +88,10 @@ describe('retention (SQLite)', () => {
   });
 
   it('--older-than must be a whole number of days', () => {
-    const result = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['storage', 'purge', '--older-than', 'soon'], { env: environment.env, encoding: 'utf8' });
+    const result = spawnSync(join(hf.SCRIPTS_DIR, 'hostfactory.sh'), ['storage', 'purge', '--older-than', 'soon'], {
+      env: environment.env,
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(2);
     expect(JSON.parse(result.stdout).error.message).toContain('--older-than must be a whole number of days');
   });

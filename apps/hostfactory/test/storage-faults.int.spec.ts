@@ -32,8 +32,7 @@ describe('storage faults through the scripts', () => {
     expect((await hf.runScript('getAvailableTemplates', {}, env.env)).status).toBe(0);
     return { env, providerName };
   };
-  const request = (env: HfEnvironment) =>
-    hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } }, env.env);
+  const request = (env: HfEnvironment) => hf.runScript('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } }, env.env);
 
   const expectStorageError = (result: { status: number | null; json: { error: { code: string; message: string } } }) => {
     expect(result.status).toBe(5);

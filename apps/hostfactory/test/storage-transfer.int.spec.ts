@@ -56,7 +56,6 @@ describe('storage export / import through storage.sh', () => {
     expect(moved.json.requests[1].requestId).toBe(returned.json.requestId);
     expect(moved.json.requests[1].machines.map((m: { machineId: string }) => m.machineId)).toEqual([first.machineId]);
 
-
     const tampered = readFileSync(file, 'utf8').replace('"machineCount":2', '"machineCount":3');
     writeFileSync(file, tampered);
     const refused = storage(['import', '-f', file], target);

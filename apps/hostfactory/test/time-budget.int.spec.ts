@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, type HfEnvironment } from './hf';
 
- 
 const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
 
 const ACTION_TIMEOUT_SEC = 8;
@@ -46,7 +45,8 @@ describe('a stalled AWS endpoint (accepts connections, never answers)', () => {
     const run = (script: string, input: unknown) => hf.runScript(script, input, environment.env);
     const made = await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 1 } });
     let entry = (await run('getRequestStatus', { requests: [{ requestId: made.json.requestId }] })).json.requests[0];
-    for (let i = 0; i < 5 && entry.status === 'running'; i++) entry = (await run('getRequestStatus', { requests: [{ requestId: made.json.requestId }] })).json.requests[0];
+    for (let i = 0; i < 5 && entry.status === 'running'; i++)
+      entry = (await run('getRequestStatus', { requests: [{ requestId: made.json.requestId }] })).json.requests[0];
     held = entry.machines.map((m: { name: string; machineId: string }) => ({ name: m.name, machineId: m.machineId }));
     running = (await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 3 } })).json.requestId; // moto launches 1 of 3
     write(endpoint);
@@ -118,7 +118,8 @@ describe('a poll with many slow top-ups', () => {
       });
       const run = (script: string, input: unknown) => hf.runScript(script, input, environment.env);
       const ids: string[] = [];
-      for (let i = 0; i < 20; i++) ids.push((await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } })).json.requestId);
+      for (let i = 0; i < 20; i++)
+        ids.push((await run('requestMachines', { template: { templateId: 'OnDemand-Small', machineCount: 2 } })).json.requestId);
       proxy.setHold((action) => (action === 'RunInstances' ? 1500 : 0)); // every top-up takes 1.5 s
       const before = proxy.count('RunInstances');
       const started = Date.now();

@@ -53,9 +53,10 @@ describe('createAutoScalingClient', () => {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
     const provider = new AsgProvider(client, new FixedLaunchTemplates(), new StaticInstanceReader(), { providerName: 'x' });
-    await expect(
-      provider.describe({ requests: [anAcquireRequest({ providerApi: 'ASG' })], machines: [] }),
-    ).rejects.toMatchObject({ code: 'PROVIDER_ERROR', transient: true });
+    await expect(provider.describe({ requests: [anAcquireRequest({ providerApi: 'ASG' })], machines: [] })).rejects.toMatchObject({
+      code: 'PROVIDER_ERROR',
+      transient: true,
+    });
     client.destroy();
   });
 });

@@ -21,9 +21,7 @@ export interface AsgCapacityModuleOptions {
 export function asgCapacityModule(options: AsgCapacityModuleOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(AsgProvider)
-      .toDynamicValue(
-        () => new AsgProvider(options.client, options.launchTemplates, options.instances, { providerName: options.providerName }),
-      )
+      .toDynamicValue(() => new AsgProvider(options.client, options.launchTemplates, options.instances, { providerName: options.providerName }))
       .inSingletonScope();
   });
 }

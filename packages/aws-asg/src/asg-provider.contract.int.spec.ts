@@ -9,7 +9,9 @@ import { aTemplate, describeCapacityProviderContract, type CapacityProviderUnder
 import { MOTO_AMI, MotoInstanceReader, MotoLaunchTemplates, createNetwork, motoClients } from '../test/moto';
 import { AsgProvider } from './asg-provider';
 
-function underTest(shape: (network: { subnetIds: string[]; securityGroupId: string }) => Partial<Template>): () => Promise<CapacityProviderUnderTest> {
+function underTest(
+  shape: (network: { subnetIds: string[]; securityGroupId: string }) => Partial<Template>,
+): () => Promise<CapacityProviderUnderTest> {
   return async () => {
     const { asg, ec2 } = motoClients();
     const network = await createNetwork(ec2);
@@ -35,9 +37,13 @@ function underTest(shape: (network: { subnetIds: string[]; securityGroupId: stri
 
 // The provider looks the group up before creating it, so a repeat makes nothing more even on
 // moto (which would otherwise silently replace a group of the same name).
-describeCapacityProviderContract('AsgProvider on moto_server (on-demand group)', underTest(() => ({ templateId: 'Contract-ASG-OnDemand' })), {
-  idempotentTokens: true,
-});
+describeCapacityProviderContract(
+  'AsgProvider on moto_server (on-demand group)',
+  underTest(() => ({ templateId: 'Contract-ASG-OnDemand' })),
+  {
+    idempotentTokens: true,
+  },
+);
 
 describeCapacityProviderContract(
   'AsgProvider on moto_server (spot, weighted MixedInstancesPolicy)',

@@ -41,7 +41,12 @@ describe('AsgProvider on moto_server', () => {
 
   const newRequest = (machineCount: number): Request => {
     sequence += 1;
-    return anAcquireRequest({ requestId: `req-int-${Date.now().toString(16)}-${sequence}`, providerApi: 'ASG', templateId: template.templateId, machineCount });
+    return anAcquireRequest({
+      requestId: `req-int-${Date.now().toString(16)}-${sequence}`,
+      providerApi: 'ASG',
+      templateId: template.templateId,
+      machineCount,
+    });
   };
 
   const group = async (name: string): Promise<AutoScalingGroup | undefined> =>
@@ -54,7 +59,11 @@ describe('AsgProvider on moto_server', () => {
     request = { ...request, providerData: { ...result.providerData } };
     const view = await provider.describe({ requests: [request], machines: [] });
     const machines = view.observations.map((o) =>
-      newMachine(o, { requestId: request.requestId, templateId: tpl.templateId, providerApi: 'ASG', instanceTags: 'team=hpc' }, { now: Date.now(), pendingTimeoutSec: 0 }),
+      newMachine(
+        o,
+        { requestId: request.requestId, templateId: tpl.templateId, providerApi: 'ASG', instanceTags: 'team=hpc' },
+        { now: Date.now(), pendingTimeoutSec: 0 },
+      ),
     );
     return { request, machines, name: result.providerData!['groupName'] as string };
   };

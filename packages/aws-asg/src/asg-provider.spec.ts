@@ -45,14 +45,22 @@ describe('AsgProvider.acquire', () => {
 
   it('with weights asks for units through a mixed instances policy', async () => {
     const { asg, provider } = setup();
-    await acquire(provider, 5, 1, template({ priceType: 'spot', vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 }, allocationStrategy: 'capacityOptimized' }));
+    await acquire(
+      provider,
+      5,
+      1,
+      template({ priceType: 'spot', vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 }, allocationStrategy: 'capacityOptimized' }),
+    );
     const input = asg.calls('CreateAutoScalingGroupCommand')[0];
     expect(input.DesiredCapacity).toBe(5);
     expect(input.MixedInstancesPolicy.LaunchTemplate.Overrides).toEqual([
       { InstanceType: 'm5.large', WeightedCapacity: '1' },
       { InstanceType: 'm5.xlarge', WeightedCapacity: '2' },
     ]);
-    expect(input.MixedInstancesPolicy.InstancesDistribution).toMatchObject({ OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' });
+    expect(input.MixedInstancesPolicy.InstancesDistribution).toMatchObject({
+      OnDemandPercentageAboveBaseCapacity: 0,
+      SpotAllocationStrategy: 'capacity-optimized',
+    });
   });
 
   it('repeating the same (request, attempt) makes no second group and changes nothing', async () => {
@@ -70,7 +78,21 @@ describe('AsgProvider.acquire', () => {
     let describes = 0;
     asg.on('DescribeAutoScalingGroupsCommand', () => {
       describes += 1;
-      return { AutoScalingGroups: describes === 1 ? [] : [{ AutoScalingGroupName: GROUP, DesiredCapacity: 3, MaxSize: 3, Instances: [], Tags: [{ Key: 'hf:launch-attempt', Value: '1' }], SuspendedProcesses: [{ ProcessName: 'AZRebalance' }, { ProcessName: 'ReplaceUnhealthy' }] }] };
+      return {
+        AutoScalingGroups:
+          describes === 1
+            ? []
+            : [
+                {
+                  AutoScalingGroupName: GROUP,
+                  DesiredCapacity: 3,
+                  MaxSize: 3,
+                  Instances: [],
+                  Tags: [{ Key: 'hf:launch-attempt', Value: '1' }],
+                  SuspendedProcesses: [{ ProcessName: 'AZRebalance' }, { ProcessName: 'ReplaceUnhealthy' }],
+                },
+              ],
+      };
     });
     asg.on('CreateAutoScalingGroupCommand', () => {
       throw awsError('AlreadyExists', 'AutoScalingGroup by this name already exists');
@@ -97,7 +119,14 @@ describe('AsgProvider.acquire', () => {
 
   it('a top-up raises MaxSize with the desired capacity and counts held units by weight', async () => {
     const { asg, provider } = setup();
-    asg.addGroup(GROUP, { DesiredCapacity: 4, MaxSize: 4, Instances: [inService('i-1', { InstanceType: 'm5.xlarge', WeightedCapacity: '2' }), inService('i-2', { InstanceType: 'm5.xlarge', WeightedCapacity: '2' })] });
+    asg.addGroup(GROUP, {
+      DesiredCapacity: 4,
+      MaxSize: 4,
+      Instances: [
+        inService('i-1', { InstanceType: 'm5.xlarge', WeightedCapacity: '2' }),
+        inService('i-2', { InstanceType: 'm5.xlarge', WeightedCapacity: '2' }),
+      ],
+    });
     await acquire(provider, 3, 2, template({ vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }));
     expect(asg.groups.get(GROUP)).toMatchObject({ DesiredCapacity: 7, MaxSize: 7 });
   });
@@ -172,7 +201,12 @@ describe('AsgProvider.describe', () => {
     asg.on('DescribeScalingActivitiesCommand', () => ({
       Activities: [
         { StatusCode: 'Successful', StartTime: new Date(1000), Description: 'Launching a new EC2 instance: i-1' },
-        { StatusCode: 'Failed', StartTime: new Date(2000), StatusMessage: 'We currently do not have sufficient t3.medium capacity in the Availability Zone you requested', Description: 'Launching a new EC2 instance.  Status Reason: ...' },
+        {
+          StatusCode: 'Failed',
+          StartTime: new Date(2000),
+          StatusMessage: 'We currently do not have sufficient t3.medium capacity in the Availability Zone you requested',
+          Description: 'Launching a new EC2 instance.  Status Reason: ...',
+        },
       ],
     }));
     const view = await provider.describe({ requests: [request()], machines: [] });
@@ -209,7 +243,9 @@ describe('AsgProvider.describe', () => {
 
   it('describes at most 50 groups a call and follows pages', async () => {
     const { asg, provider } = setup();
-    asg.on('DescribeAutoScalingGroupsCommand', (input) => (input.NextToken ? { AutoScalingGroups: [] } : { AutoScalingGroups: [], NextToken: 'more' }));
+    asg.on('DescribeAutoScalingGroupsCommand', (input) =>
+      input.NextToken ? { AutoScalingGroups: [] } : { AutoScalingGroups: [], NextToken: 'more' },
+    );
     const requests = Array.from({ length: 60 }, (_, i) => request({ requestId: `req-${i}` }));
     await provider.describe({ requests, machines: [] });
     const calls = asg.calls('DescribeAutoScalingGroupsCommand');
@@ -223,7 +259,10 @@ describe('AsgProvider.describe', () => {
 
   it('reports instances through the reader by request tag and by id; the group is not asked for machines alone', async () => {
     const { asg, provider, reader } = setup();
-    reader.observations = [anObservation({ machineId: 'i-1', requestId: REQ }), anObservation({ machineId: 'i-2', requestId: 'req-x', state: 'terminated' })];
+    reader.observations = [
+      anObservation({ machineId: 'i-1', requestId: REQ }),
+      anObservation({ machineId: 'i-2', requestId: 'req-x', state: 'terminated' }),
+    ];
     const view = await provider.describe({ requests: [], machines: [machine('i-2'), machine('i-gone')] });
     expect(reader.asked).toEqual([{ requestIds: [], machineIds: ['i-2', 'i-gone'] }]);
     expect(view.observations.map((o) => [o.machineId, o.state])).toEqual([['i-2', 'terminated']]);
@@ -361,7 +400,8 @@ describe('AsgProvider.release', () => {
     const { asg, provider } = setup();
     asg.addGroup(GROUP, { DesiredCapacity: 1, MaxSize: 1, Instances: [inService('i-1')] });
     asg.on('TerminateInstanceInAutoScalingGroupCommand', (input) => {
-      if (input.ShouldDecrementDesiredCapacity) throw awsError('ValidationError', 'Currently, desired capacity is 1. Cannot decrement desired capacity below min size 1');
+      if (input.ShouldDecrementDesiredCapacity)
+        throw awsError('ValidationError', 'Currently, desired capacity is 1. Cannot decrement desired capacity below min size 1');
       asg.groups.get(GROUP)!.Instances = [];
       return {};
     });

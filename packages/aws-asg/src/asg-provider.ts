@@ -114,7 +114,15 @@ export class AsgProvider implements CapacityProvider {
     const problems = [...launchTemplate.problems];
     try {
       const ref = launchTemplate.ref ?? { launchTemplateId: '', version: '' };
-      groupInput({ groupName: this.groupName('preflight'), providerName: this.options.providerName, requestId: 'preflight', template, launchTemplate: ref, count: 1, attempt: 1 });
+      groupInput({
+        groupName: this.groupName('preflight'),
+        providerName: this.options.providerName,
+        requestId: 'preflight',
+        template,
+        launchTemplate: ref,
+        count: 1,
+        attempt: 1,
+      });
       checked.push('CreateAutoScalingGroup input (Auto Scaling has no DryRun)');
     } catch (error) {
       problems.push({ severity: 'fail', field: fieldOf(error), message: messageOf(error) });
@@ -148,7 +156,15 @@ export class AsgProvider implements CapacityProvider {
     let group = (await this.describeGroups([name])).get(name);
     if (!group) {
       const launchTemplate = await this.launchTemplates.ensure(template);
-      const params = groupInput({ groupName: name, providerName: this.options.providerName, requestId: request.requestId, template, launchTemplate, count, attempt });
+      const params = groupInput({
+        groupName: name,
+        providerName: this.options.providerName,
+        requestId: request.requestId,
+        template,
+        launchTemplate,
+        count,
+        attempt,
+      });
       let created = false;
       try {
         await this.client.send(new CreateAutoScalingGroupCommand(params));
@@ -301,9 +317,7 @@ export class AsgProvider implements CapacityProvider {
     const group = (await this.describeGroups([name])).get(name);
     if (!group || isDeleting(group)) return;
     const kept = new Set(
-      machines
-        .filter((m) => m.result !== 'fail' && !m.gone && m.returnRequestId === undefined && !isEndedState(m.status))
-        .map((m) => m.machineId),
+      machines.filter((m) => m.result !== 'fail' && !m.gone && m.returnRequestId === undefined && !isEndedState(m.status)).map((m) => m.machineId),
     );
     const alive = (group.Instances ?? []).filter(isAlive);
     const units = alive.filter((instance) => kept.has(instance.InstanceId ?? '')).reduce((sum, instance) => sum + unitsOf(instance), 0);
@@ -380,9 +394,11 @@ export class AsgProvider implements CapacityProvider {
   ): Promise<AutoScalingGroup[]> {
     return allItems(
       (NextToken) =>
-        this.client.send(new DescribeAutoScalingGroupsCommand({ ...selection, MaxRecords: DESCRIBE_GROUPS_BATCH, NextToken })).catch((error: unknown) => {
-          throw mapAsgError(error, 'DescribeAutoScalingGroups');
-        }),
+        this.client
+          .send(new DescribeAutoScalingGroupsCommand({ ...selection, MaxRecords: DESCRIBE_GROUPS_BATCH, NextToken }))
+          .catch((error: unknown) => {
+            throw mapAsgError(error, 'DescribeAutoScalingGroups');
+          }),
       (page) => page.AutoScalingGroups,
     );
   }

@@ -30,7 +30,13 @@ describe('groupInput', () => {
     const input = build(asg({ instanceTags: { team: 'hpc', 'aws:reserved': 'x', 'hf:request-id': 'forged' } }), 1, 2);
     const tags = input.Tags ?? [];
     const byKey = new Map(tags.map((tag) => [tag.Key, tag]));
-    expect(byKey.get('hf:request-id')).toEqual({ ResourceId: 'hf-awsinst-req-1', ResourceType: 'auto-scaling-group', Key: 'hf:request-id', Value: 'req-1', PropagateAtLaunch: true });
+    expect(byKey.get('hf:request-id')).toEqual({
+      ResourceId: 'hf-awsinst-req-1',
+      ResourceType: 'auto-scaling-group',
+      Key: 'hf:request-id',
+      Value: 'req-1',
+      PropagateAtLaunch: true,
+    });
     expect(byKey.get('hf:template-id')).toMatchObject({ Value: 'OnDemand-Small', PropagateAtLaunch: true });
     expect(byKey.get('hf:provider-name')).toMatchObject({ Value: 'awsinst', PropagateAtLaunch: true });
     expect(byKey.get('Name')).toMatchObject({ Value: 'hf-awsinst-req-1', PropagateAtLaunch: true });
@@ -152,7 +158,9 @@ describe('allocation strategies', () => {
   it('unset strategies are left to Auto Scaling; unknown ones are TEMPLATE_INVALID', () => {
     expect(spotAllocationStrategy(asg())).toBeUndefined();
     expect(onDemandAllocationStrategy(asg())).toBeUndefined();
-    expect(() => onDemandAllocationStrategy(asg({ allocationStrategyOnDemand: 'cheapest' }))).toThrow(expect.objectContaining({ code: 'TEMPLATE_INVALID' }));
+    expect(() => onDemandAllocationStrategy(asg({ allocationStrategyOnDemand: 'cheapest' }))).toThrow(
+      expect.objectContaining({ code: 'TEMPLATE_INVALID' }),
+    );
   });
 
   it('on-demand percentage by price type', () => {

@@ -1,8 +1,4 @@
-import type {
-  CreateAutoScalingGroupCommandInput,
-  InstancesDistribution,
-  LaunchTemplateOverrides,
-} from '@aws-sdk/client-auto-scaling';
+import type { CreateAutoScalingGroupCommandInput, InstancesDistribution, LaunchTemplateOverrides } from '@aws-sdk/client-auto-scaling';
 import { HostFactoryError, instanceWeight, templateInstanceTypes, type Template } from '@open-hostfactory/core';
 import { groupTags } from './tags';
 
@@ -47,12 +43,7 @@ export function onDemandAllocationStrategy(template: Template): string | undefin
   return mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, ON_DEMAND_STRATEGIES);
 }
 
-function mapStrategy(
-  template: Template,
-  field: string,
-  value: string | undefined,
-  table: Readonly<Record<string, string>>,
-): string | undefined {
+function mapStrategy(template: Template, field: string, value: string | undefined, table: Readonly<Record<string, string>>): string | undefined {
   if (value === undefined || value === '') return undefined;
   const mapped = table[value] ?? (Object.values(table).includes(value) ? value : undefined);
   if (mapped) return mapped;
@@ -120,8 +111,7 @@ export function groupInput(options: GroupInputOptions): CreateAutoScalingGroupCo
   const weighted = isWeighted(template);
   // The launch template alone fixes the instance type only when it is ours (made from vmType)
   // or when the template names no type; a template's own launch template may hold another type.
-  const plain =
-    template.priceType === 'ondemand' && !weighted && (types.length === 0 || (types.length === 1 && !template.launchTemplateId));
+  const plain = template.priceType === 'ondemand' && !weighted && (types.length === 0 || (types.length === 1 && !template.launchTemplateId));
   const base: CreateAutoScalingGroupCommandInput = {
     AutoScalingGroupName: options.groupName,
     MinSize: 0,

@@ -23,10 +23,7 @@ export function groupTags(input: GroupTagsInput): Tag[] {
     templateId: input.templateId,
     instanceTags: input.instanceTags,
   });
-  return [
-    ...propagated.map(([Key, Value]) => ({ ...resource, Key, Value, PropagateAtLaunch: true })),
-    attemptTag(input.groupName, input.attempt),
-  ];
+  return [...propagated.map(([Key, Value]) => ({ ...resource, Key, Value, PropagateAtLaunch: true })), attemptTag(input.groupName, input.attempt)];
 }
 
 /** The group-only tag recording the last launch attempt applied to the group. */

@@ -21,7 +21,9 @@ export class StaticInstanceReader implements InstanceReader {
   constructor(public observations: MachineObservation[] = []) {}
   async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }> {
     this.asked.push({ requestIds: [...requestIds], machineIds: [...machineIds] });
-    const found = this.observations.filter((o) => (o.requestId !== undefined && requestIds.includes(o.requestId)) || machineIds.includes(o.machineId));
+    const found = this.observations.filter(
+      (o) => (o.requestId !== undefined && requestIds.includes(o.requestId)) || machineIds.includes(o.machineId),
+    );
     const known = new Set(this.observations.map((o) => o.machineId));
     return { observations: found, missing: machineIds.filter((id) => !known.has(id)) };
   }
@@ -112,7 +114,8 @@ export class FakeAutoScaling extends FakeAwsClient {
       })
       .on('DeleteAutoScalingGroupCommand', (input) => {
         const group = this.must(input.AutoScalingGroupName);
-        if (group.Instances.length > 0 && !input.ForceDelete) throw awsError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances');
+        if (group.Instances.length > 0 && !input.ForceDelete)
+          throw awsError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances');
         this.groups.delete(input.AutoScalingGroupName);
         return {};
       })

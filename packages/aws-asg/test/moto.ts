@@ -47,7 +47,11 @@ export async function createNetwork(ec2: EC2Client): Promise<MotoNetwork> {
     subnetIds.push(subnet.Subnet!.SubnetId!);
   }
   const group = await ec2.send(
-    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: `hf-asg-${Date.now()}-${Math.random().toString(16).slice(2)}`, Description: 'open-hostfactory test' }),
+    new CreateSecurityGroupCommand({
+      VpcId: vpcId,
+      GroupName: `hf-asg-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+      Description: 'open-hostfactory test',
+    }),
   );
   return { subnetIds, securityGroupId: group.GroupId! };
 }
@@ -119,10 +123,12 @@ export class MotoInstanceReader implements InstanceReader {
 
   private async filtered(filters: Filter[]): Promise<MachineObservation[]> {
     const page = await this.ec2.send(new DescribeInstancesCommand({ Filters: filters }));
-    return (page.Reservations ?? []).flatMap((r) => r.Instances ?? []).flatMap((i) => {
-      const observation = toObservation(i);
-      return observation ? [observation] : [];
-    });
+    return (page.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .flatMap((i) => {
+        const observation = toObservation(i);
+        return observation ? [observation] : [];
+      });
   }
 }
 

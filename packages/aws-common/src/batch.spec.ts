@@ -20,7 +20,10 @@ describe('withoutUnknownIds', () => {
       named,
     );
     expect(outcome).toEqual({ results: [2], unknown: ['i-2', 'i-4'] });
-    expect(calls).toEqual([['i-1', 'i-2', 'i-3', 'i-4'], ['i-1', 'i-3']]);
+    expect(calls).toEqual([
+      ['i-1', 'i-2', 'i-3', 'i-4'],
+      ['i-1', 'i-3'],
+    ]);
   });
 
   it('goes one by one when the error names none of the ids', async () => {

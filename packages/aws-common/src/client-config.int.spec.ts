@@ -17,7 +17,9 @@ beforeAll(async () => {
     request.on('end', () => {
       seen.push({ action: new URLSearchParams(body).get('Action') ?? '', at: Date.now() });
       response.writeHead(500, { 'content-type': 'text/xml' });
-      response.end('<Response><Errors><Error><Code>InternalError</Code><Message>boom</Message></Error></Errors><RequestID>r-1</RequestID></Response>');
+      response.end(
+        '<Response><Errors><Error><Code>InternalError</Code><Message>boom</Message></Error></Errors><RequestID>r-1</RequestID></Response>',
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,7 +47,9 @@ describe('Describe* retries apart from the other requests', () => {
   it('2 describe retries 300 ms apart, while other requests make their own single attempt', async () => {
     const client = createAwsClient((config) => new EC2Client(config), 'ec2', options({ maxAttempts: 1 }), { retries: 2, intervalMs: 300 });
     await expect(client.send(new DescribeInstancesCommand({}))).rejects.toMatchObject({ name: 'InternalError' });
-    await expect(client.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({ name: 'InternalError' });
+    await expect(client.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1 }))).rejects.toMatchObject({
+      name: 'InternalError',
+    });
     const describes = attempts('DescribeInstances');
     expect(describes).toHaveLength(3);
     for (let i = 1; i < describes.length; i++) {

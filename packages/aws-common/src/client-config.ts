@@ -119,7 +119,9 @@ export function awsClientConfig(
 function retrySettings(options: AwsClientOptions, describeRetry: DescribeRetry | undefined): Pick<SdkClientConfig, 'maxAttempts' | 'retryStrategy'> {
   if (!describeRetry) return options.maxAttempts ? { maxAttempts: options.maxAttempts } : {};
   const attempts = describeRetry.retries + 1;
-  return describeRetry.intervalMs > 0 ? { retryStrategy: new ConfiguredRetryStrategy(attempts, describeRetry.intervalMs) } : { maxAttempts: attempts };
+  return describeRetry.intervalMs > 0
+    ? { retryStrategy: new ConfiguredRetryStrategy(attempts, describeRetry.intervalMs) }
+    : { maxAttempts: attempts };
 }
 
 /** The URL the service's client talks to: the configured endpoint, else AWS's regional one. */
@@ -169,7 +171,9 @@ export function createAwsClient<C extends object>(
     get(target, property, receiver): unknown {
       if (property === 'send') {
         return (command: never, sendOptions?: { abortSignal?: AbortSignal }) => {
-          const client = operationOf(command).startsWith('Describe') ? (describing ??= build(awsClientConfig(service, options, { describeRetry, agents }))) : target;
+          const client = operationOf(command).startsWith('Describe')
+            ? (describing ??= build(awsClientConfig(service, options, { describeRetry, agents })))
+            : target;
           return (client as unknown as Sender).send(command, sendOptions);
         };
       }

@@ -42,7 +42,12 @@ describe('mapAwsError', () => {
     const codes = (code: string) => (code === 'InsufficientInstanceCapacity' ? { code: 'INSUFFICIENT_CAPACITY' as const } : undefined);
     const capacity = mapAwsError(awsError('InsufficientInstanceCapacity', 'none left'), 'EC2', 'RunInstances', codes);
     expect(capacity).toMatchObject({ code: 'INSUFFICIENT_CAPACITY', message: 'EC2 RunInstances failed: InsufficientInstanceCapacity: none left' });
-    expect(capacity.details).toEqual({ action: 'RunInstances', awsErrorCode: 'InsufficientInstanceCapacity', awsRequestId: 'aws-req-1', httpStatusCode: 400 });
+    expect(capacity.details).toEqual({
+      action: 'RunInstances',
+      awsErrorCode: 'InsufficientInstanceCapacity',
+      awsRequestId: 'aws-req-1',
+      httpStatusCode: 400,
+    });
     expect(mapAwsError(awsError('Throttling'), 'EC2', 'X', codes)).toMatchObject({ code: 'THROTTLED', transient: true });
     expect(mapAwsError(awsError('AuthFailure'), 'EC2', 'X', codes)).toMatchObject({ code: 'AUTH_ERROR', transient: false });
     expect(mapAwsError(awsError('InternalError', 'm', 500), 'EC2', 'X', codes)).toMatchObject({ code: 'PROVIDER_ERROR', transient: true });

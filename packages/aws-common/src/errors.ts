@@ -47,7 +47,15 @@ const AUTH = new Set([
 ]);
 
 /** Service failures by name (some arrive without a 5xx status, e.g. from moto). */
-const SERVER = new Set(['InternalError', 'InternalFailure', 'InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'Unavailable', 'ServerInternal']);
+const SERVER = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'Unavailable',
+  'ServerInternal',
+]);
 
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
 /** The SDK may wrap a socket error ("AWS SDK error wrapper for Error: connect ECONNREFUSED …"). */

@@ -87,7 +87,7 @@ export async function loadProxyAgents(settings: ProxySettings | undefined): Prom
   if (loaded) return;
   const [http, https] = await Promise.all([import('http-proxy-agent'), import('https-proxy-agent')]);
   // A CommonJS package imported from an ES module bundle arrives as its `default` export.
-  const named = <M extends object>(module: M): M => ((module as { default?: M }).default ?? module);
+  const named = <M extends object>(module: M): M => (module as { default?: M }).default ?? module;
   loaded = { HttpProxyAgent: named(http).HttpProxyAgent, HttpsProxyAgent: named(https).HttpsProxyAgent };
 }
 

@@ -31,7 +31,9 @@ export async function dryRun<T>(operation: string, send: () => Promise<T>): Prom
   try {
     const made = await send();
     return {
-      problems: [{ severity: 'warn', field: 'template', message: `${operation} DryRun was not answered with DryRunOperation: the endpoint ignores DryRun` }],
+      problems: [
+        { severity: 'warn', field: 'template', message: `${operation} DryRun was not answered with DryRunOperation: the endpoint ignores DryRun` },
+      ],
       made,
     };
   } catch (error) {

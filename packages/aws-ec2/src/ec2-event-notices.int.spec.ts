@@ -1,11 +1,5 @@
 import { RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { FixedClock } from '@open-hostfactory/core/testing';
 import { MOTO_AMI, motoClient } from '../test/moto';
 import { Ec2EventNotices, REBALANCE_RECOMMENDATION } from './ec2-event-notices';
@@ -75,9 +69,7 @@ describe('Ec2EventNotices against moto_server', () => {
 
     const notices = new Ec2EventNotices(sqs, { queueUrl: queueUrl! });
     const view = await new Ec2Instances(ec2, new FixedClock(), notices).describe([requestId], []);
-    expect(view.observations.map((o) => [o.machineId, o.notice])).toEqual([
-      [instanceId, { kind: 'rebalance-recommendation' }],
-    ]);
+    expect(view.observations.map((o) => [o.machineId, o.notice])).toEqual([[instanceId, { kind: 'rebalance-recommendation' }]]);
 
     // The observed instance's message and the poison one are gone; the other one is only hidden.
     const counts = await sqs.send(
@@ -86,9 +78,7 @@ describe('Ec2EventNotices against moto_server', () => {
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    expect(
-      Number(counts.Attributes!['ApproximateNumberOfMessages']) + Number(counts.Attributes!['ApproximateNumberOfMessagesNotVisible']),
-    ).toBe(1);
+    expect(Number(counts.Attributes!['ApproximateNumberOfMessages']) + Number(counts.Attributes!['ApproximateNumberOfMessagesNotVisible'])).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect((left.Messages ?? []).map((m) => m.Body)).toEqual([other]);

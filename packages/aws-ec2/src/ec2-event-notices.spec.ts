@@ -25,8 +25,7 @@ function event(detailType: string, instanceId: string, time = '2026-01-01T00:10:
     time,
     region: 'us-east-1',
     resources: [`arn:aws:ec2:us-east-1a:instance/${instanceId}`],
-    detail:
-      detailType === SPOT_INTERRUPTION_WARNING ? { 'instance-id': instanceId, 'instance-action': 'terminate' } : { 'instance-id': instanceId },
+    detail: detailType === SPOT_INTERRUPTION_WARNING ? { 'instance-id': instanceId, 'instance-action': 'terminate' } : { 'instance-id': instanceId },
   });
 }
 const rebalance = (id: string, time?: string): string => event(REBALANCE_RECOMMENDATION, id, time);
@@ -80,9 +79,7 @@ class FakeSqs {
         m.visible = false;
         m.receipts += 1;
       }
-      return taken.length === 0
-        ? {}
-        : { Messages: taken.map((m) => ({ MessageId: m.id, ReceiptHandle: `${m.id}#${m.receipts}`, Body: m.body })) };
+      return taken.length === 0 ? {} : { Messages: taken.map((m) => ({ MessageId: m.id, ReceiptHandle: `${m.id}#${m.receipts}`, Body: m.body })) };
     }
     if (name === 'DeleteMessageBatchCommand') {
       const entries = command.input.Entries as { Id: string; ReceiptHandle: string }[];
@@ -217,7 +214,9 @@ describe('Ec2EventNotices.receive', () => {
     const missing = awsError('QueueDoesNotExist', 'The specified queue does not exist.');
     (missing as unknown as { Code: string }).Code = 'AWS.SimpleQueueService.NonExistentQueue';
     sqs.failWith = missing;
-    const error = (await notices(sqs).receive().catch((e: unknown) => e)) as HostFactoryError;
+    const error = (await notices(sqs)
+      .receive()
+      .catch((e: unknown) => e)) as HostFactoryError;
     expect(isHostFactoryError(error)).toBe(true);
     expect(error.code).toBe('PROVIDER_ERROR');
     expect(error.message).toContain(QUEUE);

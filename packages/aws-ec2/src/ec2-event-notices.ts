@@ -140,9 +140,7 @@ export class Ec2EventNotices implements EventNoticeSource {
         // Only messages this receive() saw, still undeleted (another ack may have taken some),
         // each with its newest receipt handle.
         const current = snapshot.flatMap((m) => this.pending.get(m.messageId) ?? []);
-        return this.delete(
-          current.filter((m) => !m.instanceId || !m.notice || claimed.has(m.instanceId) || this.tooOld(m, nowSec)),
-        );
+        return this.delete(current.filter((m) => !m.instanceId || !m.notice || claimed.has(m.instanceId) || this.tooOld(m, nowSec)));
       },
     };
   }
@@ -188,10 +186,7 @@ export function strongerNotice(a: LifecycleNotice, b: LifecycleNotice): Lifecycl
  * The instance and notice an EventBridge event (the SQS body, or an SNS envelope around it)
  * carries; `{}` for anything else.
  */
-export function parseEvent(
-  body: string | undefined,
-  clock: Clock = systemClock,
-): { instanceId?: string; notice?: LifecycleNotice; time?: number } {
+export function parseEvent(body: string | undefined, clock: Clock = systemClock): { instanceId?: string; notice?: LifecycleNotice; time?: number } {
   let event = parseJson(body);
   // EventBridge -> SNS -> SQS wraps the event in an SNS notification.
   if (event && event['Type'] === 'Notification' && typeof event['Message'] === 'string') {

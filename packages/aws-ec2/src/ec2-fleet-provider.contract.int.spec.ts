@@ -11,7 +11,10 @@ import { LaunchTemplates } from './launch-templates';
 
 const shapes: [string, Partial<Template>][] = [
   ['instant, on-demand', { fleetType: 'instant', priceType: 'ondemand', vmType: 't3.medium' }],
-  ['instant, spot, capacityOptimized', { fleetType: 'instant', priceType: 'spot', vmType: 't3.medium', allocationStrategy: 'capacityOptimized', maxSpotPrice: 0.5 }],
+  [
+    'instant, spot, capacityOptimized',
+    { fleetType: 'instant', priceType: 'spot', vmType: 't3.medium', allocationStrategy: 'capacityOptimized', maxSpotPrice: 0.5 },
+  ],
   ['instant, heterogeneous 50%', { fleetType: 'instant', priceType: 'heterogeneous', percentOnDemand: 50, vmType: 't3.medium' }],
   [
     'request, spot, weighted vmTypes',

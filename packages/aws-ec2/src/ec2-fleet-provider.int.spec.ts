@@ -1,11 +1,5 @@
 // Ec2FleetProvider on moto_server: the shapes and cases the contract suite does not cover.
-import {
-  DescribeFleetsCommand,
-  DescribeInstancesCommand,
-  TerminateInstancesCommand,
-  type EC2Client,
-  type Instance,
-} from '@aws-sdk/client-ec2';
+import { DescribeFleetsCommand, DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import type { Request, Template } from '@open-hostfactory/core';
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import { MOTO_AMI, createNetwork, motoClient, type MotoNetwork } from '../test/moto';
@@ -56,7 +50,13 @@ describe('Ec2FleetProvider on moto_server', () => {
 
   it('instant on-demand: instances come back at once, tagged with request, template and the template tags', async () => {
     const request = newRequest();
-    const result = await provider.acquire({ request, template: template({ fleetType: 'instant' }), count: 2, attempt: 1, deadline: Date.now() + 600_000 });
+    const result = await provider.acquire({
+      request,
+      template: template({ fleetType: 'instant' }),
+      count: 2,
+      attempt: 1,
+      deadline: Date.now() + 600_000,
+    });
     expect(result.machines).toHaveLength(2);
     expect(result.providerData?.['fleetType']).toBe('instant');
     for (const instance of await instancesOf(result.machines.map((m) => m.machineId))) {

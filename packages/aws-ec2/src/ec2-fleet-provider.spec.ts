@@ -141,7 +141,11 @@ describe('Ec2FleetProvider.acquire', () => {
   });
 
   it('spot: allocation strategy mapped, MaxPrice per unit on each override, priorities for prioritized strategies', async () => {
-    const client = fakeEc2().on('CreateFleetCommand', () => ({ FleetId: 'fleet-1', Instances: [] , Errors: [{ ErrorCode: 'InsufficientInstanceCapacity', ErrorMessage: 'none' }] }));
+    const client = fakeEc2().on('CreateFleetCommand', () => ({
+      FleetId: 'fleet-1',
+      Instances: [],
+      Errors: [{ ErrorCode: 'InsufficientInstanceCapacity', ErrorMessage: 'none' }],
+    }));
     const cases: [string, string][] = [
       ['capacityOptimized', 'capacity-optimized'],
       ['capacityOptimizedPrioritized', 'capacity-optimized-prioritized'],
@@ -285,9 +289,7 @@ describe('Ec2FleetProvider.acquire', () => {
     }));
     const result = await provider(client).acquire({ request: anAcquireRequest(), template: template(), count: 3, attempt: 1, deadline: DEADLINE });
     expect(result.machines).toHaveLength(1);
-    expect(result.shortfallReason).toBe(
-      'EC2 Fleet fleet-1 launched 2 of 3 units: InsufficientInstanceCapacity: no m5.large in us-east-1a',
-    );
+    expect(result.shortfallReason).toBe('EC2 Fleet fleet-1 launched 2 of 3 units: InsufficientInstanceCapacity: no m5.large in us-east-1a');
   });
 
   it('instant instances EC2 does not show yet are reported pending from the fleet answer', async () => {
@@ -295,7 +297,13 @@ describe('Ec2FleetProvider.acquire', () => {
       FleetId: 'fleet-1',
       Instances: [{ InstanceIds: ['i-9'], InstanceType: 'm5.large', Lifecycle: 'spot' }],
     }));
-    const result = await provider(client).acquire({ request: anAcquireRequest({ requestId: REQ }), template: template(), count: 1, attempt: 1, deadline: DEADLINE });
+    const result = await provider(client).acquire({
+      request: anAcquireRequest({ requestId: REQ }),
+      template: template(),
+      count: 1,
+      attempt: 1,
+      deadline: DEADLINE,
+    });
     expect(result.machines).toEqual([
       expect.objectContaining({ machineId: 'i-9', requestId: REQ, templateId: 'T1', state: 'pending', priceType: 'spot', instanceType: 'm5.large' }),
     ]);
@@ -350,12 +358,19 @@ describe('Ec2FleetProvider.describe', () => {
 
   it('finds fleet instances, tags the untagged ones with the request tags, and reports fulfilling', async () => {
     const untagged = instance('i-new', { Tags: [{ Key: 'hf:template-id', Value: 'T1' }] });
-    const tagged = instance('i-old', { Tags: [{ Key: 'hf:request-id', Value: REQ }, { Key: 'hf:template-id', Value: 'T1' }] });
+    const tagged = instance('i-old', {
+      Tags: [
+        { Key: 'hf:request-id', Value: REQ },
+        { Key: 'hf:template-id', Value: 'T1' },
+      ],
+    });
     const client = fakeEc2([untagged, tagged])
       .on('DescribeFleetsCommand', () => ({ Fleets: [fleet({ ActivityStatus: 'pending_fulfillment' })] }))
       .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-new' }, { InstanceId: 'i-old' }] }))
       .on('DescribeFleetHistoryCommand', () => ({
-        HistoryRecords: [{ EventType: 'service-error', EventInformation: { EventSubType: 'allLaunchSpecsTemporarilyBlacklisted', EventDescription: 'no capacity' } }],
+        HistoryRecords: [
+          { EventType: 'service-error', EventInformation: { EventSubType: 'allLaunchSpecsTemporarilyBlacklisted', EventDescription: 'no capacity' } },
+        ],
       }));
     const request = fleetRequest('request');
     const view = await provider(client).describe({ requests: [request], machines: [] });
@@ -390,7 +405,11 @@ describe('Ec2FleetProvider.describe', () => {
       [fleet({ FulfilledCapacity: 1 }), 'fulfilling', undefined],
       [fleet({ ValidUntil: new Date(NOW - 1) }), 'settled', undefined],
       [fleet({ FleetState: 'deleted_running' }), 'settled', undefined],
-      [fleet({ ActivityStatus: 'error', Errors: [{ ErrorCode: 'InvalidLaunchTemplate', ErrorMessage: 'bad' }] }), 'settled', 'InvalidLaunchTemplate: bad'],
+      [
+        fleet({ ActivityStatus: 'error', Errors: [{ ErrorCode: 'InvalidLaunchTemplate', ErrorMessage: 'bad' }] }),
+        'settled',
+        'InvalidLaunchTemplate: bad',
+      ],
       [undefined, 'settled', undefined],
     ];
     for (const [data, state, reason] of cases) {
@@ -422,7 +441,11 @@ describe('Ec2FleetProvider.describe', () => {
       return { Fleets: [fleet({ FulfilledCapacity: 3 })] };
     });
     const view = await provider(client).describe({ requests: [fleetRequest('request', 'fleet-1,fleet-x')], machines: [] });
-    expect(client.calls('DescribeFleetsCommand')).toEqual([{ FleetIds: ['fleet-1', 'fleet-x'] }, { FleetIds: ['fleet-1'] }, { FleetIds: ['fleet-x'] }]);
+    expect(client.calls('DescribeFleetsCommand')).toEqual([
+      { FleetIds: ['fleet-1', 'fleet-x'] },
+      { FleetIds: ['fleet-1'] },
+      { FleetIds: ['fleet-x'] },
+    ]);
     expect(view.fulfilment?.get(REQ)).toEqual({ state: 'settled' });
   });
 
@@ -573,7 +596,13 @@ describe('Ec2FleetProvider.abandon', () => {
       .on('DescribeFleetsCommand', () => ({
         Fleets: [
           { FleetId: 'fleet-r', Type: 'request', FleetState: 'active' },
-          { FleetId: 'fleet-m', Type: 'maintain', FleetState: 'active', FulfilledCapacity: 2, TargetCapacitySpecification: { TotalTargetCapacity: 5, OnDemandTargetCapacity: 5, SpotTargetCapacity: 0 } },
+          {
+            FleetId: 'fleet-m',
+            Type: 'maintain',
+            FleetState: 'active',
+            FulfilledCapacity: 2,
+            TargetCapacitySpecification: { TotalTargetCapacity: 5, OnDemandTargetCapacity: 5, SpotTargetCapacity: 0 },
+          },
           { FleetId: 'fleet-i', Type: 'instant', FleetState: 'active' },
           { FleetId: 'fleet-d', Type: 'request', FleetState: 'deleted_running' },
         ],
@@ -593,7 +622,9 @@ describe('Ec2FleetProvider.abandon', () => {
 
   it('does nothing for a request without fleets or a maintain fleet already at what it holds', async () => {
     const client = fakeEc2().on('DescribeFleetsCommand', () => ({
-      Fleets: [{ FleetId: 'fleet-m', Type: 'maintain', FleetState: 'active', FulfilledCapacity: 2, TargetCapacitySpecification: { TotalTargetCapacity: 2 } }],
+      Fleets: [
+        { FleetId: 'fleet-m', Type: 'maintain', FleetState: 'active', FulfilledCapacity: 2, TargetCapacitySpecification: { TotalTargetCapacity: 2 } },
+      ],
     }));
     await provider(client).abandon(anAcquireRequest(), []);
     await provider(client).abandon(fleetRequest('maintain', 'fleet-m'), []);
@@ -620,7 +651,12 @@ describe('Ec2FleetProvider: replayed attempts, inventory, dispose', () => {
       Fleets: [
         { FleetId: 'fleet-other', FleetState: 'active', Type: 'request', Tags: ownTags(REQ, 1) },
         { FleetId: 'fleet-made', FleetState: 'active', Type: 'request', Tags: ownTags(REQ, 2) },
-        { FleetId: 'fleet-foreign', FleetState: 'active', Type: 'request', Tags: [...ownTags(REQ, 2).slice(0, 1), { Key: 'hf:provider-name', Value: 'x' }] },
+        {
+          FleetId: 'fleet-foreign',
+          FleetState: 'active',
+          Type: 'request',
+          Tags: [...ownTags(REQ, 2).slice(0, 1), { Key: 'hf:provider-name', Value: 'x' }],
+        },
       ],
     }));
     const request = anAcquireRequest({ requestId: REQ, templateId: 'T1', providerData: { fleetIds: 'fleet-other' } });
@@ -637,7 +673,12 @@ describe('Ec2FleetProvider: replayed attempts, inventory, dispose', () => {
   });
 
   it('a replayed instant attempt returns the instances it made, found by their attempt tag', async () => {
-    const made = instance('i-made', { Tags: [{ Key: 'hf:request-id', Value: REQ }, { Key: 'hf:launch-attempt', Value: '3' }] });
+    const made = instance('i-made', {
+      Tags: [
+        { Key: 'hf:request-id', Value: REQ },
+        { Key: 'hf:launch-attempt', Value: '3' },
+      ],
+    });
     const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({ Reservations: [{ Instances: [made] }] }));
     const result = await provider(client).acquire({
       request: anAcquireRequest({ requestId: REQ, templateId: 'T1' }),
@@ -699,7 +740,10 @@ describe('Ec2FleetProvider.preflight', () => {
     const client = new FakeAwsClient().on('CreateFleetCommand', allowed);
     const fleets = new Ec2FleetProvider(client, noRef, { providerName: 'aws', clock });
     const skipped = await fleets.preflight(template());
-    expect(skipped).toEqual({ checked: ['CreateLaunchTemplate DryRun (hf-aws-T1: the first request makes it)', 'CreateFleet DryRun skipped: it needs the launch template'], problems: [] });
+    expect(skipped).toEqual({
+      checked: ['CreateLaunchTemplate DryRun (hf-aws-T1: the first request makes it)', 'CreateFleet DryRun skipped: it needs the launch template'],
+      problems: [],
+    });
     const bad = await fleets.preflight(template({ allocationStrategy: 'cheapest-please' }));
     expect(bad.problems).toEqual([expect.objectContaining({ severity: 'fail', message: expect.stringContaining('cheapest-please') })]);
     expect(client.calls('CreateFleetCommand')).toHaveLength(0);

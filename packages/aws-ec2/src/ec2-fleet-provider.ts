@@ -182,8 +182,7 @@ export class Ec2FleetProvider implements CapacityProvider {
       return {
         machines,
         providerData,
-        shortfallReason:
-          `EC2 Fleet ${response.FleetId} launched ${units} of ${input.count} units` + (reason ? `: ${reason}` : ''),
+        shortfallReason: `EC2 Fleet ${response.FleetId} launched ${units} of ${input.count} units` + (reason ? `: ${reason}` : ''),
       };
     }
     return { machines, providerData };
@@ -201,8 +200,11 @@ export class Ec2FleetProvider implements CapacityProvider {
     let params: CreateFleetCommandInput;
     try {
       // Built even without the launch template, so that the fleet settings (types, strategies) are checked.
-      params = await this.createFleetInput({ template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 }, PREFLIGHT_REQUEST_ID, 'instant', async () =>
-        ref ?? { launchTemplateId: '', version: '' },
+      params = await this.createFleetInput(
+        { template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 },
+        PREFLIGHT_REQUEST_ID,
+        'instant',
+        async () => ref ?? { launchTemplateId: '', version: '' },
       );
     } catch (error) {
       return { checked: [...launchTemplate.checked, 'CreateFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
@@ -277,7 +279,10 @@ export class Ec2FleetProvider implements CapacityProvider {
     // EC2 look-alikes refuse to terminate an empty list).
     const withInstances = holders.filter((h) => live.has(h.id) && h.instanceIds.length > 0).map((h) => h.id);
     await this.deleteFleets(withInstances, true);
-    await this.deleteFleets([...live].filter((id) => !withInstances.includes(id)), false);
+    await this.deleteFleets(
+      [...live].filter((id) => !withInstances.includes(id)),
+      false,
+    );
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
@@ -559,10 +564,8 @@ export class Ec2FleetProvider implements CapacityProvider {
       const target = fleet.TargetCapacitySpecification?.TotalTargetCapacity ?? 0;
       const fulfilled = fleet.FulfilledCapacity ?? 0;
       const live =
-        LIVE_FLEET_STATES.has(fleet.FleetState ?? '') &&
-        !(fleet.ValidUntil instanceof Date && fleet.ValidUntil.getTime() <= this.clock.now());
-      const short =
-        fleet.ActivityStatus === 'pending_fulfillment' || (fleet.ActivityStatus === undefined && fulfilled < target);
+        LIVE_FLEET_STATES.has(fleet.FleetState ?? '') && !(fleet.ValidUntil instanceof Date && fleet.ValidUntil.getTime() <= this.clock.now());
+      const short = fleet.ActivityStatus === 'pending_fulfillment' || (fleet.ActivityStatus === undefined && fulfilled < target);
       if (live && short) fulfilling = true;
       if (fulfilled < target) {
         const reason = fleetErrorsReason(fleet.Errors ?? []) || (await this.historyReason(fleet));

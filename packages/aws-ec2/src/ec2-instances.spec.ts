@@ -130,9 +130,7 @@ describe('Ec2Instances event notices', () => {
     expect(view.observations.some((o) => o.machineId === 'i-not-observed')).toBe(false);
     expect(source.acked).toHaveLength(1);
     expect(source.acked[0]).not.toContain('i-not-observed');
-    expect([...source.acked[0]!].sort()).toEqual(
-      ['i-event-wins', 'i-quiet', 'i-rebalance', 'i-spot-earlier', 'i-spot-later', 'i-spot-rebalance'],
-    );
+    expect([...source.acked[0]!].sort()).toEqual(['i-event-wins', 'i-quiet', 'i-rebalance', 'i-spot-earlier', 'i-spot-later', 'i-spot-rebalance']);
   });
 
   it('still answers when the ack fails (the messages come back and merge again)', async () => {

@@ -211,10 +211,7 @@ export class Ec2Instances {
   toObservation(instance: Instance, requestId?: string, templateId?: string): MachineObservation | undefined {
     if (!instance.InstanceId) return undefined;
     const state = toMachineState(instance.State?.Name);
-    const launchTime =
-      instance.LaunchTime instanceof Date
-        ? Math.floor(instance.LaunchTime.getTime() / 1000)
-        : Math.floor(this.clock.now() / 1000);
+    const launchTime = instance.LaunchTime instanceof Date ? Math.floor(instance.LaunchTime.getTime() / 1000) : Math.floor(this.clock.now() / 1000);
     const taggedRequest = tagValue(instance.Tags, TAG_REQUEST_ID) ?? requestId;
     const taggedTemplate = tagValue(instance.Tags, TAG_TEMPLATE_ID) ?? templateId;
     const taggedApi = tagValue(instance.Tags, TAG_PROVIDER_API);

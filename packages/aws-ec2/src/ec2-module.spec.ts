@@ -60,7 +60,9 @@ describe('ec2CapacityModule', () => {
     const container = new Container();
     await container.load(ec2CapacityModule({ client, providerName: 'aws-east' }));
     const { aTemplate, anAcquireRequest } = await import('@open-hostfactory/core/testing');
-    await container.get(RunInstancesProvider).acquire({ request: anAcquireRequest(), template: aTemplate(), count: 1, attempt: 1, deadline: Date.now() + 600_000 });
+    await container
+      .get(RunInstancesProvider)
+      .acquire({ request: anAcquireRequest(), template: aTemplate(), count: 1, attempt: 1, deadline: Date.now() + 600_000 });
     expect(client.calls('RunInstancesCommand')[0].TagSpecifications[0].Tags).toContainEqual({
       Key: 'hf:provider-name',
       Value: 'aws-east',

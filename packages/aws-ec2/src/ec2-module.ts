@@ -34,9 +34,7 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
   return new ContainerModule(({ bind }) => {
     bind(Ec2Instances)
       .toDynamicValue(() => {
-        const notices = options.events
-          ? new Ec2EventNotices(options.events.sqs(), { queueUrl: options.events.queueUrl, clock })
-          : undefined;
+        const notices = options.events ? new Ec2EventNotices(options.events.sqs(), { queueUrl: options.events.queueUrl, clock }) : undefined;
         return new Ec2Instances(options.client, clock, notices);
       })
       .inSingletonScope();

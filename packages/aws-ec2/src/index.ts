@@ -5,13 +5,7 @@ export { awsErrorCode, mapEc2Error } from './errors';
 export { ec2CapacityModule } from './ec2-module';
 export type { Ec2CapacityModuleOptions } from './ec2-module';
 export { Ec2InstanceTypeCatalog, INSTANCE_TYPES_BATCH } from './instance-type-catalog';
-export {
-  DEFAULT_ROOT_DEVICE,
-  RunInstancesProvider,
-  clientToken,
-  subnetForAttempt,
-  toBase64UserData,
-} from './run-instances-provider';
+export { DEFAULT_ROOT_DEVICE, RunInstancesProvider, clientToken, subnetForAttempt, toBase64UserData } from './run-instances-provider';
 export type { RunInstancesProviderOptions } from './run-instances-provider';
 export { launchTags, tagValue } from './tags';
 export type { Ec2Tag } from './tags';

@@ -18,7 +18,10 @@ function typeInfo(type: string): Record<string, unknown> {
 }
 
 /** Answers like EC2: the whole call fails when it names an unknown type. */
-function ec2Like(knows: (type: string) => boolean, message = (bad: string[]): string => `The following supplied instance types do not exist: [${bad.join(', ')}]`): FakeAwsClient {
+function ec2Like(
+  knows: (type: string) => boolean,
+  message = (bad: string[]): string => `The following supplied instance types do not exist: [${bad.join(', ')}]`,
+): FakeAwsClient {
   return new FakeAwsClient().on('DescribeInstanceTypesCommand', (input) => {
     const bad = (input.InstanceTypes as string[]).filter((type) => !knows(type));
     if (bad.length) throw awsError('InvalidInstanceType', message(bad));
@@ -60,7 +63,10 @@ describe('Ec2InstanceTypeCatalog', () => {
   });
 
   it('asks type by type when the error does not name the unknown types', async () => {
-    const client = ec2Like((type) => type in KNOWN, () => 'Invalid instance type');
+    const client = ec2Like(
+      (type) => type in KNOWN,
+      () => 'Invalid instance type',
+    );
     const catalog = new Ec2InstanceTypeCatalog(client);
     const infos = await catalog.describe(['t3.medium', 'x9.bogus']);
     expect([...infos.keys()]).toEqual(['t3.medium']);

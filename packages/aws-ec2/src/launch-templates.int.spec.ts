@@ -36,9 +36,7 @@ describe('LaunchTemplates on moto_server', () => {
     expect(first.launchTemplateId).toMatch(/^lt-/);
     expect(first.version).toBe('1');
 
-    const response = await client.send(
-      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: first.launchTemplateId, Versions: ['1'] }),
-    );
+    const response = await client.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: first.launchTemplateId, Versions: ['1'] }));
     const data = response.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
     expect(data?.ImageId).toBe(MOTO_AMI);
     expect(data?.InstanceType).toBe('t3.medium');

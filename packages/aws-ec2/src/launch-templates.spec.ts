@@ -65,9 +65,7 @@ describe('LaunchTemplates', () => {
       SecurityGroupIds: ['sg-1'],
       IamInstanceProfile: { Arn: 'arn:aws:iam::1:instance-profile/p' },
       UserData: Buffer.from('#!/bin/sh\necho hi').toString('base64'),
-      BlockDeviceMappings: [
-        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, VolumeSize: 50, VolumeType: 'gp3', Iops: 3000 } },
-      ],
+      BlockDeviceMappings: [{ DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, VolumeSize: 50, VolumeType: 'gp3', Iops: 3000 } }],
       Placement: { GroupName: 'pg', Tenancy: 'dedicated' },
       TagSpecifications: [
         { ResourceType: 'instance', Tags: tags },
@@ -83,9 +81,7 @@ describe('LaunchTemplates', () => {
       .on('DescribeLaunchTemplatesCommand', () => ({ LaunchTemplates: [] }))
       .on('CreateLaunchTemplateCommand', () => ({ LaunchTemplate: { LaunchTemplateId: 'lt-1', LatestVersionNumber: 1 } }));
     const templates = new LaunchTemplates(client, { providerName: 'aws' });
-    await templates.ensure(
-      aTemplate({ instanceProfile: 'hf-node', imageId: '/aws/service/ami-amazon-linux-latest/x', rootDeviceVolumeSize: 20 }),
-    );
+    await templates.ensure(aTemplate({ instanceProfile: 'hf-node', imageId: '/aws/service/ami-amazon-linux-latest/x', rootDeviceVolumeSize: 20 }));
     const data = client.calls('CreateLaunchTemplateCommand')[0].LaunchTemplateData;
     expect(data.IamInstanceProfile).toEqual({ Name: 'hf-node' });
     expect(data.ImageId).toBe('resolve:ssm:/aws/service/ami-amazon-linux-latest/x');

@@ -102,9 +102,7 @@ export class LaunchTemplates {
         });
       }
     }
-    const version =
-      (await this.findVersion(launchTemplateId, description)) ??
-      (await this.createVersion(launchTemplateId, description, data, token));
+    const version = (await this.findVersion(launchTemplateId, description)) ?? (await this.createVersion(launchTemplateId, description, data, token));
     const ref = { launchTemplateId, version };
     this.known.set(cacheKey, ref);
     return ref;
@@ -127,7 +125,8 @@ export class LaunchTemplates {
       description = `${SETTINGS_HASH_PREFIX}${settingsHash(data)}`;
       launchTemplateId = await this.findLaunchTemplateId(name);
       const version = launchTemplateId ? await this.findVersion(launchTemplateId, description) : undefined;
-      if (launchTemplateId && version) return { ref: { launchTemplateId, version }, checked: [`launch template ${name} version ${version}`], problems: [] };
+      if (launchTemplateId && version)
+        return { ref: { launchTemplateId, version }, checked: [`launch template ${name} version ${version}`], problems: [] };
     } catch (error) {
       return { checked: [`launch template ${name}`], problems: [problemOf(error)] };
     }
@@ -135,7 +134,14 @@ export class LaunchTemplates {
     const operation = existing ? 'CreateLaunchTemplateVersion' : 'CreateLaunchTemplate';
     const outcome = await dryRun(operation, () =>
       existing
-        ? this.client.send(new CreateLaunchTemplateVersionCommand({ DryRun: true, LaunchTemplateId: existing, VersionDescription: description, LaunchTemplateData: data }))
+        ? this.client.send(
+            new CreateLaunchTemplateVersionCommand({
+              DryRun: true,
+              LaunchTemplateId: existing,
+              VersionDescription: description,
+              LaunchTemplateData: data,
+            }),
+          )
         : this.client.send(
             new CreateLaunchTemplateCommand({
               DryRun: true,
@@ -154,11 +160,9 @@ export class LaunchTemplates {
   async launchTemplateData(template: Template): Promise<RequestLaunchTemplateData> {
     const instanceType = templateInstanceTypes(template)[0];
     if (!template.imageId || !instanceType) {
-      throw new HostFactoryError(
-        'TEMPLATE_INVALID',
-        `Template '${template.templateId}' needs imageId and vmType/vmTypes (or a launchTemplateId)`,
-        { details: { templateId: template.templateId } },
-      );
+      throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs imageId and vmType/vmTypes (or a launchTemplateId)`, {
+        details: { templateId: template.templateId },
+      });
     }
     const ssmImage = isSsmImageParameter(template.imageId);
     const data: RequestLaunchTemplateData = {
@@ -168,9 +172,7 @@ export class LaunchTemplates {
     if (template.keyName) data.KeyName = template.keyName;
     if (template.securityGroupIds.length > 0) data.SecurityGroupIds = [...template.securityGroupIds];
     if (template.instanceProfile) {
-      data.IamInstanceProfile = template.instanceProfile.startsWith('arn:')
-        ? { Arn: template.instanceProfile }
-        : { Name: template.instanceProfile };
+      data.IamInstanceProfile = template.instanceProfile.startsWith('arn:') ? { Arn: template.instanceProfile } : { Name: template.instanceProfile };
     }
     if (template.userData) data.UserData = toBase64UserData(template.userData);
     if (template.rootDeviceVolumeSize !== undefined || template.volumeType || template.iops !== undefined) {
@@ -191,9 +193,7 @@ export class LaunchTemplates {
     if (template.placementGroupName || template.tenancy) {
       data.Placement = {
         ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
-        ...(template.tenancy
-          ? { Tenancy: template.tenancy as NonNullable<RequestLaunchTemplateData['Placement']>['Tenancy'] }
-          : {}),
+        ...(template.tenancy ? { Tenancy: template.tenancy as NonNullable<RequestLaunchTemplateData['Placement']>['Tenancy'] } : {}),
       };
     }
     const tags = this.templateTags(template);
@@ -220,9 +220,7 @@ export class LaunchTemplates {
   private async findLaunchTemplateId(name: string): Promise<string | undefined> {
     try {
       // A filter (not LaunchTemplateNames) so that a missing name answers empty instead of failing.
-      const response = await this.client.send(
-        new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }),
-      );
+      const response = await this.client.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }));
       return response.LaunchTemplates?.find((lt) => lt.LaunchTemplateName === name)?.LaunchTemplateId;
     } catch (error) {
       throw mapEc2Error(error, 'DescribeLaunchTemplates');
@@ -296,12 +294,7 @@ export class LaunchTemplates {
     );
   }
 
-  private async createVersion(
-    launchTemplateId: string,
-    description: string,
-    data: RequestLaunchTemplateData,
-    token: string,
-  ): Promise<string> {
+  private async createVersion(launchTemplateId: string, description: string, data: RequestLaunchTemplateData, token: string): Promise<string> {
     let response;
     try {
       response = await this.client.send(

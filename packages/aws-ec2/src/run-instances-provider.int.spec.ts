@@ -15,8 +15,7 @@ describe('RunInstancesProvider against moto_server', () => {
   let provider: RunInstancesProvider;
   let sequence = 0;
 
-  const newRequest = (machineCount = 3) =>
-    anAcquireRequest({ requestId: `req-int-${Date.now()}-${++sequence}`, machineCount });
+  const newRequest = (machineCount = 3) => anAcquireRequest({ requestId: `req-int-${Date.now()}-${++sequence}`, machineCount });
 
   beforeAll(async () => {
     client = motoClient();
@@ -58,9 +57,7 @@ describe('RunInstancesProvider against moto_server', () => {
       expect(['pending', 'running']).toContain(machine.state);
     }
 
-    const described = await client.send(
-      new DescribeInstancesCommand({ InstanceIds: launched.map((m) => m.machineId) }),
-    );
+    const described = await client.send(new DescribeInstancesCommand({ InstanceIds: launched.map((m) => m.machineId) }));
     const instances = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []);
     expect(instances).toHaveLength(3);
     for (const instance of instances) {
@@ -77,11 +74,7 @@ describe('RunInstancesProvider against moto_server', () => {
     }
     // Attempts 1, 2, 3 rotate over the two subnets.
     const subnetOf = new Map(instances.map((i) => [i.InstanceId, i.SubnetId]));
-    expect(launched.map((m) => subnetOf.get(m.machineId))).toEqual([
-      network.subnetIds[0],
-      network.subnetIds[1],
-      network.subnetIds[0],
-    ]);
+    expect(launched.map((m) => subnetOf.get(m.machineId))).toEqual([network.subnetIds[0], network.subnetIds[1], network.subnetIds[0]]);
   });
 
   it('describes instances by request tag and by id, and reports missing ids', async () => {
@@ -141,7 +134,9 @@ describe('RunInstancesProvider against moto_server', () => {
 
   it('maps a bad subnet to TEMPLATE_INVALID', async () => {
     const bad = { ...template, subnetIds: ['subnet-0000000000000dead'] };
-    await expect(provider.acquire({ request: newRequest(1), template: bad, count: 1, attempt: 1, deadline: Date.now() + 600_000 })).rejects.toMatchObject({
+    await expect(
+      provider.acquire({ request: newRequest(1), template: bad, count: 1, attempt: 1, deadline: Date.now() + 600_000 }),
+    ).rejects.toMatchObject({
       code: 'TEMPLATE_INVALID',
     });
   });

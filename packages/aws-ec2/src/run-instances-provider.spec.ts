@@ -75,9 +75,7 @@ describe('RunInstancesProvider.acquire', () => {
   it('lets the template name the instances and ignores reserved tag keys', async () => {
     const client = launchingClient();
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
-    await provider.acquire(
-      acquireInput({}, { instanceTags: { Name: 'compute', 'aws:x': '1', 'hf:request-id': 'forged' } }),
-    );
+    await provider.acquire(acquireInput({}, { instanceTags: { Name: 'compute', 'aws:x': '1', 'hf:request-id': 'forged' } }));
     const tags = client.calls('RunInstancesCommand')[0].TagSpecifications[0].Tags;
     expect(tags).toContainEqual({ Key: 'Name', Value: 'compute' });
     expect(tags).toContainEqual({ Key: 'hf:request-id', Value: REQUEST_ID });
@@ -101,7 +99,11 @@ describe('RunInstancesProvider.acquire', () => {
     const token = clientToken(`req-${'x'.repeat(70)}`, 12);
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     // The first 64 hex digits of sha256('<request>:<attempt>'), computed here independently.
-    expect(token).toBe(createHash('sha256').update(`req-${'x'.repeat(70)}:12`).digest('hex'));
+    expect(token).toBe(
+      createHash('sha256')
+        .update(`req-${'x'.repeat(70)}:12`)
+        .digest('hex'),
+    );
     expect(token).not.toBe(clientToken(`req-${'x'.repeat(70)}`, 13));
   });
 
@@ -110,12 +112,7 @@ describe('RunInstancesProvider.acquire', () => {
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     const subnetIds = ['subnet-a', 'subnet-b', 'subnet-c'];
     for (const attempt of [1, 2, 3, 4]) await provider.acquire(acquireInput({ attempt }, { subnetIds }));
-    expect(client.calls('RunInstancesCommand').map((input) => input.SubnetId)).toEqual([
-      'subnet-a',
-      'subnet-b',
-      'subnet-c',
-      'subnet-a',
-    ]);
+    expect(client.calls('RunInstancesCommand').map((input) => input.SubnetId)).toEqual(['subnet-a', 'subnet-b', 'subnet-c', 'subnet-a']);
     expect(subnetForAttempt([], 1)).toBeUndefined();
   });
 
@@ -181,9 +178,7 @@ describe('RunInstancesProvider.acquire', () => {
         },
       ),
     );
-    await provider.acquire(
-      acquireInput({}, { instanceProfile: 'arn:aws:iam::123456789012:instance-profile/hf', userData: 'ZWNobyBoaQ==' }),
-    );
+    await provider.acquire(acquireInput({}, { instanceProfile: 'arn:aws:iam::123456789012:instance-profile/hf', userData: 'ZWNobyBoaQ==' }));
     const [first, second] = client.calls('RunInstancesCommand');
     expect(first).toMatchObject({
       KeyName: 'hpc-key',
@@ -416,10 +411,7 @@ describe('RunInstancesProvider.release', () => {
     });
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     await provider.release(['i-live', 'i-dead1', 'i-dead2'].map((machineId) => aMachine({ machineId })));
-    expect(client.calls('TerminateInstancesCommand').map((c) => c.InstanceIds)).toEqual([
-      ['i-live', 'i-dead1', 'i-dead2'],
-      ['i-live'],
-    ]);
+    expect(client.calls('TerminateInstancesCommand').map((c) => c.InstanceIds)).toEqual([['i-live', 'i-dead1', 'i-dead2'], ['i-live']]);
   });
 
   it('is done when every id is unknown', async () => {
@@ -442,13 +434,8 @@ describe('RunInstancesProvider.release', () => {
       }));
     const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
     await provider.release(['i-live', 'i-done', 'bogus'].map((machineId) => aMachine({ machineId })));
-    expect(client.calls('DescribeInstancesCommand')[0].Filters).toEqual([
-      { Name: 'instance-id', Values: ['i-live', 'i-done', 'bogus'] },
-    ]);
-    expect(client.calls('TerminateInstancesCommand').map((c) => c.InstanceIds)).toEqual([
-      ['i-live', 'i-done', 'bogus'],
-      ['i-live'],
-    ]);
+    expect(client.calls('DescribeInstancesCommand')[0].Filters).toEqual([{ Name: 'instance-id', Values: ['i-live', 'i-done', 'bogus'] }]);
+    expect(client.calls('TerminateInstancesCommand').map((c) => c.InstanceIds)).toEqual([['i-live', 'i-done', 'bogus'], ['i-live']]);
   });
 
   it('maps other errors', async () => {
@@ -515,8 +502,17 @@ describe('RunInstancesProvider.preflight', () => {
 
   it('sends the RunInstances acquire would send, for one instance, with DryRun and no ClientToken', async () => {
     const client = new FakeAwsClient().on('RunInstancesCommand', dryRunAllowed);
-    const template = aTemplate({ vmType: 't3.medium', subnetIds: ['subnet-a', 'subnet-b'], keyName: 'ops', instanceProfile: 'arn:aws:iam::1:instance-profile/hf', priceType: 'spot' });
-    expect(await new RunInstancesProvider(client, { providerName: 'aws' }).preflight(template)).toEqual({ checked: ['RunInstances DryRun'], problems: [] });
+    const template = aTemplate({
+      vmType: 't3.medium',
+      subnetIds: ['subnet-a', 'subnet-b'],
+      keyName: 'ops',
+      instanceProfile: 'arn:aws:iam::1:instance-profile/hf',
+      priceType: 'spot',
+    });
+    expect(await new RunInstancesProvider(client, { providerName: 'aws' }).preflight(template)).toEqual({
+      checked: ['RunInstances DryRun'],
+      problems: [],
+    });
     const sent = client.calls('RunInstancesCommand')[0];
     expect(sent).toMatchObject({
       DryRun: true,

@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  DescribeImagesCommand,
-  RunInstancesCommand,
-  type BlockDeviceMapping,
-  type RunInstancesCommandInput,
-} from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, RunInstancesCommand, type BlockDeviceMapping, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import {
   HostFactoryError,
   instanceWeight,
@@ -113,7 +108,9 @@ export class RunInstancesProvider implements CapacityProvider {
       return { checked: ['RunInstances input'], problems: [problemOf(error)] };
     }
     const { ClientToken: _token, ...once } = params;
-    const outcome = await dryRun('RunInstances', () => this.client.send(new RunInstancesCommand({ ...once, MinCount: 1, MaxCount: 1, DryRun: true })));
+    const outcome = await dryRun('RunInstances', () =>
+      this.client.send(new RunInstancesCommand({ ...once, MinCount: 1, MaxCount: 1, DryRun: true })),
+    );
     const launched = (outcome.made?.Instances ?? []).flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : []));
     if (launched.length > 0) await this.instances.terminate(launched);
     return { checked: ['RunInstances DryRun'], problems: outcome.problems };
@@ -159,11 +156,9 @@ export class RunInstancesProvider implements CapacityProvider {
     const launchTemplate = template.launchTemplateId !== undefined && template.launchTemplateId !== '';
     const instanceType = templateInstanceTypes(template)[0];
     if (!launchTemplate && (!template.imageId || !instanceType)) {
-      throw new HostFactoryError(
-        'TEMPLATE_INVALID',
-        `Template '${template.templateId}' needs imageId and vmType (or a launchTemplateId)`,
-        { details: { templateId: template.templateId } },
-      );
+      throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs imageId and vmType (or a launchTemplateId)`, {
+        details: { templateId: template.templateId },
+      });
     }
     const tags = launchTags({
       providerName: this.options.providerName,
@@ -215,9 +210,7 @@ export class RunInstancesProvider implements CapacityProvider {
         SpotOptions: {
           SpotInstanceType: 'one-time',
           InstanceInterruptionBehavior: 'terminate',
-          ...(template.maxSpotPrice !== undefined && template.maxSpotPrice > 0
-            ? { MaxPrice: String(template.maxSpotPrice) }
-            : {}),
+          ...(template.maxSpotPrice !== undefined && template.maxSpotPrice > 0 ? { MaxPrice: String(template.maxSpotPrice) } : {}),
         },
       };
     }
@@ -255,7 +248,6 @@ export class RunInstancesProvider implements CapacityProvider {
   }
 }
 
-
 /**
  * The RunInstances ClientToken of one (request, attempt): `<requestId>:<attempt>` when it fits
  * EC2's 64 ASCII characters, else its sha256 hex (64 characters). Same input, same token.
@@ -287,4 +279,3 @@ export function toBase64UserData(userData: string): string {
   }
   return Buffer.from(userData, 'utf8').toString('base64');
 }
-

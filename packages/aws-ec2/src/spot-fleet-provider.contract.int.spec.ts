@@ -26,7 +26,10 @@ const shapes: [string, Partial<Template>][] = [
     },
   ],
   ['request, on-demand', { fleetType: 'request', priceType: 'ondemand', allocationStrategy: 'lowestPrice' }],
-  ['maintain, spot, expiry 30 min', { fleetType: 'maintain', priceType: 'spot', allocationStrategy: 'priceCapacityOptimized', spotFleetRequestExpiry: 30 }],
+  [
+    'maintain, spot, expiry 30 min',
+    { fleetType: 'maintain', priceType: 'spot', allocationStrategy: 'priceCapacityOptimized', spotFleetRequestExpiry: 30 },
+  ],
 ];
 
 for (const [label, fields] of shapes) {

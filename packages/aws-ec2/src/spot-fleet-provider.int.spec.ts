@@ -73,10 +73,14 @@ describe('SpotFleetProvider on moto_server', () => {
     observations
       .filter((o) => o.requestId === request.requestId)
       .map((o) =>
-        newMachine(o, { requestId: request.requestId, templateId: template.templateId, providerApi: 'SpotFleet', instanceTags: 'team=hpc' }, {
-          now: Date.now(),
-          pendingTimeoutSec: 0,
-        }),
+        newMachine(
+          o,
+          { requestId: request.requestId, templateId: template.templateId, providerApi: 'SpotFleet', instanceTags: 'team=hpc' },
+          {
+            now: Date.now(),
+            pendingTimeoutSec: 0,
+          },
+        ),
       );
 
   it('requests a tagged spot fleet; describe finds its instances, tags them with the request and says it settled', async () => {
@@ -94,9 +98,7 @@ describe('SpotFleetProvider on moto_server', () => {
     expect(view.fulfilment?.get(request.requestId)).toEqual({ state: 'settled' });
 
     // The request tags are on the instances themselves now: a plain tag lookup finds them.
-    const tagged = await client.send(
-      new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG_REQUEST_ID}`, Values: [request.requestId] }] }),
-    );
+    const tagged = await client.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG_REQUEST_ID}`, Values: [request.requestId] }] }));
     const instances = (tagged.Reservations ?? []).flatMap((r) => r.Instances ?? []);
     expect(instances.map((i) => i.InstanceId).sort()).toEqual(mine.map((o) => o.machineId).sort());
     for (const instance of instances) {
@@ -169,7 +171,13 @@ describe('SpotFleetProvider on moto_server', () => {
 
   it('a template without fleetRole fails with TEMPLATE_INVALID before any fleet is requested', async () => {
     await expect(
-      provider.acquire({ request: newRequest(1), template: { ...template, fleetRole: undefined }, count: 1, attempt: 1, deadline: Date.now() + 60_000 }),
+      provider.acquire({
+        request: newRequest(1),
+        template: { ...template, fleetRole: undefined },
+        count: 1,
+        attempt: 1,
+        deadline: Date.now() + 60_000,
+      }),
     ).rejects.toMatchObject({ code: 'TEMPLATE_INVALID' });
   });
 });

@@ -3,13 +3,7 @@ import type { Request, Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { FakeSpotFleetWorld } from '../test/fake-spot-fleet-world';
 import { clientToken } from './run-instances-provider';
-import {
-  SPOT_FLEET_ALLOCATION_STRATEGIES,
-  SpotFleetProvider,
-  spotFleetIdsOf,
-  validUntil,
-  type LaunchTemplateSource,
-} from './spot-fleet-provider';
+import { SPOT_FLEET_ALLOCATION_STRATEGIES, SpotFleetProvider, spotFleetIdsOf, validUntil, type LaunchTemplateSource } from './spot-fleet-provider';
 import { onDemandUnits } from './fleet-common';
 
 const NOW = 1_700_000_000_000;
@@ -129,7 +123,13 @@ describe('SpotFleetProvider.acquire', () => {
     ['price-capacity-optimized', 'priceCapacityOptimized'],
   ])('maps allocationStrategy %s to Spot Fleet %s', async (strategy, apiValue) => {
     const { client, provider } = setup();
-    await provider.acquire({ request: aRequest(), template: spotTemplate({ allocationStrategy: strategy }), count: 1, attempt: 1, deadline: DEADLINE });
+    await provider.acquire({
+      request: aRequest(),
+      template: spotTemplate({ allocationStrategy: strategy }),
+      count: 1,
+      attempt: 1,
+      deadline: DEADLINE,
+    });
     expect(client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.AllocationStrategy).toBe(apiValue);
     expect(SPOT_FLEET_ALLOCATION_STRATEGIES[strategy]).toBe(apiValue);
   });
@@ -242,7 +242,13 @@ describe('SpotFleetProvider.acquire', () => {
 
   it('needs fleetRole: TEMPLATE_INVALID naming the template, no EC2 call', async () => {
     const { client, provider, launchTemplates } = setup();
-    const failure = provider.acquire({ request: aRequest(), template: spotTemplate({ fleetRole: undefined }), count: 1, attempt: 1, deadline: DEADLINE });
+    const failure = provider.acquire({
+      request: aRequest(),
+      template: spotTemplate({ fleetRole: undefined }),
+      count: 1,
+      attempt: 1,
+      deadline: DEADLINE,
+    });
     await expect(failure).rejects.toMatchObject({ code: 'TEMPLATE_INVALID', details: { templateId: 'Spot-T', field: 'fleetRole' } });
     await expect(failure).rejects.toThrow(/Spot-T.*fleetRole/);
     expect(client.sent).toEqual([]);
@@ -315,9 +321,9 @@ describe('SpotFleetProvider.acquire', () => {
 
   it('rejects a count that is not a positive integer', async () => {
     const { client, provider } = setup();
-    await expect(
-      provider.acquire({ request: aRequest(), template: spotTemplate(), count: 0, attempt: 1, deadline: DEADLINE }),
-    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(provider.acquire({ request: aRequest(), template: spotTemplate(), count: 0, attempt: 1, deadline: DEADLINE })).rejects.toMatchObject(
+      { code: 'INVALID_INPUT' },
+    );
     expect(client.sent).toEqual([]);
   });
 
@@ -332,9 +338,9 @@ describe('SpotFleetProvider.acquire', () => {
       throw awsError(awsCode);
     });
     const { provider } = setup(client);
-    await expect(
-      provider.acquire({ request: aRequest(), template: spotTemplate(), count: 1, attempt: 1, deadline: DEADLINE }),
-    ).rejects.toMatchObject({ code, details: { action: 'RequestSpotFleet', awsErrorCode: awsCode } });
+    await expect(provider.acquire({ request: aRequest(), template: spotTemplate(), count: 1, attempt: 1, deadline: DEADLINE })).rejects.toMatchObject(
+      { code, details: { action: 'RequestSpotFleet', awsErrorCode: awsCode } },
+    );
   });
 
   it('a next attempt keeps every fleet id and cancels the earlier live fleets without their instances', async () => {

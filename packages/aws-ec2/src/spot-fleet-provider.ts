@@ -202,18 +202,26 @@ export class SpotFleetProvider implements CapacityProvider {
       const fleetType = spotFleetType(template);
       const ref = launchTemplate.ref;
       // Built even without the launch template, so that the fleet settings (fleetRole, strategies) are checked.
-      const built = await this.requestConfig({ template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 }, PREFLIGHT_REQUEST_ID, fleetType, async () =>
-        ref ?? { launchTemplateId: '', version: '' },
+      const built = await this.requestConfig(
+        { template, count: 1, attempt: 1, deadline: this.clock.now() + 60_000 },
+        PREFLIGHT_REQUEST_ID,
+        fleetType,
+        async () => ref ?? { launchTemplateId: '', version: '' },
       );
       if (ref && launchTemplate.problems.length === 0) config = { ...built, Type: 'request' };
     } catch (error) {
       return { checked: [...launchTemplate.checked, 'RequestSpotFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
     }
     if (!config) {
-      return { checked: [...launchTemplate.checked, 'RequestSpotFleet DryRun skipped: it needs the launch template'], problems: launchTemplate.problems };
+      return {
+        checked: [...launchTemplate.checked, 'RequestSpotFleet DryRun skipped: it needs the launch template'],
+        problems: launchTemplate.problems,
+      };
     }
     const { ClientToken: _token, ...once } = config;
-    const outcome = await dryRun('RequestSpotFleet', () => this.client.send(new RequestSpotFleetCommand({ DryRun: true, SpotFleetRequestConfig: once })));
+    const outcome = await dryRun('RequestSpotFleet', () =>
+      this.client.send(new RequestSpotFleetCommand({ DryRun: true, SpotFleetRequestConfig: once })),
+    );
     if (outcome.made?.SpotFleetRequestId) await this.cancel([outcome.made.SpotFleetRequestId], true);
     return { checked: [...launchTemplate.checked, 'RequestSpotFleet DryRun'], problems: outcome.problems };
   }
@@ -255,7 +263,10 @@ export class SpotFleetProvider implements CapacityProvider {
     // some EC2 look-alikes refuse to terminate an empty list).
     const withInstances = holders.filter((h) => live.has(h.id) && h.instanceIds.length > 0).map((h) => h.id);
     await this.cancel(withInstances, true);
-    await this.cancel([...live].filter((id) => !withInstances.includes(id)), false);
+    await this.cancel(
+      [...live].filter((id) => !withInstances.includes(id)),
+      false,
+    );
   }
 
   async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
@@ -642,4 +653,3 @@ function isFulfilling(fleet: SpotFleetRequestConfig | undefined, now: number): b
   if (fleet.ActivityStatus !== undefined) return fleet.ActivityStatus === 'pending_fulfillment';
   return (config?.FulfilledCapacity ?? 0) < (config?.TargetCapacity ?? 0);
 }
-

@@ -47,13 +47,31 @@ export class Ec2TemplateValidator implements TemplateValidator {
         ? this.check(ready, 'subnetId', ready.subnetIds, (ids) => new DescribeSubnetsCommand({ SubnetIds: ids }), 'Subnets')
         : undefined,
       ready.securityGroupIds.length
-        ? this.check(ready, 'securityGroupIds', ready.securityGroupIds, (ids) => new DescribeSecurityGroupsCommand({ GroupIds: ids }), 'SecurityGroups')
+        ? this.check(
+            ready,
+            'securityGroupIds',
+            ready.securityGroupIds,
+            (ids) => new DescribeSecurityGroupsCommand({ GroupIds: ids }),
+            'SecurityGroups',
+          )
         : undefined,
       types.length
-        ? this.check(ready, ready.vmTypes ? 'vmTypes' : 'vmType', types, (ids) => new DescribeInstanceTypesCommand({ InstanceTypes: ids as _InstanceType[] }), 'InstanceTypes')
+        ? this.check(
+            ready,
+            ready.vmTypes ? 'vmTypes' : 'vmType',
+            types,
+            (ids) => new DescribeInstanceTypesCommand({ InstanceTypes: ids as _InstanceType[] }),
+            'InstanceTypes',
+          )
         : undefined,
       ready.launchTemplateId
-        ? this.check(ready, 'launchTemplateId', [ready.launchTemplateId], (ids) => new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: ids }), 'LaunchTemplates')
+        ? this.check(
+            ready,
+            'launchTemplateId',
+            [ready.launchTemplateId],
+            (ids) => new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: ids }),
+            'LaunchTemplates',
+          )
         : undefined,
     ]);
     return ready;
@@ -80,13 +98,7 @@ export class Ec2TemplateValidator implements TemplateValidator {
    * One Describe call for the named resources; EC2 answers unknown ids with a *.NotFound error
    * (or, for some, fewer results): either way the field is invalid.
    */
-  private async check(
-    template: Template,
-    field: string,
-    ids: readonly string[],
-    command: (ids: string[]) => object,
-    listKey: string,
-  ): Promise<void> {
+  private async check(template: Template, field: string, ids: readonly string[], command: (ids: string[]) => object, listKey: string): Promise<void> {
     const unique = [...new Set(ids)];
     let response: Record<string, unknown>;
     try {

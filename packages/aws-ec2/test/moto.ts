@@ -27,9 +27,7 @@ export async function createNetwork(client: EC2Client): Promise<MotoNetwork> {
   const vpcId = vpc.Vpc!.VpcId!;
   const subnetIds: string[] = [];
   for (const [index, zone] of ['us-east-1a', 'us-east-1b'].entries()) {
-    const subnet = await client.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${index}.0/24`, AvailabilityZone: zone }),
-    );
+    const subnet = await client.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${index}.0/24`, AvailabilityZone: zone }));
     subnetIds.push(subnet.Subnet!.SubnetId!);
   }
   const group = await client.send(

@@ -30,9 +30,9 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['THROTTLED', 'CONF
 
 /** What a {@link HostFactoryError} carries besides its code and message. */
 export interface HostFactoryErrorOptions {
-/** Facts for the caller and the log (`templateId`, `field`, ...): printed as the error's `details`. */
+  /** Facts for the caller and the log (`templateId`, `field`, ...): printed as the error's `details`. */
   readonly details?: Readonly<Record<string, unknown>>;
-/** The error this one stands for (an SDK or driver error), kept for the log. */
+  /** The error this one stands for (an SDK or driver error), kept for the log. */
   readonly cause?: unknown;
   /** Overrides the default of the code (see {@link HostFactoryError.transient}). */
   readonly transient?: boolean;
@@ -40,11 +40,11 @@ export interface HostFactoryErrorOptions {
 
 /** The error every port and use case throws: a wire code, a message for people, details and the cause. */
 export class HostFactoryError extends Error {
-/** Always `HostFactoryError`: how {@link isHostFactoryError} tells it apart across package copies. */
+  /** Always `HostFactoryError`: how {@link isHostFactoryError} tells it apart across package copies. */
   override readonly name = 'HostFactoryError';
-/** The wire code (`TEMPLATE_INVALID`, `THROTTLED`, ...). */
+  /** The wire code (`TEMPLATE_INVALID`, `THROTTLED`, ...). */
   readonly code: ErrorCode;
-/** Facts for the caller and the log; `{}` when none. */
+  /** Facts for the caller and the log; `{}` when none. */
   readonly details: Readonly<Record<string, unknown>>;
   /** True when the same call may succeed later (throttling, timeouts, lost races). */
   readonly transient: boolean;

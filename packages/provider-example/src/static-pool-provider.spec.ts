@@ -11,11 +11,23 @@ import { StaticPoolProvider } from './static-pool-provider';
 const HOSTS = Array.from({ length: 8 }, (_, i) => `10.1.0.${i + 1}`);
 
 function poolTemplate(hosts: readonly string[] = HOSTS, templateId = 'Pool-A'): Template {
-  return aTemplate({ templateId, providerApi: 'StaticPool', imageId: '', subnetIds: [], securityGroupIds: [], vmType: undefined, providerSettings: { hosts, instanceType: 'rack-node' } });
+  return aTemplate({
+    templateId,
+    providerApi: 'StaticPool',
+    imageId: '',
+    subnetIds: [],
+    securityGroupIds: [],
+    vmType: undefined,
+    providerSettings: { hosts, instanceType: 'rack-node' },
+  });
 }
 
 function provider(workDir = mkdtempSync(join(tmpdir(), 'static-pool-'))): { provider: StaticPoolProvider; workDir: string; file: string } {
-  return { provider: new StaticPoolProvider({ providerName: 'onprem', workDir, clock: systemClock }), workDir, file: join(workDir, 'onprem.static-pool.json') };
+  return {
+    provider: new StaticPoolProvider({ providerName: 'onprem', workDir, clock: systemClock }),
+    workDir,
+    file: join(workDir, 'onprem.static-pool.json'),
+  };
 }
 
 describeCapacityProviderContract(
@@ -28,7 +40,8 @@ describeCapacityProviderContract(
       // Someone takes a host back behind the provider's back: its lease disappears from the file.
       terminateOutside: async (machineId) => {
         const state = JSON.parse(readFileSync(file, 'utf8'));
-        for (const [host, lease] of Object.entries(state.leases) as [string, { machineId: string }][]) if (lease.machineId === machineId) delete state.leases[host];
+        for (const [host, lease] of Object.entries(state.leases) as [string, { machineId: string }][])
+          if (lease.machineId === machineId) delete state.leases[host];
         writeFileSync(file, JSON.stringify(state));
       },
     };
@@ -48,7 +61,9 @@ describe('StaticPoolProvider', () => {
     const second = await pool.acquire({ request: request(2), template, count: 2, attempt: 1, deadline: Date.now() + 60_000 });
     expect(second.machines.map((m) => m.name)).toEqual(['10.1.0.3']);
     expect(second.shortfallReason).toBe('static pool: 1 of 2 host(s) free (3 in the template, 2 handed out)');
-    expect((await pool.preflight(template)).problems).toEqual([{ severity: 'warn', field: 'providerSettings.hosts', message: 'all 3 host(s) are handed out' }]);
+    expect((await pool.preflight(template)).problems).toEqual([
+      { severity: 'warn', field: 'providerSettings.hosts', message: 'all 3 host(s) are handed out' },
+    ]);
   });
 
   it('a host given back is handed out again under a new machine id', async () => {
@@ -67,17 +82,28 @@ describe('StaticPoolProvider', () => {
     // Eight processes race for eight hosts, two each, all starting at once: four get two hosts,
     // the others none, and no host goes to two of them.
     const worker = join(mkdtempSync(join(tmpdir(), 'pool-worker-')), 'acquire-worker.cjs');
-    buildSync({ entryPoints: [join(__dirname, '..', 'test', 'acquire-worker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: worker, logLevel: 'error' });
+    buildSync({
+      entryPoints: [join(__dirname, '..', 'test', 'acquire-worker.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: worker,
+      logLevel: 'error',
+    });
     const startAt = String(Date.now() + 1500);
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        new Promise<string[]>((resolve, reject) => {
-          const child = spawn(process.execPath, [worker, workDir, `req-race-${i}`, JSON.stringify(HOSTS), startAt], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let out = '';
-          child.stdout.on('data', (chunk) => (out += chunk));
-          child.on('error', reject);
-          child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${i} exited ${code}`))));
-        }),
+      Array.from(
+        { length: 8 },
+        (_, i) =>
+          new Promise<string[]>((resolve, reject) => {
+            const child = spawn(process.execPath, [worker, workDir, `req-race-${i}`, JSON.stringify(HOSTS), startAt], {
+              stdio: ['ignore', 'pipe', 'inherit'],
+            });
+            let out = '';
+            child.stdout.on('data', (chunk) => (out += chunk));
+            child.on('error', reject);
+            child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${i} exited ${code}`))));
+          }),
       ),
     );
     const handedOut = results.flat();
@@ -91,7 +117,12 @@ describe('StaticPoolProvider', () => {
 describe('the plugin module', () => {
   it('exports the StaticPool factory, which makes the provider with the context it is given', async () => {
     expect(providers).toEqual([staticPool]);
-    const made = await staticPool.create({ providerName: 'onprem', workDir: mkdtempSync(join(tmpdir(), 'static-pool-')), clock: systemClock, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const made = await staticPool.create({
+      providerName: 'onprem',
+      workDir: mkdtempSync(join(tmpdir(), 'static-pool-')),
+      clock: systemClock,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     expect(made).toBeInstanceOf(StaticPoolProvider);
     expect(made.api).toBe('StaticPool');
   });
@@ -99,6 +130,8 @@ describe('the plugin module', () => {
   it('its settings schema requires hosts and fills in the instance type', () => {
     expect(checkSettings(staticPoolSettings, { hosts: 'a, b' })).toEqual({ values: { hosts: ['a', 'b'], instanceType: 'static' }, problems: [] });
     expect(checkSettings(staticPoolSettings, {}).problems).toEqual([{ key: 'hosts', reason: expect.stringMatching(/^is required/) }]);
-    expect(checkSettings(staticPoolSettings, { hosts: ['a'], host: 'b' }).problems).toEqual([{ key: 'host', reason: expect.stringMatching(/did you mean hosts\?/) }]);
+    expect(checkSettings(staticPoolSettings, { hosts: ['a'], host: 'b' }).problems).toEqual([
+      { key: 'host', reason: expect.stringMatching(/did you mean hosts\?/) },
+    ]);
   });
 });

@@ -73,7 +73,10 @@ export class StaticPoolProvider implements CapacityProvider {
     const machines = leases.map((lease) => this.observation(lease));
     if (machines.length >= count) return { machines };
     const busy = hosts.length - machines.length;
-    return { machines, shortfallReason: `static pool: ${machines.length} of ${count} host(s) free (${hosts.length} in the template, ${busy} handed out)` };
+    return {
+      machines,
+      shortfallReason: `static pool: ${machines.length} of ${count} host(s) free (${hosts.length} in the template, ${busy} handed out)`,
+    };
   }
 
   /** The hosts of the asked requests, and the asked machines still handed out (the others are missing). */
@@ -122,7 +125,8 @@ export class StaticPoolProvider implements CapacityProvider {
     const hosts = hostsOf(template);
     const state: PoolState = this.pool.read();
     const free = hosts.filter((host) => state.leases[host] === undefined).length;
-    const problems = free === 0 ? [{ severity: 'warn' as const, field: 'providerSettings.hosts', message: `all ${hosts.length} host(s) are handed out` }] : [];
+    const problems =
+      free === 0 ? [{ severity: 'warn' as const, field: 'providerSettings.hosts', message: `all ${hosts.length} host(s) are handed out` }] : [];
     return { checked: [`static pool: ${free} of ${hosts.length} host(s) free`], problems };
   }
 

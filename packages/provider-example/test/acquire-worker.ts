@@ -12,7 +12,13 @@ const provider = new StaticPoolProvider({ providerName: 'onprem', workDir, clock
 setTimeout(
   () => {
     provider
-      .acquire({ request: anAcquireRequest({ requestId, templateId: 'Pool-A', providerApi: 'StaticPool', machineCount: 2 }), template, count: 2, attempt: 1, deadline: Date.now() + 60_000 })
+      .acquire({
+        request: anAcquireRequest({ requestId, templateId: 'Pool-A', providerApi: 'StaticPool', machineCount: 2 }),
+        template,
+        count: 2,
+        attempt: 1,
+        deadline: Date.now() + 60_000,
+      })
       .then((result) => process.stdout.write(JSON.stringify(result.machines.map((m) => m.name))))
       .catch((error: unknown) => {
         process.stderr.write(`${String(error)}\n`);

@@ -121,7 +121,10 @@ describe('DynamoDbStateStore on moto_server', () => {
       const b = new DynamoDbStateStore({ client, tablePrefix: prefix, providerName: 'aws-b' });
       const records = {
         requests: [anAcquireRequest({ requestId: 'req-1', templateId: 'T' }), aReturnRequest({ requestId: 'ret-1' })],
-        machines: [aMachine({ machineId: 'i-1', requestId: 'req-1', templateId: 'T', name: 'host-1', returnRequestId: 'ret-1' }), aMachine({ machineId: 'i-2', requestId: 'req-1', templateId: 'T', name: 'host-2' })],
+        machines: [
+          aMachine({ machineId: 'i-1', requestId: 'req-1', templateId: 'T', name: 'host-1', returnRequestId: 'ret-1' }),
+          aMachine({ machineId: 'i-2', requestId: 'req-1', templateId: 'T', name: 'host-2' }),
+        ],
       };
       await a.write(records);
       await a.putCached('k', 'from-a', Number.MAX_SAFE_INTEGER);
@@ -143,7 +146,7 @@ describe('DynamoDbStateStore on moto_server', () => {
       // The same ids are inserts for b (version 0), not conflicts with a's records.
       await b.write(records);
       await b.putCached('k', 'from-b', Number.MAX_SAFE_INTEGER);
-      const [bRequest] = (await b.getRequests(['req-1']));
+      const [bRequest] = await b.getRequests(['req-1']);
       await b.write({ requests: [{ ...bRequest!, message: 'changed by b' }] });
 
       expect((await a.getRequests(['req-1']))[0]).toMatchObject({ version: 1, message: '' });
@@ -234,7 +237,7 @@ describe('DynamoDbStateStore on moto_server', () => {
       const machines = Array.from({ length: 150 }, (_, i) =>
         aMachine({ machineId: `i-${String(i).padStart(4, '0')}`, requestId: 'req-1', name: `host-${i}`, createdAt: i }),
       );
-     
+
       const stored = await store.write({ requests: [anAcquireRequest({ requestId: 'req-1', machineCount: 150 })], machines });
       expect(stored.machines).toHaveLength(150);
 
@@ -245,9 +248,10 @@ describe('DynamoDbStateStore on moto_server', () => {
 
       // A conflict in the last transaction (the request) leaves the machines of the earlier ones written.
       const updated = found.map((m) => ({ ...m, message: 'updated' }));
-      await expect(
-        store.write({ requests: [anAcquireRequest({ requestId: 'req-1', version: 7 })], machines: updated }),
-      ).rejects.toMatchObject({ code: 'CONFLICT', details: expect.objectContaining({ storedRecords: 100, totalRecords: 151 }) });
+      await expect(store.write({ requests: [anAcquireRequest({ requestId: 'req-1', version: 7 })], machines: updated })).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: expect.objectContaining({ storedRecords: 100, totalRecords: 151 }),
+      });
       const after = await store.getMachines({ requestIds: ['req-1'] });
       expect(after.filter((m) => m.message === 'updated')).toHaveLength(100);
     }, 30_000);

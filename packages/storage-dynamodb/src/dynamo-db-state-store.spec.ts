@@ -297,9 +297,7 @@ describe('DynamoDbStateStore (fake client)', () => {
           CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }],
         });
       });
-      await expect(
-        store.write({ machines: [aMachine({ machineId: 'i-1' }), aMachine({ machineId: 'i-2', version: 3 })] }),
-      ).rejects.toMatchObject({
+      await expect(store.write({ machines: [aMachine({ machineId: 'i-1' }), aMachine({ machineId: 'i-2', version: 3 })] })).rejects.toMatchObject({
         name: 'HostFactoryError',
         code: 'CONFLICT',
         transient: true,
@@ -321,7 +319,10 @@ describe('DynamoDbStateStore (fake client)', () => {
     });
 
     it('maps a transaction that raced another one to CONFLICT, and a throttled one to transient STORAGE_ERROR', async () => {
-      const reasons = [[{ Code: 'TransactionConflict' }, { Code: 'None' }], [{ Code: 'ThrottlingError' }, { Code: 'None' }]];
+      const reasons = [
+        [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+        [{ Code: 'ThrottlingError' }, { Code: 'None' }],
+      ];
       let call = 0;
       const { store } = storeWith(() => {
         throw awsError('TransactionCanceledException', 'cancelled', 400, { CancellationReasons: reasons[call++] });
@@ -344,9 +345,9 @@ describe('DynamoDbStateStore (fake client)', () => {
 
     it('rejects a record given twice in one write and an invalid version (INVALID_INPUT), sending nothing', async () => {
       const { store, fake } = storeWith(() => ({}));
-      await expect(
-        store.write({ machines: [aMachine({ machineId: 'i-1' }), aMachine({ machineId: 'i-1', version: 1 })] }),
-      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(store.write({ machines: [aMachine({ machineId: 'i-1' }), aMachine({ machineId: 'i-1', version: 1 })] })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
       await expect(store.write({ requests: [anAcquireRequest({ version: -1 })] })).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
@@ -375,9 +376,7 @@ describe('DynamoDbStateStore (fake client)', () => {
         });
       });
       const machines = Array.from({ length: 100 }, (_, i) => aMachine({ machineId: `i-${i}` }));
-      await expect(
-        store.write({ machines, requests: [anAcquireRequest({ requestId: 'req-1', version: 2 })] }),
-      ).rejects.toMatchObject({
+      await expect(store.write({ machines, requests: [anAcquireRequest({ requestId: 'req-1', version: 2 })] })).rejects.toMatchObject({
         code: 'CONFLICT',
         message: expect.stringContaining('100 of the 101 records of this write were already stored'),
         details: expect.objectContaining({ storedRecords: 100, totalRecords: 101, id: 'req-1' }),
@@ -403,9 +402,7 @@ describe('DynamoDbStateStore (fake client)', () => {
       });
       let round = 0;
       const { store, fake } = storeWith((action, input) => {
-        const keys = (input['RequestItems'] as Record<string, { Keys: { pk: { S: string } }[]; ConsistentRead: boolean }>)[
-          NAMES.requests
-        ]!;
+        const keys = (input['RequestItems'] as Record<string, { Keys: { pk: { S: string } }[]; ConsistentRead: boolean }>)[NAMES.requests]!;
         expect(keys.ConsistentRead).toBe(true);
         round += 1;
         if (round === 1) {
@@ -493,9 +490,7 @@ describe('DynamoDbStateStore (fake client)', () => {
 
     it('checks the expiry of cached values itself (TTL deletion is late) and sets the TTL attribute', async () => {
       const { store, fake } = storeWith((action) =>
-        action === 'GetItem'
-          ? { Item: { pk: { S: 'aws#k' }, cacheKey: { S: 'k' }, value: { S: 'v' }, expiresAtMs: { N: '1500' } } }
-          : {},
+        action === 'GetItem' ? { Item: { pk: { S: 'aws#k' }, cacheKey: { S: 'k' }, value: { S: 'v' }, expiresAtMs: { N: '1500' } } } : {},
       );
       await store.putCached('k', 'v', 1_500);
       expect(fake.calls[0]!.input['Item']).toMatchObject({ expiresAt: { N: '2' }, expiresAtMs: { N: '1500' } });

@@ -33,14 +33,7 @@ import type { DynamoDbClientLike } from './dynamo-db-client';
 import { awsErrorName, cancellationReasons, isResourceNotFound, mapDynamoDbError, toStorageError } from './errors';
 import { KEY_ATTRIBUTE, num, text, type Item } from './item-reader';
 import { machineFromItem, machineToItem } from './machine-item';
-import {
-  REQUEST_KINDS,
-  REQUEST_STATUSES,
-  requestFromItem,
-  requestStatusKey,
-  requestToItem,
-  type ItemContext,
-} from './request-item';
+import { REQUEST_KINDS, REQUEST_STATUSES, requestFromItem, requestStatusKey, requestToItem, type ItemContext } from './request-item';
 import {
   MACHINE_INDEXES,
   REQUEST_INDEXES,
@@ -180,8 +173,14 @@ export class DynamoDbStateStore implements StateStore {
     const requests = changes.requests ?? [];
     const machines = changes.machines ?? [];
     if (requests.length === 0 && machines.length === 0) return { requests: [], machines: [] };
-    checkWrite('Request', requests.map((r) => [r.requestId, r.version]));
-    checkWrite('Machine', machines.map((m) => [m.machineId, m.version]));
+    checkWrite(
+      'Request',
+      requests.map((r) => [r.requestId, r.version]),
+    );
+    checkWrite(
+      'Machine',
+      machines.map((m) => [m.machineId, m.version]),
+    );
     const machineEntries: WriteEntry[] = machines.map((machine) => ({
       label: 'Machine',
       id: machine.machineId,
@@ -210,7 +209,10 @@ export class DynamoDbStateStore implements StateStore {
     const unique = [...new Set(requestIds)];
     if (unique.length === 0) return [];
     const byId = new Map<string, Request>();
-    for (const item of await this.batchGet(this.tables.requests, unique.map((id) => scopedKey(this.providerName, id)))) {
+    for (const item of await this.batchGet(
+      this.tables.requests,
+      unique.map((id) => scopedKey(this.providerName, id)),
+    )) {
       const request = requestFromItem(item, this.tables.requests, this.providerName);
       byId.set(request.requestId, request);
     }
@@ -232,9 +234,7 @@ export class DynamoDbStateStore implements StateStore {
       ]),
     );
     const keys = await this.queryKeys(this.tables.requests, REQUEST_INDEXES.byStatus, partitions);
-    const found = (await this.batchGet(this.tables.requests, keys)).map((item) =>
-      requestFromItem(item, this.tables.requests, this.providerName),
-    );
+    const found = (await this.batchGet(this.tables.requests, keys)).map((item) => requestFromItem(item, this.tables.requests, this.providerName));
     // The index is eventually consistent: keep only what matches on the consistent read.
     return found
       .filter(
@@ -261,7 +261,11 @@ export class DynamoDbStateStore implements StateStore {
     const keys = new Set(machineIds.map((id) => scopedKey(this.providerName, id)));
     const queried = await Promise.all([
       ...active.map(([index, values]) =>
-        this.queryKeys(table, index, values.map((value) => scopedKey(this.providerName, value))),
+        this.queryKeys(
+          table,
+          index,
+          values.map((value) => scopedKey(this.providerName, value)),
+        ),
       ),
       query.held === true ? this.queryKeys(table, MACHINE_INDEXES.held, [this.providerName]) : Promise.resolve([]),
     ]);
@@ -299,7 +303,11 @@ export class DynamoDbStateStore implements StateStore {
       const machines = (await this.batchGet(table, keys))
         .map((item) => machineFromItem(item, table, this.providerName))
         .filter((m) => m.templateId === templateId && countsAgainstQuota(m));
-      return this.withRequestMachines(templateId, machines, running.filter((r) => r.templateId === templateId));
+      return this.withRequestMachines(
+        templateId,
+        machines,
+        running.filter((r) => r.templateId === templateId),
+      );
     });
     return templateIds.map((id) => loads[ids.indexOf(id)] as TemplateLoad);
   }
@@ -422,8 +430,10 @@ export class DynamoDbStateStore implements StateStore {
       const table = await this.describe(design.name);
       const [pitr, ttl] = await Promise.all([this.pitrState(design.name), this.ttlState(design.name)]);
       parts.push(`${design.name} ${table.TableStatus ?? '?'} (PITR ${pitr}, TTL ${ttl})`);
-      if (this.backupEnabled && pitr !== 'ENABLED') warnings.push(`${design.name}: point-in-time recovery is ${pitr} although backup_enabled is true`);
-      if (ttl !== 'ENABLED' && ttl !== 'ENABLING' && ttl !== 'unknown') warnings.push(`${design.name}: TTL is ${ttl}: closed records will not expire`);
+      if (this.backupEnabled && pitr !== 'ENABLED')
+        warnings.push(`${design.name}: point-in-time recovery is ${pitr} although backup_enabled is true`);
+      if (ttl !== 'ENABLED' && ttl !== 'ENABLING' && ttl !== 'unknown')
+        warnings.push(`${design.name}: TTL is ${ttl}: closed records will not expire`);
     }
     return { summary: `DynamoDB ${parts.join(', ')}`, warnings };
   }
@@ -582,9 +592,7 @@ export class DynamoDbStateStore implements StateStore {
 
   /** Strongly consistent BatchGetItem of many keys (100 a call), retrying unprocessed keys. */
   private async batchGet(table: string, keys: readonly string[]): Promise<Item[]> {
-    const parts = await mapLimit(chunk([...new Set(keys)], MAX_BATCH_GET_KEYS), READ_CONCURRENCY, (part) =>
-      this.batchGetPart(table, part),
-    );
+    const parts = await mapLimit(chunk([...new Set(keys)], MAX_BATCH_GET_KEYS), READ_CONCURRENCY, (part) => this.batchGetPart(table, part));
     return parts.flat();
   }
 
@@ -807,8 +815,7 @@ function checkWrite(label: string, records: readonly [string, number][]): void {
 
 function conflictOf(entries: readonly [WriteEntry, ...WriteEntry[]], cause: unknown): HostFactoryError {
   const [first] = entries;
-  const what =
-    first.expected === 0 ? 'already exists' : `was changed elsewhere or is missing (expected version ${first.expected})`;
+  const what = first.expected === 0 ? 'already exists' : `was changed elsewhere or is missing (expected version ${first.expected})`;
   const more = entries.length > 1 ? ` (and ${entries.length - 1} more)` : '';
   return new HostFactoryError('CONFLICT', `${first.label} ${first.id} ${what}${more}`, {
     cause,
@@ -852,8 +859,7 @@ function partialWrite(error: HostFactoryError, stored: number, total: number): H
 function schemaError(design: TableDesign, problems: readonly string[]): HostFactoryError {
   return new HostFactoryError(
     'STORAGE_ERROR',
-    `DynamoDB table ${design.name} exists with another schema: ${problems.join('; ')} ` +
-      `(use another table prefix, or delete the table)`,
+    `DynamoDB table ${design.name} exists with another schema: ${problems.join('; ')} ` + `(use another table prefix, or delete the table)`,
     { details: { tables: [design.name], problems: [...problems] } },
   );
 }

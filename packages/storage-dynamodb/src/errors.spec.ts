@@ -2,7 +2,6 @@ import { HostFactoryError } from '@open-hostfactory/core';
 import { mapDynamoDbError, toStorageError } from './errors';
 import { awsError } from '@open-hostfactory/aws-common/testing';
 
-
 const context = { action: 'PutItem', tables: ['hf-requests'] };
 
 function serverError(name: string): Error {
@@ -10,22 +9,20 @@ function serverError(name: string): Error {
 }
 
 describe('mapDynamoDbError', () => {
-  it.each([
-    'ProvisionedThroughputExceededException',
-    'ThrottlingException',
-    'RequestLimitExceeded',
-    'LimitExceededException',
-  ])('maps %s to transient STORAGE_ERROR naming the table, keeping the cause', (name) => {
-    const error = awsError(name, 'slow down');
-    expect(mapDynamoDbError(error, context)).toMatchObject({
-      name: 'HostFactoryError',
-      code: 'STORAGE_ERROR',
-      transient: true,
-      message: `DynamoDB table hf-requests is throttled (${name}: slow down)`,
-      cause: error,
-      details: { action: 'PutItem', tables: ['hf-requests'], awsErrorName: name, awsRequestId: 'aws-req-1', httpStatusCode: 400 },
-    });
-  });
+  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException'])(
+    'maps %s to transient STORAGE_ERROR naming the table, keeping the cause',
+    (name) => {
+      const error = awsError(name, 'slow down');
+      expect(mapDynamoDbError(error, context)).toMatchObject({
+        name: 'HostFactoryError',
+        code: 'STORAGE_ERROR',
+        transient: true,
+        message: `DynamoDB table hf-requests is throttled (${name}: slow down)`,
+        cause: error,
+        details: { action: 'PutItem', tables: ['hf-requests'], awsErrorName: name, awsRequestId: 'aws-req-1', httpStatusCode: 400 },
+      });
+    },
+  );
 
   it.each(['InternalServerError', 'ServiceUnavailable'])('maps the server error %s to transient STORAGE_ERROR', (name) => {
     expect(mapDynamoDbError(serverError(name), context)).toMatchObject({
@@ -44,7 +41,10 @@ describe('mapDynamoDbError', () => {
     ['ECONNRESET', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
     ['ETIMEDOUT', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })],
     ['a wrapped message', new Error('Failed: connect ECONNREFUSED ::1:8000')],
-    ['an AggregateError', new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })], '')],
+    [
+      'an AggregateError',
+      new AggregateError([Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 9 })], ''),
+    ],
     ['a TimeoutError', Object.assign(new Error('Connection timed out after 5000 ms'), { name: 'TimeoutError' })],
   ])('maps the network error %s to transient STORAGE_ERROR saying the endpoint is unreachable', (_label, error) => {
     const mapped = mapDynamoDbError(error, context) as HostFactoryError;

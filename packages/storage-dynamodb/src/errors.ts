@@ -121,7 +121,8 @@ export function mapDynamoDbError(error: unknown, context: DynamoDbErrorContext):
     );
   }
   if (failure.kind === 'server') return storage(`${where} failed on the DynamoDB side (${name || 'error'}: ${rawMessage})`, true);
-  if (shape.$metadata !== undefined || shape.$fault !== undefined) return storage(`${where}: ${context.action} failed (${name || 'error'}: ${rawMessage})`, false);
+  if (shape.$metadata !== undefined || shape.$fault !== undefined)
+    return storage(`${where}: ${context.action} failed (${name || 'error'}: ${rawMessage})`, false);
   return error;
 }
 
@@ -138,11 +139,9 @@ export function toStorageError(error: unknown, context: DynamoDbErrorContext): H
 
 /** A stored item that does not read back as a valid record. */
 export function corruptItem(table: string, key: string, attribute: string, found: unknown): HostFactoryError {
-  return new HostFactoryError(
-    'STORAGE_ERROR',
-    `Corrupt item in DynamoDB table ${table} (${key}): attribute ${attribute} holds ${describe(found)}`,
-    { details: { table, key, attribute } },
-  );
+  return new HostFactoryError('STORAGE_ERROR', `Corrupt item in DynamoDB table ${table} (${key}): attribute ${attribute} holds ${describe(found)}`, {
+    details: { table, key, attribute },
+  });
 }
 
 function describe(value: unknown): string {

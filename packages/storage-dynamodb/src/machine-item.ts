@@ -70,11 +70,7 @@ export function machineFromItem(item: unknown, table: string, providerName: stri
   const noticeDeadline = read.optionalNumber('noticeDeadline');
   if (noticeKind === undefined && noticeDeadline !== undefined) throw read.corrupt('noticeKind');
   const notice: LifecycleNotice | undefined =
-    noticeKind === undefined
-      ? undefined
-      : noticeDeadline === undefined
-        ? { kind: noticeKind }
-        : { kind: noticeKind, deadline: noticeDeadline };
+    noticeKind === undefined ? undefined : noticeDeadline === undefined ? { kind: noticeKind } : { kind: noticeKind, deadline: noticeDeadline };
   return {
     machineId,
     requestId: read.text('requestId'),

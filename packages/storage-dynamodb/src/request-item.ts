@@ -76,8 +76,7 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
   const templateId = read.optionalText('templateId');
   const providerApi = read.optionalMatching('providerApi', PROVIDER_API_PATTERN);
   const leaseUntil = read.optionalNumber('leaseUntil');
-  const launchLease =
-    leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('leaseHolder'), count: read.count('leaseCount') };
+  const launchLease = leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('leaseHolder'), count: read.count('leaseCount') };
   const firstPolledAt = read.optionalNumber('firstPolledAt');
   const closedAt = read.optionalNumber('closedAt');
   return {

@@ -5,7 +5,11 @@ describe('table design', () => {
 
   it('makes on-demand tables keyed by pk with key-only indexes sorted by createdAt', () => {
     const machines = createTableInput(designs[1]!);
-    expect(machines).toMatchObject({ TableName: 'hf-machines', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
+    expect(machines).toMatchObject({
+      TableName: 'hf-machines',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
     expect(machines.GlobalSecondaryIndexes!.map((i) => i.IndexName)).toEqual(['byRequest', 'byReturnRequest', 'byTemplate', 'byName', 'held']);
     expect(machines.GlobalSecondaryIndexes!.every((i) => i.Projection?.ProjectionType === 'KEYS_ONLY')).toBe(true);
     expect(createTableInput(designs[2]!).GlobalSecondaryIndexes).toBeUndefined();
@@ -17,14 +21,13 @@ describe('table design', () => {
     expect(schemaMismatches(designs[0]!, table)).toEqual([]);
     expect(
       schemaMismatches(designs[0]!, {
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'N' }],
       }),
-    ).toEqual([
-      'key schema is (pk HASH, sk RANGE), expected (pk HASH)',
-      'attribute pk has type N, expected S',
-      'index byStatus is missing',
-    ]);
+    ).toEqual(['key schema is (pk HASH, sk RANGE), expected (pk HASH)', 'attribute pk has type N, expected S', 'index byStatus is missing']);
   });
 
   it('is active only when the table and its indexes are', () => {

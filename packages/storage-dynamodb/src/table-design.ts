@@ -144,9 +144,7 @@ export function schemaMismatches(design: TableDesign, table: TableDescription): 
     if (found === undefined) {
       problems.push(`index ${index.name} is missing`);
     } else if (!sameKeys(found.KeySchema, indexKey(index))) {
-      problems.push(
-        `index ${index.name} has key schema (${describeKeys(found.KeySchema)}), expected (${describeKeys(indexKey(index))})`,
-      );
+      problems.push(`index ${index.name} has key schema (${describeKeys(found.KeySchema)}), expected (${describeKeys(indexKey(index))})`);
     }
   }
   return problems;

@@ -28,8 +28,6 @@ export function uniquePrefix(label: string): string {
 export async function deleteTables(client: DynamoDBClient, prefix: string): Promise<void> {
   const names = tableNames(prefix);
   await Promise.all(
-    [names.requests, names.machines, names.cache].map((table) =>
-      client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined),
-    ),
+    [names.requests, names.machines, names.cache].map((table) => client.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined)),
   );
 }

@@ -5,19 +5,16 @@ import { corruptRow, mapSqliteError, toStorageError } from './errors';
 const FILE = '/var/lib/hf/aws.db';
 
 describe('mapSqliteError', () => {
-  it.each(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE'])(
-    'maps %s to a transient STORAGE_ERROR',
-    (code) => {
-      const cause = new Database.SqliteError('database is locked', code);
-      expect(mapSqliteError(cause, FILE)).toMatchObject({
-        name: 'HostFactoryError',
-        code: 'STORAGE_ERROR',
-        transient: true,
-        cause,
-        details: { filePath: FILE, sqliteCode: code },
-      });
-    },
-  );
+  it.each(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_LOCKED_SHAREDCACHE'])('maps %s to a transient STORAGE_ERROR', (code) => {
+    const cause = new Database.SqliteError('database is locked', code);
+    expect(mapSqliteError(cause, FILE)).toMatchObject({
+      name: 'HostFactoryError',
+      code: 'STORAGE_ERROR',
+      transient: true,
+      cause,
+      details: { filePath: FILE, sqliteCode: code },
+    });
+  });
 
   it.each([
     ['SQLITE_READONLY', 'read-only'],

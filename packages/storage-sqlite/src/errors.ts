@@ -70,11 +70,9 @@ export function toStorageError(error: unknown, filePath: string, doing: string):
 
 /** A stored row that does not read back as a valid record. */
 export function corruptRow(table: string, key: string, column: string, found: unknown): HostFactoryError {
-  return new HostFactoryError(
-    'STORAGE_ERROR',
-    `Corrupt row in ${table} (${key}): column ${column} holds ${describe(found)}`,
-    { details: { table, key, column } },
-  );
+  return new HostFactoryError('STORAGE_ERROR', `Corrupt row in ${table} (${key}): column ${column} holds ${describe(found)}`, {
+    details: { table, key, column },
+  });
 }
 
 function describe(value: unknown): string {

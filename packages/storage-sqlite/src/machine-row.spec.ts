@@ -35,13 +35,10 @@ describe('machineToRow / machineFromRow', () => {
     ['launch_time', 'yesterday'],
     ['name', 42],
     ['machine_id', null],
-  ] as [string, unknown, Record<string, unknown>?][])(
-    'rejects a row whose %s holds %p with STORAGE_ERROR',
-    (column, value, extra = {}) => {
-      const row = { ...machineToRow(aMachine()), ...extra, [column]: value };
-      expect(() => machineFromRow(row)).toThrow(
-        expect.objectContaining({ code: 'STORAGE_ERROR', details: expect.objectContaining({ table: 'machines', column }) }),
-      );
-    },
-  );
+  ] as [string, unknown, Record<string, unknown>?][])('rejects a row whose %s holds %p with STORAGE_ERROR', (column, value, extra = {}) => {
+    const row = { ...machineToRow(aMachine()), ...extra, [column]: value };
+    expect(() => machineFromRow(row)).toThrow(
+      expect.objectContaining({ code: 'STORAGE_ERROR', details: expect.objectContaining({ table: 'machines', column }) }),
+    );
+  });
 });

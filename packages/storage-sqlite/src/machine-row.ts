@@ -97,11 +97,7 @@ export function machineFromRow(row: unknown): Machine {
   const noticeDeadline = read.optionalNumber('notice_deadline');
   if (noticeKind === undefined && noticeDeadline !== undefined) read.oneOf('notice_kind', NOTICE_KINDS);
   const notice: LifecycleNotice | undefined =
-    noticeKind === undefined
-      ? undefined
-      : noticeDeadline === undefined
-        ? { kind: noticeKind }
-        : { kind: noticeKind, deadline: noticeDeadline };
+    noticeKind === undefined ? undefined : noticeDeadline === undefined ? { kind: noticeKind } : { kind: noticeKind, deadline: noticeDeadline };
   return {
     machineId: read.nonEmptyText('machine_id'),
     requestId: read.text('request_id'),
@@ -127,4 +123,3 @@ export function machineFromRow(row: unknown): Machine {
     version: read.count('version'),
   };
 }
-

@@ -79,9 +79,7 @@ export function requestFromRow(row: unknown): Request {
   const providerApi = read.optionalMatching('provider_api', PROVIDER_API_PATTERN);
   const leaseUntil = read.optionalNumber('lease_until');
   const launchLease =
-    leaseUntil === undefined
-      ? undefined
-      : { until: leaseUntil, holder: read.text('lease_holder'), count: read.count('lease_count') };
+    leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('lease_holder'), count: read.count('lease_count') };
   const firstPolledAt = read.optionalNumber('first_polled_at');
   const closedAt = read.optionalNumber('closed_at');
   return {

@@ -40,9 +40,7 @@ describe('SqliteStateStore shared by several OS processes', () => {
     const filePath = join(dir, 'fresh', 'provider.db');
     const startAt = Date.now() + 1000;
     const outcomes = await Promise.all(
-      Array.from({ length: WRITERS }, (_, worker) =>
-        runChild(script, { filePath, worker, increments: 3, sharedRequestIds: [], startAt }),
-      ),
+      Array.from({ length: WRITERS }, (_, worker) => runChild(script, { filePath, worker, increments: 3, sharedRequestIds: [], startAt })),
     );
     for (const outcome of outcomes) expect(outcome).toMatchObject({ code: 0, stderr: '' });
 

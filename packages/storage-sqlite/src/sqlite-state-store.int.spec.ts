@@ -74,13 +74,17 @@ describe('SqliteStateStore on a real file', () => {
             .map((row) => (row as { detail: string }).detail)
             .join('; ');
         expect(
-          plan(`SELECT * FROM machines WHERE template_id = ? AND result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated')`),
+          plan(
+            `SELECT * FROM machines WHERE template_id = ? AND result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated')`,
+          ),
         ).toContain('machines_quota');
         // Running requests only (requests_status), never the template's history (requests_template_id).
-        expect(plan(`SELECT * FROM requests WHERE template_id = ? AND status = 'running' AND kind = 'acquire' ORDER BY created_at, request_id`)).toContain(
-          'requests_status (status=?)',
+        expect(
+          plan(`SELECT * FROM requests WHERE template_id = ? AND status = 'running' AND kind = 'acquire' ORDER BY created_at, request_id`),
+        ).toContain('requests_status (status=?)');
+        expect(plan(`SELECT * FROM requests WHERE status IN ('complete', ?) AND closed_at IS NULL ORDER BY created_at, request_id`)).toContain(
+          'requests_open',
         );
-        expect(plan(`SELECT * FROM requests WHERE status IN ('complete', ?) AND closed_at IS NULL ORDER BY created_at, request_id`)).toContain('requests_open');
       } finally {
         raw.close();
       }

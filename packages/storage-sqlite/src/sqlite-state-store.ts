@@ -120,7 +120,12 @@ export class SqliteStateStore implements StateStore {
       .map(requestFromRow);
     const requestMachines: Machine[] = [];
     for (const ids of chunks(requests.map((r) => r.requestId))) {
-      requestMachines.push(...db.prepare(`SELECT * FROM machines WHERE request_id IN (${marks(ids.length)})`).all(...ids).map(machineFromRow));
+      requestMachines.push(
+        ...db
+          .prepare(`SELECT * FROM machines WHERE request_id IN (${marks(ids.length)})`)
+          .all(...ids)
+          .map(machineFromRow),
+      );
     }
     return { templateId, machines, requests, requestMachines };
   }
@@ -166,7 +171,12 @@ export class SqliteStateStore implements StateStore {
     }
     if (query.open === true) where.push('closed_at IS NULL'); // partial index requests_open
     const sql = `SELECT * FROM requests ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, request_id`;
-    return this.run(({ db }) => db.prepare(sql).all(...params).map(requestFromRow));
+    return this.run(({ db }) =>
+      db
+        .prepare(sql)
+        .all(...params)
+        .map(requestFromRow),
+    );
   }
 
   async getMachines(query: MachineQuery): Promise<Machine[]> {
@@ -232,7 +242,9 @@ export class SqliteStateStore implements StateStore {
       db
         .transaction((): PurgeResult => {
           const ids = (
-            db.prepare('SELECT request_id FROM requests WHERE closed_at IS NOT NULL AND closed_at < ? ORDER BY closed_at LIMIT ?').all(closedBefore, limit) as {
+            db
+              .prepare('SELECT request_id FROM requests WHERE closed_at IS NOT NULL AND closed_at < ? ORDER BY closed_at LIMIT ?')
+              .all(closedBefore, limit) as {
               request_id: string;
             }[]
           ).map((row) => row.request_id);

@@ -34,20 +34,10 @@ export interface Command {
   run(parsed: unknown, container: Container): Promise<unknown>;
 }
 
-export const COMMAND_NAMES = [
-  'getAvailableTemplates',
-  'requestMachines',
-  'getRequestStatus',
-  'requestReturnMachines',
-  'getReturnRequests',
-] as const;
+export const COMMAND_NAMES = ['getAvailableTemplates', 'requestMachines', 'getRequestStatus', 'requestReturnMachines', 'getReturnRequests'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-function command<P>(
-  name: CommandName,
-  parse: (doc: unknown) => P,
-  run: (parsed: P, container: Container) => Promise<unknown>,
-): Command {
+function command<P>(name: CommandName, parse: (doc: unknown) => P, run: (parsed: P, container: Container) => Promise<unknown>): Command {
   return { name, parse, run: (parsed, container) => run(parsed as P, container) };
 }
 

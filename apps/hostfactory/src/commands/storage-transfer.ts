@@ -23,10 +23,7 @@ export async function exportState(store: StateStore, writeLine: (line: string) =
 }
 
 /** Imports exported lines (see {@link exportState}); returns what was written and what was already there. */
-export async function importState(
-  store: StateStore,
-  lines: readonly string[],
-): Promise<{ imported: TransferCounts; skipped: TransferCounts }> {
+export async function importState(store: StateStore, lines: readonly string[]): Promise<{ imported: TransferCounts; skipped: TransferCounts }> {
   const parsed = lines.map((text, index) => parseLine(text, index + 1)).filter((line): line is Line => line !== undefined);
   const requests = parsed.filter((l) => l.type === 'request').map((l) => l.record as Request);
   const machines = parsed.filter((l) => l.type === 'machine').map((l) => l.record as Machine);

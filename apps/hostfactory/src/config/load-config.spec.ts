@@ -165,19 +165,22 @@ describe('loadConfig: defaults and directories', () => {
     expect(() => load()).toThrow(expect.objectContaining({ message: expect.stringContaining(why) }));
   });
 
-  it.each(['../evil', 'a/b', 'a\\b', '..', 'x'.repeat(65), 'a#b', 'tab\there'])('refuses the provider name %j (it names files and store keys)', (name) => {
-    writeTemplates([ibmTemplate()]);
-    expect(() => load({ HF_PROVIDER_NAME: name })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HF_PROVIDER_NAME: must be 1-64 characters') }),
-    );
-  });
+  it.each(['../evil', 'a/b', 'a\\b', '..', 'x'.repeat(65), 'a#b', 'tab\there'])(
+    'refuses the provider name %j (it names files and store keys)',
+    (name) => {
+      writeTemplates([ibmTemplate()]);
+      expect(() => load({ HF_PROVIDER_NAME: name })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('HF_PROVIDER_NAME: must be 1-64 characters') }),
+      );
+    },
+  );
 
   it('accepts provider names with spaces and dots', () => {
     writeTemplates([ibmTemplate()]);
     expect(load({ HF_PROVIDER_NAME: 'aws guide.v2' }).providerName).toBe('aws guide.v2');
   });
 
-  it("reads template settings the guide writes under attributes; [kind, value] pairs stay HF attributes", () => {
+  it('reads template settings the guide writes under attributes; [kind, value] pairs stay HF attributes', () => {
     writeFileSync(
       join(confDir, 'config.yml'),
       [
@@ -243,7 +246,9 @@ describe('loadConfig: defaults and directories', () => {
   it('refuses a negative AWS_TEMPLATE_CHECK_CACHE_TTL_SEC, naming the key', () => {
     write(join(confDir, 'awsprov_config.json'), { AWS_TEMPLATE_CHECK_CACHE_TTL_SEC: -5 });
     writeTemplates([ibmTemplate()]);
-    expect(() => load()).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('AWS_TEMPLATE_CHECK_CACHE_TTL_SEC') }));
+    expect(() => load()).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('AWS_TEMPLATE_CHECK_CACHE_TTL_SEC') }),
+    );
   });
 
   it('refuses an AWS_ACTION_TIMEOUT_SEC below one second, naming the key', () => {
@@ -569,7 +574,10 @@ describe('loadConfig: precedence', () => {
   });
 
   it('does not read the same file twice when CONFIG_PATH names the config dir file', () => {
-    const file = write(join(confDir, 'config.yml'), 'templates:\n  - {template_id: A, max_number: 1, image_id: ami-1, subnet_ids: [s-1], vm_type: t3.micro}\n');
+    const file = write(
+      join(confDir, 'config.yml'),
+      'templates:\n  - {template_id: A, max_number: 1, image_id: ami-1, subnet_ids: [s-1], vm_type: t3.micro}\n',
+    );
     expect(load({ CONFIG_PATH: file }).templates).toHaveLength(1);
   });
 
@@ -651,7 +659,9 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     const file = write(join(confDir, 'config.yml'), 'storage:\n  type: redis\n');
     expectConfigError(loadError(), file, 'storage.type', /sqlite|dynamodb/);
     write(join(confDir, 'config.yml'), 'storage:\n  type: dynamodb\n  dynamodb:\n    retention_days: 0\n');
-    expect(() => load({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('storage.dynamodb.retention_days') }));
+    expect(() => load({})).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('storage.dynamodb.retention_days') }),
+    );
   });
 
   it('reports an unknown storage type', () => {
@@ -677,7 +687,12 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
 
   it('reports an unknown providerApi', () => {
     const file = writeTemplates([ibmTemplate({ providerApi: 'Magic' })]);
-    expectConfigError(loadError(), file, 'templates[0].providerApi', /unknown providerApi 'Magic' \(RunInstances\|EC2Fleet\|SpotFleet\|ASG; a plugin in PROVIDER_PLUGINS registers others\)/);
+    expectConfigError(
+      loadError(),
+      file,
+      'templates[0].providerApi',
+      /unknown providerApi 'Magic' \(RunInstances\|EC2Fleet\|SpotFleet\|ASG; a plugin in PROVIDER_PLUGINS registers others\)/,
+    );
   });
 
   it('refuses a template key no provider knows, suggesting the near one; notices IBM keys it does not honour', () => {
@@ -711,7 +726,12 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
 
   it('reports a malformed attribute naming the entry', () => {
     const file = writeTemplates([ibmTemplate({ attributes: { ncpus: ['Integer', '2'] } })]);
-    expectConfigError(loadError(), file, 'templates[0].attributes', /entry 'ncpus' must be a \[kind, value\] pair with kind String\|Numeric\|Boolean/);
+    expectConfigError(
+      loadError(),
+      file,
+      'templates[0].attributes',
+      /entry 'ncpus' must be a \[kind, value\] pair with kind String\|Numeric\|Boolean/,
+    );
   });
 
   it('reports templates that are not a list', () => {
@@ -763,7 +783,7 @@ describe('loadConfig: every key is known, or refused', () => {
     expect(error.message).toContain('FAVOURITE_COLOUR: unknown key; every key');
   });
 
-  it("accepts IBM keys the plugin deliberately does not support, with a notice naming file, key and why", () => {
+  it('accepts IBM keys the plugin deliberately does not support, with a notice naming file, key and why', () => {
     writeTemplates([ibmTemplate()]);
     const file = write(join(confDir, 'awsprov_config.json'), { AWS_REGION: 'us-east-1', AWS_KEY_FILE: '/keys', AWS_TAG_InstanceID: true });
     const config = load();
@@ -783,7 +803,10 @@ describe('loadConfig: the proxy', () => {
     writeTemplates([ibmTemplate()]);
     write(join(confDir, 'awsprov_config.json'), { AWS_PROXY_HOST: 'proxy.example.com', AWS_PROXY_PORT: 3128 });
     expect(load().provider.proxy).toEqual({ url: 'http://proxy.example.com:3128' });
-    const yaml = write(join(root, 'config.yml'), ['provider:', '  aws:', '    proxy_host: https://p.example.com', '    proxy_port: 8443', ''].join('\n'));
+    const yaml = write(
+      join(root, 'config.yml'),
+      ['provider:', '  aws:', '    proxy_host: https://p.example.com', '    proxy_port: 8443', ''].join('\n'),
+    );
     expect(load({ CONFIG_PATH: yaml }).provider.proxy).toEqual({ url: 'https://p.example.com:8443' });
   });
 

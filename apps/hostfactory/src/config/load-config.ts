@@ -98,7 +98,12 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     return templates === undefined ? [] : [{ file: layer.file, templates }];
   });
   if (templateLayers.length === 0) {
-    throw configError(dirs.confDir ?? env['CONFIG_PATH'] ?? 'environment', 'templates', `no templates configured (looked in ${looked.join(', ') || 'nothing: neither HF_PROVIDER_CONFDIR, HF_CONFDIR nor CONFIG_PATH is set'})`, { looked });
+    throw configError(
+      dirs.confDir ?? env['CONFIG_PATH'] ?? 'environment',
+      'templates',
+      `no templates configured (looked in ${looked.join(', ') || 'nothing: neither HF_PROVIDER_CONFDIR, HF_CONFDIR nor CONFIG_PATH is set'})`,
+      { looked },
+    );
   }
   const templates = new Map<string, Template>();
   for (const layer of templateLayers) {
@@ -106,7 +111,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
   }
 
   const notices = [
-    ...layers.flatMap((layer) => (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`)),
+    ...layers.flatMap((layer) =>
+      (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`),
+    ),
     ...templateNotices,
   ];
 
@@ -137,10 +144,7 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
     },
     logging: {
       level: settings.logLevel ?? 'info',
-      filePath:
-        settings.logFilePath === undefined
-          ? join(dirs.logDir, `${providerName}-provider.log`)
-          : resolve(dirs.logDir, settings.logFilePath),
+      filePath: settings.logFilePath === undefined ? join(dirs.logDir, `${providerName}-provider.log`) : resolve(dirs.logDir, settings.logFilePath),
       maxSize: settings.logMaxSize ?? DEFAULT_LOG_MAX_SIZE,
       backupCount: settings.logBackupCount ?? DEFAULT_LOG_BACKUP_COUNT,
       stderr: settings.logStderr ?? false,
@@ -180,11 +184,7 @@ function buildRegistry(refs: readonly PluginRef[]): ProviderRegistry {
  * `HF_PROVIDER_WORKDIR` (default `$HF_WORKDIR/providers/<name>`, else `<cwd>/.hostfactory/work`),
  * `HF_PROVIDER_LOGDIR` (default `$HF_LOGDIR`, else `<workDir>/logs`). Relative paths resolve from `cwd`.
  */
-export function resolveProviderDirs(
-  env: Readonly<Record<string, string | undefined>>,
-  providerName: string,
-  cwd: string,
-): ProviderDirs {
+export function resolveProviderDirs(env: Readonly<Record<string, string | undefined>>, providerName: string, cwd: string): ProviderDirs {
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value ? resolve(cwd, value) : undefined;
@@ -192,9 +192,7 @@ export function resolveProviderDirs(
   const hfConfDir = get('HF_CONFDIR');
   const hfWorkDir = get('HF_WORKDIR');
   const confDir = get('HF_PROVIDER_CONFDIR') ?? (hfConfDir ? join(hfConfDir, 'providers', providerName) : undefined);
-  const workDir =
-    get('HF_PROVIDER_WORKDIR') ??
-    (hfWorkDir ? join(hfWorkDir, 'providers', providerName) : join(cwd, '.hostfactory', 'work'));
+  const workDir = get('HF_PROVIDER_WORKDIR') ?? (hfWorkDir ? join(hfWorkDir, 'providers', providerName) : join(cwd, '.hostfactory', 'work'));
   const logDir = get('HF_PROVIDER_LOGDIR') ?? get('HF_LOGDIR') ?? join(workDir, 'logs');
   return { ...(confDir === undefined ? {} : { confDir }), workDir, logDir };
 }
@@ -223,12 +221,9 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
  * environment (`HTTPS_PROXY` for https endpoints, `HTTP_PROXY` for http ones, either case);
  * `NO_PROXY` (either case) names hosts reached directly. Checked here, naming the key.
  */
-function proxySettings(
-  settings: Settings,
-  env: Readonly<Record<string, string | undefined>>,
-  layers: readonly Layer[],
-): ProxyConfig | undefined {
-  const fileOf = (key: 'proxyHost' | 'proxyPort'): string => [...layers].reverse().find((layer) => layer.settings[key] !== undefined)?.file ?? 'environment';
+function proxySettings(settings: Settings, env: Readonly<Record<string, string | undefined>>, layers: readonly Layer[]): ProxyConfig | undefined {
+  const fileOf = (key: 'proxyHost' | 'proxyPort'): string =>
+    [...layers].reverse().find((layer) => layer.settings[key] !== undefined)?.file ?? 'environment';
   const fromEnv = (name: string): { name: string; value: string } | undefined => {
     for (const candidate of [name, name.toLowerCase()]) {
       const value = env[candidate]?.trim();
@@ -363,10 +358,15 @@ function checkedTemplate(entry: Record<string, unknown>, file: string, prefix: s
       unknown.suggestion ? { suggestion: unknown.suggestion } : {},
     );
   }
-  for (const key of candidate.unsupported) notices.push(`${file}: ${prefix}.${key} is not supported and has no effect (${UNSUPPORTED_TEMPLATE_KEYS[key]})`);
+  for (const key of candidate.unsupported)
+    notices.push(`${file}: ${prefix}.${key} is not supported and has no effect (${UNSUPPORTED_TEMPLATE_KEYS[key]})`);
   const api = candidate.values['providerApi'];
   if (typeof api !== 'string' || registry.canonical(api) === undefined) {
-    throw configError(file, keyOf('providerApi'), `unknown providerApi ${typeof api === 'string' ? `'${api}'` : JSON.stringify(api)} (${registry.apis().join('|')}; a plugin in PROVIDER_PLUGINS registers others)`);
+    throw configError(
+      file,
+      keyOf('providerApi'),
+      `unknown providerApi ${typeof api === 'string' ? `'${api}'` : JSON.stringify(api)} (${registry.apis().join('|')}; a plugin in PROVIDER_PLUGINS registers others)`,
+    );
   }
   const aws = registry.isAws(api);
   const rules = Object.assign(aws ? new TemplateRules() : new CommonTemplateRules(), candidate.values);
@@ -376,12 +376,21 @@ function checkedTemplate(entry: Record<string, unknown>, file: string, prefix: s
   const schema = registry.templateSettings(api);
   if (aws || schema === undefined) {
     if (candidate.values['providerSettings'] !== undefined) {
-      throw configError(file, `${prefix}.${settingsKey}`, aws ? `the AWS providers take no providerSettings (their settings are template keys)` : `providerApi ${api} defines no template settings`);
+      throw configError(
+        file,
+        `${prefix}.${settingsKey}`,
+        aws ? `the AWS providers take no providerSettings (their settings are template keys)` : `providerApi ${api} defines no template settings`,
+      );
     }
   }
   if (!aws) {
     const stated = AWS_TEMPLATE_PROPERTIES.find((property) => candidate.stated.has(property));
-    if (stated) throw configError(file, keyOf(stated), `is an AWS template setting; providerApi ${api} does not use it (its settings go under providerSettings)`);
+    if (stated)
+      throw configError(
+        file,
+        keyOf(stated),
+        `is an AWS template setting; providerApi ${api} does not use it (its settings go under providerSettings)`,
+      );
   }
   const template = withoutUndefined(candidate.values) as unknown as Template;
   if (aws) return { ...template, imageId: template.imageId ?? '' };

@@ -1,5 +1,15 @@
 import { editDistance } from '@open-hostfactory/core';
-import { findProblems, OneOf, ProviderName, OptionalBoolean, OptionalInt, OptionalRegion, OptionalString, OptionalStringList, OptionalUrl } from './validation';
+import {
+  findProblems,
+  OneOf,
+  ProviderName,
+  OptionalBoolean,
+  OptionalInt,
+  OptionalRegion,
+  OptionalString,
+  OptionalStringList,
+  OptionalUrl,
+} from './validation';
 import { LOG_LEVELS, type LogLevel } from './app-config';
 import { configError } from './config-error';
 import type { ConfigDocument } from './read-config-file';
@@ -42,7 +52,12 @@ function envBoolean(value: unknown): unknown {
 }
 
 function splitList(value: unknown): unknown {
-  return typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+    : value;
 }
 
 function envInt(value: unknown): unknown {
@@ -102,15 +117,23 @@ export const SETTINGS = [
   // The guide's `provider.type`: this plugin is the `aws` type; anything else is refused.
   setting('providerType', 'checked', oneOf('provider type', ['aws'] as const), ['provider.type'], { convert: toLowerString }),
   // Plugin modules registering more capacity providers (paths relative to the stating file, or package names).
-  setting('plugins', 'provider', list(), ['PROVIDER_PLUGINS', 'provider.plugins'], { env: ['PROVIDER_PLUGINS'], convert: splitList, envConvert: splitList }),
+  setting('plugins', 'provider', list(), ['PROVIDER_PLUGINS', 'provider.plugins'], {
+    env: ['PROVIDER_PLUGINS'],
+    convert: splitList,
+    envConvert: splitList,
+  }),
   setting('region', 'provider', region(), ['AWS_REGION', 'provider.aws.region', 'provider.region'], { env: ['AWS_REGION'] }),
   setting('profile', 'provider', text(), ['AWS_PROFILE', 'provider.aws.profile', 'provider.profile'], { env: ['AWS_PROFILE'] }),
-  setting('endpointUrl', 'provider', url(), ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'], { env: ['AWS_ENDPOINT_URL'] }),
+  setting('endpointUrl', 'provider', url(), ['AWS_ENDPOINT_URL', 'provider.aws.endpoint_url', 'provider.endpoint_url'], {
+    env: ['AWS_ENDPOINT_URL'],
+  }),
   setting('credentialFile', 'provider', text(), ['AWS_CREDENTIAL_FILE', 'provider.aws.credential_file', 'provider.credential_file']),
   setting('eventsQueueUrl', 'provider', url(), ['AWS_EVENTS_QUEUE_URL', 'provider.aws.events_queue_url', 'provider.events_queue_url']),
   setting('proxyHost', 'provider', text(), ['AWS_PROXY_HOST', 'provider.aws.proxy_host', 'provider.proxy_host']),
   setting('proxyPort', 'provider', int(1, 65535), ['AWS_PROXY_PORT', 'provider.aws.proxy_port', 'provider.proxy_port']),
-  setting('connectionTimeoutMs', 'provider', int(1), ['AWS_CONNECTION_TIMEOUT_MS', 'provider.aws.timeout', 'provider.timeout'], { convert: secondsToMs }),
+  setting('connectionTimeoutMs', 'provider', int(1), ['AWS_CONNECTION_TIMEOUT_MS', 'provider.aws.timeout', 'provider.timeout'], {
+    convert: secondsToMs,
+  }),
   setting('maxRetries', 'provider', int(0, 10), ['AWS_REQUEST_RETRY_ATTEMPTS', 'provider.aws.max_retries', 'provider.max_retries']),
   setting('describeRetryAttempts', 'provider', int(0, 10), [
     'AWS_DESCRIBE_REQUEST_RETRY_ATTEMPTS',
@@ -129,7 +152,11 @@ export const SETTINGS = [
     'provider.max_failed_launch_attempts',
     'provider.aws.max_failed_launch_attempts',
   ]),
-  setting('connectionPoolSize', 'provider', int(1), ['AWS_CONNECTION_POOL_SIZE', 'provider.aws.connection_pool_size', 'provider.connection_pool_size']),
+  setting('connectionPoolSize', 'provider', int(1), [
+    'AWS_CONNECTION_POOL_SIZE',
+    'provider.aws.connection_pool_size',
+    'provider.connection_pool_size',
+  ]),
   // The action timeout when HF does not set HF_PROVIDER_ACTION_TIMEOUT (which, set, wins): no
   // call outlives it, so a launch claim older than that belongs to a dead call.
   setting('actionTimeoutSec', 'provider', int(1), ['AWS_ACTION_TIMEOUT_SEC', 'provider.action_timeout', 'provider.aws.action_timeout'], {
@@ -137,9 +164,15 @@ export const SETTINGS = [
     envConvert: envInt,
   }),
   setting('orphanTimeoutSec', 'provider', int(1), ['AWS_ORPHAN_TIMEOUT_SEC', 'provider.orphan_timeout', 'provider.aws.orphan_timeout']),
-  setting('orphanAction', 'provider', oneOf('orphan action', ['terminate', 'report'] as const), ['AWS_ORPHAN_ACTION', 'provider.orphan_action', 'provider.aws.orphan_action'], {
-    convert: toLowerString,
-  }),
+  setting(
+    'orphanAction',
+    'provider',
+    oneOf('orphan action', ['terminate', 'report'] as const),
+    ['AWS_ORPHAN_ACTION', 'provider.orphan_action', 'provider.aws.orphan_action'],
+    {
+      convert: toLowerString,
+    },
+  ),
   setting('orphanGraceSec', 'provider', int(0), ['AWS_ORPHAN_GRACE_SEC', 'provider.orphan_grace', 'provider.aws.orphan_grace']),
   setting('orphanSweepIntervalSec', 'provider', int(1), [
     'AWS_ORPHAN_SWEEP_INTERVAL_SEC',
@@ -154,7 +187,12 @@ export const SETTINGS = [
   setting('dynamodbEndpointUrl', 'storage', url(), ['DYNAMODB_ENDPOINT_URL', 'storage.dynamodb.endpoint_url']),
   setting('dynamodbBackupEnabled', 'storage', bool(), ['DYNAMODB_BACKUP_ENABLED', 'storage.dynamodb.backup_enabled']),
   // Both stores: SQLite purges closed requests this long after closing, DynamoDB lets its TTL expire them.
-  setting('retentionDays', 'storage', int(1), ['STORAGE_RETENTION_DAYS', 'storage.retention_days', 'DYNAMODB_RETENTION_DAYS', 'storage.dynamodb.retention_days']),
+  setting('retentionDays', 'storage', int(1), [
+    'STORAGE_RETENTION_DAYS',
+    'storage.retention_days',
+    'DYNAMODB_RETENTION_DAYS',
+    'storage.dynamodb.retention_days',
+  ]),
   setting('logLevel', 'logging', oneOf('log level', LOG_LEVELS), ['LogLevel', 'LOG_LEVEL', 'logging.level'], {
     env: ['LOG_LEVEL'],
     convert: toLevel,
@@ -197,7 +235,12 @@ export const KNOWN_FILE_KEYS: ReadonlySet<string> = new Set([...SETTINGS.flatMap
 
 /** The sections of the guide's YAML (a mapping whose keys are checked in turn). */
 const KNOWN_SECTIONS: ReadonlySet<string> = new Set(
-  [...KNOWN_FILE_KEYS].flatMap((path) => path.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
+  [...KNOWN_FILE_KEYS].flatMap((path) =>
+    path
+      .split('.')
+      .slice(0, -1)
+      .map((_, i, parts) => parts.slice(0, i + 1).join('.')),
+  ),
 );
 /** One source's validated settings, and the key each was read from (`AWS_REGION`, `provider.aws.region`…). */
 export interface SourceSettings {
@@ -207,7 +250,12 @@ export interface SourceSettings {
 
 /** Reads and validates the settings a config document states. Throws CONFIG_INVALID naming file and key. */
 export function settingsFromDocument(document: ConfigDocument, file: string): SourceSettings {
-  return readSettings((entry) => entry.files, (path) => valueAt(document, path), (entry) => entry.convert, file);
+  return readSettings(
+    (entry) => entry.files,
+    (path) => valueAt(document, path),
+    (entry) => entry.convert,
+    file,
+  );
 }
 
 /** Reads and validates the settings the environment overrides (empty variables count as unset). */
@@ -257,13 +305,14 @@ function readSettings(
  */
 export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   AWS_KEY_FILE: 'SSH key files are not fetched: templates name a key pair (keyName) and EC2 injects it',
-  AWS_CREDENTIAL_SCRIPT: 'credentials come from the SDK default chain, AWS_CREDENTIAL_FILE or AWS_PROFILE (a credential_process in the profile does what the script did)',
+  AWS_CREDENTIAL_SCRIPT:
+    'credentials come from the SDK default chain, AWS_CREDENTIAL_FILE or AWS_PROFILE (a credential_process in the profile does what the script did)',
   AWS_CREDENTIAL_RENEW_MARGIN: 'the SDK renews temporary credentials itself',
   AWS_SPOT_TERMINATE_ON_RECLAIM: 'reclaimed spot instances are reported to HF and left to AWS to end (issue 11 adds this key)',
   INSTANCE_CREATION_TIMEOUT: 'use AWS_INSTANCE_PENDING_TIMEOUT_SEC (seconds a machine may stay pending)',
   AWS_TAG_InstanceID: 'instances carry hf:* tags (request, template, provider); an InstanceID tag is not added',
   'caching.config_cache_ttl':
-    'the configuration is read and validated on every call (5-7 ms for JSON, 13-15 ms for YAML); a cache would keep the templates\' user data in the work dir, which the plugin never stores in clear (docs/configuration.md#caching)',
+    "the configuration is read and validated on every call (5-7 ms for JSON, 13-15 ms for YAML); a cache would keep the templates' user data in the work dir, which the plugin never stores in clear (docs/configuration.md#caching)",
   'provider.name':
     'the provider instance name comes from HF_PROVIDER_NAME (HF sets it; it also names the files read), so a name in the file cannot change it',
 };

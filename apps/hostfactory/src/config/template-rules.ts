@@ -27,8 +27,7 @@ function Rule(name: string, check: (value: unknown, args: ValidationArguments) =
     name,
     validator: {
       validate: (value: unknown, args?: ValidationArguments): boolean => check(value, args as ValidationArguments) === undefined,
-      defaultMessage: (args?: ValidationArguments): string =>
-        check(args?.value, args as ValidationArguments) ?? 'is invalid',
+      defaultMessage: (args?: ValidationArguments): string => check(args?.value, args as ValidationArguments) ?? 'is invalid',
     },
   });
 }
@@ -36,12 +35,7 @@ function Rule(name: string, check: (value: unknown, args: ValidationArguments) =
 function badAttribute(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'must be a map of attribute name to [kind, value]';
   for (const [name, entry] of Object.entries(value)) {
-    if (
-      !Array.isArray(entry) ||
-      entry.length !== 2 ||
-      !ATTRIBUTE_KINDS.includes(entry[0] as string) ||
-      typeof entry[1] !== 'string'
-    ) {
+    if (!Array.isArray(entry) || entry.length !== 2 || !ATTRIBUTE_KINDS.includes(entry[0] as string) || typeof entry[1] !== 'string') {
       return `entry '${name}' must be a [kind, value] pair with kind ${ATTRIBUTE_KINDS.join('|')} and a string value (got ${JSON.stringify(entry)})`;
     }
   }
@@ -63,9 +57,7 @@ function badStringList(value: unknown, what: string): string | undefined {
 export class CommonTemplateRules {
   @RequiredString('is required (a string)')
   @Rule('templateIdPattern', (value) =>
-    typeof value === 'string' && !TEMPLATE_ID_PATTERN.test(value)
-      ? `'${value}' must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'`
-      : undefined,
+    typeof value === 'string' && !TEMPLATE_ID_PATTERN.test(value) ? `'${value}' must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'` : undefined,
   )
   templateId?: unknown;
 
@@ -102,9 +94,7 @@ export class TemplateRules extends CommonTemplateRules {
   })
   subnetIds?: unknown;
 
-  @ValidateIf(
-    (o: TemplateRules) => (o.launchTemplateId === undefined && o.vmTypes === undefined) || o.vmType !== undefined,
-  )
+  @ValidateIf((o: TemplateRules) => (o.launchTemplateId === undefined && o.vmTypes === undefined) || o.vmType !== undefined)
   @RequiredString('vmType or vmTypes is required unless launchTemplateId is set')
   vmType?: unknown;
 

@@ -99,8 +99,7 @@ export function OptionalUrl(): PropertyDecorator {
             return false;
           }
         },
-        defaultMessage: (args?: ValidationArguments): string =>
-          `must be an http:// or https:// URL with a host (got ${JSON.stringify(args?.value)})`,
+        defaultMessage: (args?: ValidationArguments): string => `must be an http:// or https:// URL with a host (got ${JSON.stringify(args?.value)})`,
       },
     }),
   );
@@ -138,8 +137,7 @@ export function OptionalRegion(): PropertyDecorator {
       name: 'isAwsRegion',
       validator: {
         validate: (value: unknown): boolean => typeof value === 'string' && REGION.test(value),
-        defaultMessage: (args?: ValidationArguments): string =>
-          `must be an AWS region name such as us-east-1 (got ${JSON.stringify(args?.value)})`,
+        defaultMessage: (args?: ValidationArguments): string => `must be an AWS region name such as us-east-1 (got ${JSON.stringify(args?.value)})`,
       },
     }),
   );

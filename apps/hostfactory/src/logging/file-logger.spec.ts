@@ -123,7 +123,14 @@ describe('createFileLogger', () => {
 
   it('keeps every line whole while several processes log and rotate the same file', async () => {
     const bundle = join(root, 'file-logger.js');
-    buildSync({ entryPoints: [join(__dirname, 'file-logger.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'silent' });
+    buildSync({
+      entryPoints: [join(__dirname, 'file-logger.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: bundle,
+      logLevel: 'silent',
+    });
     const file = join(root, 'shared', 'provider.log');
     const script = [
       `const { createFileLogger } = require(${JSON.stringify(bundle)});`,

@@ -109,26 +109,55 @@ export function renderMetrics(state: MetricsState): string {
   family('open_hostfactory_calls_total', 'counter', 'HF calls answered, by command and outcome (ok, or the error code answered).');
   for (const [key, n] of sorted(Object.entries(state.calls))) {
     const [command, outcome] = split(key);
-    lines.push(`open_hostfactory_calls_total${labels([['command', command], ['outcome', outcome]])} ${n}`);
+    lines.push(
+      `open_hostfactory_calls_total${labels([
+        ['command', command],
+        ['outcome', outcome],
+      ])} ${n}`,
+    );
   }
   family('open_hostfactory_call_duration_seconds', 'histogram', 'Wall time of HF calls, by command.');
   for (const [command, histogram] of sorted(Object.entries(state.durations))) {
     DURATION_BUCKETS.forEach((bound, i) => {
-      lines.push(`open_hostfactory_call_duration_seconds_bucket${labels([['command', command], ['le', String(bound)]])} ${histogram.buckets[i] ?? 0}`);
+      lines.push(
+        `open_hostfactory_call_duration_seconds_bucket${labels([
+          ['command', command],
+          ['le', String(bound)],
+        ])} ${histogram.buckets[i] ?? 0}`,
+      );
     });
-    lines.push(`open_hostfactory_call_duration_seconds_bucket${labels([['command', command], ['le', '+Inf']])} ${histogram.count}`);
+    lines.push(
+      `open_hostfactory_call_duration_seconds_bucket${labels([
+        ['command', command],
+        ['le', '+Inf'],
+      ])} ${histogram.count}`,
+    );
     lines.push(`open_hostfactory_call_duration_seconds_sum${labels([['command', command]])} ${round(histogram.sum)}`);
     lines.push(`open_hostfactory_call_duration_seconds_count${labels([['command', command]])} ${histogram.count}`);
   }
   family('open_hostfactory_machines', 'gauge', 'Machines HF holds or may hold, by template and state, as the last call saw them.');
   for (const [key, n] of sorted(Object.entries(state.machines))) {
     const [template, machineState] = split(key);
-    lines.push(`open_hostfactory_machines${labels([['template', template], ['state', machineState]])} ${n}`);
+    lines.push(
+      `open_hostfactory_machines${labels([
+        ['template', template],
+        ['state', machineState],
+      ])} ${n}`,
+    );
   }
-  family('open_hostfactory_aws_requests_total', 'counter', 'AWS API requests, by operation and outcome (ok, or the AWS error code), retries inside one request not counted.');
+  family(
+    'open_hostfactory_aws_requests_total',
+    'counter',
+    'AWS API requests, by operation and outcome (ok, or the AWS error code), retries inside one request not counted.',
+  );
   for (const [key, n] of sorted(Object.entries(state.aws))) {
     const [operation, outcome] = split(key);
-    lines.push(`open_hostfactory_aws_requests_total${labels([['operation', operation], ['outcome', outcome]])} ${n}`);
+    lines.push(
+      `open_hostfactory_aws_requests_total${labels([
+        ['operation', operation],
+        ['outcome', outcome],
+      ])} ${n}`,
+    );
   }
   family('open_hostfactory_aws_throttles_total', 'counter', 'AWS API attempts answered with throttling (retried or not), by operation.');
   for (const [operation, n] of sorted(Object.entries(state.throttles))) {

@@ -31,7 +31,11 @@ export async function runHealth(io: {
   let config: AppConfig | undefined;
   try {
     config = loadConfig({ env: io.env, cwd: io.cwd });
-    checks.push({ name: 'config', status: 'ok', message: `provider ${config.providerName}, region ${config.provider.region}${config.provider.endpointUrl ? `, endpoint ${config.provider.endpointUrl}` : ''}` });
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      message: `provider ${config.providerName}, region ${config.provider.region}${config.provider.endpointUrl ? `, endpoint ${config.provider.endpointUrl}` : ''}`,
+    });
   } catch (error) {
     checks.push({ name: 'config', status: 'fail', message: toHostFactoryError(error).message });
   }
@@ -54,7 +58,10 @@ export async function runHealth(io: {
   const failed = checks.some((check) => check.status === 'fail');
   return {
     document: { status: failed ? 'fail' : 'ok', checks },
-    text: table(['CHECK', 'STATUS', 'MESSAGE'], checks.map((c) => [c.name, c.status, c.message])),
+    text: table(
+      ['CHECK', 'STATUS', 'MESSAGE'],
+      checks.map((c) => [c.name, c.status, c.message]),
+    ),
     exitCode: failed ? 1 : 0,
   };
 }
@@ -69,7 +76,9 @@ function templatesCheck(config: AppConfig): Check {
 
 async function storageCheck(config: AppConfig, overrides: Overrides | undefined): Promise<Check> {
   const where =
-    config.storage.type === 'dynamodb' ? `DynamoDB tables ${config.storage.dynamodb.tablePrefix}-* in ${config.storage.dynamodb.region}` : `SQLite ${storageFile(config)}`;
+    config.storage.type === 'dynamodb'
+      ? `DynamoDB tables ${config.storage.dynamodb.tablePrefix}-* in ${config.storage.dynamodb.region}`
+      : `SQLite ${storageFile(config)}`;
   let container;
   try {
     container = await createContainer(config, silentLogger, overrides ?? {});
@@ -80,7 +89,8 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
     const open = await store.listRequests({ open: true });
     const inspection = await store.inspect?.();
     const message = `${inspection?.summary ?? where}: readable and writable, ${open.length} open request(s)`;
-    if (inspection && inspection.warnings.length > 0) return { name: 'storage', status: 'warn', message: `${message}; ${inspection.warnings.join('; ')}` };
+    if (inspection && inspection.warnings.length > 0)
+      return { name: 'storage', status: 'warn', message: `${message}; ${inspection.warnings.join('; ')}` };
     return { name: 'storage', status: 'ok', message };
   } catch (error) {
     return { name: 'storage', status: 'fail', message: `${where}: ${toHostFactoryError(error).message}` };
@@ -93,7 +103,12 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
 async function credentialsCheck(config: AppConfig, budget: ReturnType<typeof startCallBudget>): Promise<Check> {
   try {
     const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const sts = withinBudget(createAwsClient((c) => new STSClient(c), 'sts', awsClientOptions(config)), budget, 'AUTH_ERROR', 'STS');
+    const sts = withinBudget(
+      createAwsClient((c) => new STSClient(c), 'sts', awsClientOptions(config)),
+      budget,
+      'AUTH_ERROR',
+      'STS',
+    );
     try {
       const identity = await sts.send(new GetCallerIdentityCommand({}));
       return { name: 'credentials', status: 'ok', message: `account ${identity.Account ?? '?'} as ${identity.Arn ?? '?'}` };
@@ -113,7 +128,8 @@ async function ec2Check(config: AppConfig, budget: ReturnType<typeof startCallBu
     const client = withinBudget(ec2.createEc2Client(awsClientOptions(config)), budget, 'PROVIDER_ERROR', 'EC2');
     try {
       const names = await ec2.availabilityZones(client);
-      if (names.length === 0) return { name: 'ec2', status: 'warn', message: `reachable, but region ${config.provider.region} lists no availability zone` };
+      if (names.length === 0)
+        return { name: 'ec2', status: 'warn', message: `reachable, but region ${config.provider.region} lists no availability zone` };
       return { name: 'ec2', status: 'ok', message: `reachable: ${names.length} availability zone(s) in ${config.provider.region}` };
     } finally {
       client.destroy();

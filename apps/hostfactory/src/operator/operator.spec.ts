@@ -22,11 +22,24 @@ function setup() {
     catalog: new StaticInstanceTypeCatalog([{ instanceType: 't3.medium', vcpus: 2, cores: 1, memoryMiB: 4096 }]),
     validator: { prepare: async (t: typeof template) => t },
   };
-  const env = { HF_PROVIDER_NAME: 'awsinst', HF_PROVIDER_CONFDIR: conf, HF_PROVIDER_WORKDIR: join(root, 'work'), HF_PROVIDER_LOGDIR: join(root, 'log') };
+  const env = {
+    HF_PROVIDER_NAME: 'awsinst',
+    HF_PROVIDER_CONFDIR: conf,
+    HF_PROVIDER_WORKDIR: join(root, 'work'),
+    HF_PROVIDER_LOGDIR: join(root, 'log'),
+  };
   const run = async (argv: string[], isTTY = true) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runOperator(argv, { env, cwd: root, stdout: (t) => out.push(t), stderr: (t) => err.push(t), isTTY, overrides, version: '9.9.9' });
+    const code = await runOperator(argv, {
+      env,
+      cwd: root,
+      stdout: (t) => out.push(t),
+      stderr: (t) => err.push(t),
+      isTTY,
+      overrides,
+      version: '9.9.9',
+    });
     return { code, out: out.join(''), err: err.join('') };
   };
   const hfCall = async (argv: string[], input: unknown) => {
@@ -48,7 +61,9 @@ describe('runOperator on a terminal', () => {
     const [header, row] = requests.out.trim().split('\n');
     expect(header).toMatch(/^REQUEST +KIND +TEMPLATE +STATUS +COUNT +CREATED +MESSAGE$/);
     expect(row).toMatch(new RegExp(`^${requestId} +acquire +${template.templateId} +(running|complete) +1 +2026-01-01T00:00:00Z`));
-    expect((await run(['templates', 'list'])).out).toMatch(new RegExp(`^TEMPLATE +API +MAX +AVAILABLE +PROBLEM\\n${template.templateId} +RunInstances`));
+    expect((await run(['templates', 'list'])).out).toMatch(
+      new RegExp(`^TEMPLATE +API +MAX +AVAILABLE +PROBLEM\\n${template.templateId} +RunInstances`),
+    );
     const config = (await run(['config', 'show'])).out;
     expect(config).toMatch(/^KEY +VALUE +SOURCE\n/);
     expect(config).toMatch(/\nAWS_REGION +eu-west-1 +.*awsprov_config\.json \(AWS_REGION\)\n/);
@@ -73,6 +88,14 @@ describe('runOperator on a terminal', () => {
 
 describe('table', () => {
   it('aligns columns two spaces apart, without trailing blanks', () => {
-    expect(table(['A', 'BB', 'C'], [['xxx', 'y', ''], ['z', 'wwww', 'last']])).toBe('A    BB    C\nxxx  y\nz    wwww  last');
+    expect(
+      table(
+        ['A', 'BB', 'C'],
+        [
+          ['xxx', 'y', ''],
+          ['z', 'wwww', 'last'],
+        ],
+      ),
+    ).toBe('A    BB    C\nxxx  y\nz    wwww  last');
   });
 });

@@ -82,13 +82,17 @@ exit status: 0 ok; 1 a check failed; 2 bad usage or unknown id; 3 invalid config
 4 the cloud failed; 5 the store failed.`;
 
 const HELP: Readonly<Record<string, string>> = {
-  health: 'usage: hostfactory.sh health [--json]\n\nChecks config, templates, storage, credentials (STS GetCallerIdentity) and ec2 (reachable): one line each, ok/warn/fail with the reason. Exit 1 when any check fails.',
-  config: 'usage: hostfactory.sh config show [--json] | config validate\n\nshow: every setting with its effective value (passwords masked) and its source: default, the file and key, or env:VARIABLE.\nvalidate: loads the configuration; exit 3 naming the file and key when it is invalid.',
+  health:
+    'usage: hostfactory.sh health [--json]\n\nChecks config, templates, storage, credentials (STS GetCallerIdentity) and ec2 (reachable): one line each, ok/warn/fail with the reason. Exit 1 when any check fails.',
+  config:
+    'usage: hostfactory.sh config show [--json] | config validate\n\nshow: every setting with its effective value (passwords masked) and its source: default, the file and key, or env:VARIABLE.\nvalidate: loads the configuration; exit 3 naming the file and key when it is invalid.',
   templates:
-    'usage: hostfactory.sh templates list [--json] | templates check [ID] [--json]\n\nlist: the templates HF sees (getAvailableTemplates), with the reason a template is not offered.\ncheck: each template (or ID) against AWS without launching: image, subnets, security groups, launch template and instance types exist, each type is offered in each subnet\'s zone, and the call its requests would make (RunInstances, CreateFleet, RequestSpotFleet) is allowed with DryRun; Auto Scaling has no DryRun. Creates nothing. Exit 1 naming the template and field when one fails.',
-  requests: 'usage: hostfactory.sh requests list [--status running|complete|complete_with_error] [--template T] [--json]\n       hostfactory.sh requests show ID [--json]',
+    "usage: hostfactory.sh templates list [--json] | templates check [ID] [--json]\n\nlist: the templates HF sees (getAvailableTemplates), with the reason a template is not offered.\ncheck: each template (or ID) against AWS without launching: image, subnets, security groups, launch template and instance types exist, each type is offered in each subnet's zone, and the call its requests would make (RunInstances, CreateFleet, RequestSpotFleet) is allowed with DryRun; Auto Scaling has no DryRun. Creates nothing. Exit 1 naming the template and field when one fails.",
+  requests:
+    'usage: hostfactory.sh requests list [--status running|complete|complete_with_error] [--template T] [--json]\n       hostfactory.sh requests show ID [--json]',
   machines: 'usage: hostfactory.sh machines list [--template T] [--json]\n       hostfactory.sh machines show ID [--json]',
-  reconcile: 'usage: hostfactory.sh reconcile [--dry-run] [--json]\n\nRuns the orphan sweep now, without the grace period that protects the automatic sweep, and lists what it found and did. --dry-run only reports. AWS_ORPHAN_ACTION report never changes anything either.',
+  reconcile:
+    'usage: hostfactory.sh reconcile [--dry-run] [--json]\n\nRuns the orphan sweep now, without the grace period that protects the automatic sweep, and lists what it found and did. --dry-run only reports. AWS_ORPHAN_ACTION report never changes anything either.',
   storage:
     'usage: hostfactory.sh storage export -o FILE | storage import -f FILE | storage purge [--older-than DAYS]\n\npurge: deletes requests closed (ended, nothing of theirs alive) more than DAYS days ago, default storage.retention_days, with their machines; never a request that may hold a live machine. DynamoDB expires them by TTL instead.',
 };
@@ -280,7 +284,12 @@ async function dispatch(command: string, rest: readonly string[], args: Parsed, 
         const [machine] = await store.getMachines({ machineIds: [id] });
         if (!machine) throw new HostFactoryError('INVALID_INPUT', `no machine ${id} in the store`, { details: { machineId: id } });
         const view = machineView(machine);
-        return { document: { machine: view }, text: Object.entries(view).map(([key, value]) => `${key}: ${String(value)}`).join('\n') };
+        return {
+          document: { machine: view },
+          text: Object.entries(view)
+            .map(([key, value]) => `${key}: ${String(value)}`)
+            .join('\n'),
+        };
       }
       throw usageError(`unknown machines command '${action ?? ''}' (list|show)`);
     }
@@ -324,7 +333,12 @@ async function checkTemplates(container: Container, config: AppConfig, templateI
     const preflight = await providers.forApi(template.providerApi).preflight?.(template);
     const problems = preflight?.problems ?? [];
     const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
-    results.push({ templateId: template.templateId, status, checked: ['providerSettings (when the configuration loaded)', ...(preflight?.checked ?? [])], problems });
+    results.push({
+      templateId: template.templateId,
+      status,
+      checked: ['providerSettings (when the configuration loaded)', ...(preflight?.checked ?? [])],
+      problems,
+    });
   }
   const failed = results.some((r) => r.status === 'fail');
   const text = table(
@@ -340,12 +354,20 @@ async function reconcile(container: Container, dryRun: boolean, config: AppConfi
   const sweep = new OrphanSweep(await useCaseContext(container));
   const report: SweepReport = await sweep.run({ dryRun, immediate: true });
   const reportOnly = dryRun || config.provider.orphanAction === 'report';
-  const heading = report.findings.length === 0 ? 'nothing to reconcile' : `${report.findings.length} finding(s)${reportOnly ? ' (reported only, nothing changed)' : ''}`;
+  const heading =
+    report.findings.length === 0
+      ? 'nothing to reconcile'
+      : `${report.findings.length} finding(s)${reportOnly ? ' (reported only, nothing changed)' : ''}`;
   const text = [
     heading,
     ...(report.findings.length === 0
       ? []
-      : [table(['KIND', 'ID', 'REQUEST', 'ACTION', 'REASON'], report.findings.map((f) => [f.kind, f.id, f.requestId ?? '-', f.action, f.reason]))]),
+      : [
+          table(
+            ['KIND', 'ID', 'REQUEST', 'ACTION', 'REASON'],
+            report.findings.map((f) => [f.kind, f.id, f.requestId ?? '-', f.action, f.reason]),
+          ),
+        ]),
   ].join('\n');
   return { document: { dryRun: reportOnly, complete: report.complete, findings: report.findings }, text };
 }
@@ -358,7 +380,15 @@ async function purge(container: Container, args: Parsed, config: AppConfig): Pro
   const text = result.expiresItself
     ? `nothing purged: ${config.storage.type} expires closed requests by itself (TTL, ${config.storage.retentionDays} days)`
     : `purged ${result.requests} request(s) and ${result.machines} machine(s) closed more than ${days} day(s) ago`;
-  return { document: { message: 'State purged.', olderThanDays: days, purged: { requests: result.requests, machines: result.machines }, ...(result.expiresItself ? { expiresItself: true } : {}) }, text };
+  return {
+    document: {
+      message: 'State purged.',
+      olderThanDays: days,
+      purged: { requests: result.requests, machines: result.machines },
+      ...(result.expiresItself ? { expiresItself: true } : {}),
+    },
+    text,
+  };
 }
 
 async function storage(action: string | undefined, args: Parsed, store: StateStore): Promise<Outcome> {

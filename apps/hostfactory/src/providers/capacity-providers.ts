@@ -43,7 +43,9 @@ export class RegisteredCapacityProviders implements CapacityProviders {
       const plugin = this.registry.plugin(name);
       let made: Promise<CapacityProvider> | undefined;
       const make = (): Promise<CapacityProvider> => {
-        made ??= plugin ? Promise.resolve(plugin.factory.create(this.context)).then((p) => checkedProvider(p, name, plugin.module)) : this.builtIn(name);
+        made ??= plugin
+          ? Promise.resolve(plugin.factory.create(this.context)).then((p) => checkedProvider(p, name, plugin.module))
+          : this.builtIn(name);
         return made;
       };
       provider = new LazyCapacityProvider(name, make);

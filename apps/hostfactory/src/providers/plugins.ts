@@ -47,11 +47,15 @@ export function loadPlugins(refs: readonly PluginRef[]): RegisteredFactory[] {
     try {
       exported = createRequire(ref.path)(ref.path);
     } catch (error) {
-      throw configError(ref.file, ref.key, `plugin module ${ref.path} failed to load: ${(error as Error).message.split('\n')[0]}`, { module: ref.path });
+      throw configError(ref.file, ref.key, `plugin module ${ref.path} failed to load: ${(error as Error).message.split('\n')[0]}`, {
+        module: ref.path,
+      });
     }
     const providers = providersOf(exported);
     if (!Array.isArray(providers) || providers.length === 0) {
-      throw configError(ref.file, ref.key, `plugin module ${ref.path} exports no providers (export const providers = [{ api, create }])`, { module: ref.path });
+      throw configError(ref.file, ref.key, `plugin module ${ref.path} exports no providers (export const providers = [{ api, create }])`, {
+        module: ref.path,
+      });
     }
     for (const [index, factory] of providers.entries()) {
       const bad = badFactory(factory);

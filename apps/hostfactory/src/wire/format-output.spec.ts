@@ -191,8 +191,7 @@ describe('formatRequestStatus (HF)', () => {
 
   it('prints cloudHostId when set, and the private IP as name when there is no DNS name', () => {
     const machine = aMachine({ cloudHostId: 'h-0abc', name: '', privateIpAddress: '10.0.0.9' });
-    const printed = formatRequestStatus([aReport({ machines: [{ machine, result: 'succeed', message: '' }] })], 'hf')
-      .requests[0]?.machines[0];
+    const printed = formatRequestStatus([aReport({ machines: [{ machine, result: 'succeed', message: '' }] })], 'hf').requests[0]?.machines[0];
     expect(printed?.cloudHostId).toBe('h-0abc');
     expect(printed?.name).toBe('10.0.0.9');
   });
@@ -204,8 +203,7 @@ describe('formatRequestStatus (HF)', () => {
       { machine: { ...failed, message: 'Instance terminated before it was ready' }, result: 'fail', message: '' },
       { machine: failed, result: 'fail', message: '' },
     ];
-    const machines = formatRequestStatus([aReport({ status: 'complete_with_error', machines: reports })], 'hf').requests[0]
-      ?.machines;
+    const machines = formatRequestStatus([aReport({ status: 'complete_with_error', machines: reports })], 'hf').requests[0]?.machines;
     expect(machines?.map((m) => m.message)).toEqual([
       'Server.InsufficientInstanceCapacity',
       'Instance terminated before it was ready',
@@ -235,7 +233,15 @@ describe('formatRequestStatus (HF)', () => {
   it('passes running and return-request results through', () => {
     const machine = aMachine({ status: 'shutting-down', returnRequestId: RET });
     const doc = formatRequestStatus(
-      [aReport({ requestId: RET, kind: 'return', status: 'running', message: '1 of 1 machines still terminating', machines: [{ machine, result: 'executing', message: '' }] })],
+      [
+        aReport({
+          requestId: RET,
+          kind: 'return',
+          status: 'running',
+          message: '1 of 1 machines still terminating',
+          machines: [{ machine, result: 'executing', message: '' }],
+        }),
+      ],
       'hf',
     );
     expect(doc.requests[0]).toMatchObject({ requestId: RET, status: 'running', message: '1 of 1 machines still terminating' });
@@ -258,10 +264,7 @@ describe('formatRequestStatus (guide)', () => {
 
   it('answers the request at top level; machines carry ipAddress and the template attributes', () => {
     const machine = aMachine({ machineId: 'i-1', privateIpAddress: '10.0.0.7', publicIpAddress: '3.3.3.3' });
-    const doc = formatRequestStatus(
-      [aReport({ template: aTemplate(), machines: [{ machine, result: 'succeed', message: '' }] })],
-      'guide',
-    );
+    const doc = formatRequestStatus([aReport({ template: aTemplate(), machines: [{ machine, result: 'succeed', message: '' }] })], 'guide');
     expect(Object.keys(doc)).toEqual(['requestId', 'status', 'message', 'machines']);
     expect(doc.machines[0]).toEqual({
       machineId: 'i-1',
@@ -317,7 +320,7 @@ describe('formatReturnMachines', () => {
     });
   });
 
-  it('names the machines that are not this provider instance\'s (never a silent no-op)', () => {
+  it("names the machines that are not this provider instance's (never a silent no-op)", () => {
     expect(formatReturnMachines({ ...out, unknown: [{ machineId: 'i-9' }, { name: 'host-x' }] }, 'hf')).toEqual({
       requestId: RET,
       message: 'Delete VM success. Not machines of this provider, left alone: i-9, host-x.',
@@ -408,8 +411,7 @@ describe('formatError', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     expect(
-      formatError(new HostFactoryError('PROVIDER_ERROR', 'p', { details: { inner: new Error('inner'), big: BigInt(5) } })).error
-        .details,
+      formatError(new HostFactoryError('PROVIDER_ERROR', 'p', { details: { inner: new Error('inner'), big: BigInt(5) } })).error.details,
     ).toEqual({ inner: 'inner', big: '5' });
     expect(formatError(new HostFactoryError('PROVIDER_ERROR', 'p', { details: cyclic })).error.details).toEqual({
       note: 'details could not be printed as JSON',

@@ -136,23 +136,21 @@ export const FAILED_MACHINE_MESSAGE = 'Instance failed';
 /** getAvailableTemplates answer, templates in the given (configured) order. */
 export function formatTemplates(list: readonly AvailableTemplate[]): TemplatesDocument {
   return {
-    templates: list.map(
-      ({ template, attributes, availableNumber, problem }): WireTemplate => ({
-        templateId: template.templateId,
-        maxNumber: template.maxNumber,
-        availableNumber,
-        attributes: wireAttributes(attributes),
-        vmType: template.vmType ?? Object.keys(template.vmTypes ?? {})[0] ?? '',
-        priceType: template.priceType,
-        instanceTags: formatInstanceTags(template.instanceTags),
-        imageId: template.imageId,
-        ...(template.subnetIds.length > 0 ? { subnetId: template.subnetIds.join(',') } : {}),
-        ...(template.vmTypes && Object.keys(template.vmTypes).length > 0 ? { vmTypes: { ...template.vmTypes } } : {}),
-        providerApi: template.providerApi,
-        ...(template.fleetType ? { fleetType: template.fleetType } : {}),
-        ...(problem ? { message: problem } : {}),
-      }),
-    ),
+    templates: list.map(({ template, attributes, availableNumber, problem }): WireTemplate => ({
+      templateId: template.templateId,
+      maxNumber: template.maxNumber,
+      availableNumber,
+      attributes: wireAttributes(attributes),
+      vmType: template.vmType ?? Object.keys(template.vmTypes ?? {})[0] ?? '',
+      priceType: template.priceType,
+      instanceTags: formatInstanceTags(template.instanceTags),
+      imageId: template.imageId,
+      ...(template.subnetIds.length > 0 ? { subnetId: template.subnetIds.join(',') } : {}),
+      ...(template.vmTypes && Object.keys(template.vmTypes).length > 0 ? { vmTypes: { ...template.vmTypes } } : {}),
+      providerApi: template.providerApi,
+      ...(template.fleetType ? { fleetType: template.fleetType } : {}),
+      ...(problem ? { message: problem } : {}),
+    })),
     message: TEMPLATES_MESSAGE,
   };
 }
@@ -160,14 +158,8 @@ export function formatTemplates(list: readonly AvailableTemplate[]): TemplatesDo
 /** requestMachines answer. */
 export function formatRequestMachines(out: RequestMachinesOutput, dialect: 'hf'): HfRequestMachinesDocument;
 export function formatRequestMachines(out: RequestMachinesOutput, dialect: 'guide'): GuideRequestMachinesDocument;
-export function formatRequestMachines(
-  out: RequestMachinesOutput,
-  dialect: Dialect,
-): HfRequestMachinesDocument | GuideRequestMachinesDocument;
-export function formatRequestMachines(
-  out: RequestMachinesOutput,
-  dialect: Dialect,
-): HfRequestMachinesDocument | GuideRequestMachinesDocument {
+export function formatRequestMachines(out: RequestMachinesOutput, dialect: Dialect): HfRequestMachinesDocument | GuideRequestMachinesDocument;
+export function formatRequestMachines(out: RequestMachinesOutput, dialect: Dialect): HfRequestMachinesDocument | GuideRequestMachinesDocument {
   const base = { requestId: out.request.requestId, message: REQUEST_MACHINES_MESSAGE };
   if (dialect === 'hf') return base;
   return {
@@ -188,14 +180,8 @@ export function formatRequestMachines(
  */
 export function formatRequestStatus(reports: readonly RequestReport[], dialect: 'hf'): HfRequestStatusDocument;
 export function formatRequestStatus(reports: readonly RequestReport[], dialect: 'guide'): GuideRequestStatusDocument;
-export function formatRequestStatus(
-  reports: readonly RequestReport[],
-  dialect: Dialect,
-): HfRequestStatusDocument | GuideRequestStatusDocument;
-export function formatRequestStatus(
-  reports: readonly RequestReport[],
-  dialect: Dialect,
-): HfRequestStatusDocument | GuideRequestStatusDocument {
+export function formatRequestStatus(reports: readonly RequestReport[], dialect: Dialect): HfRequestStatusDocument | GuideRequestStatusDocument;
+export function formatRequestStatus(reports: readonly RequestReport[], dialect: Dialect): HfRequestStatusDocument | GuideRequestStatusDocument {
   if (dialect === 'hf') return { requests: reports.map(hfRequest) };
   const report = reports[0];
   if (report === undefined) {
@@ -222,11 +208,7 @@ export function formatRequestStatus(
  * was still alive. Guide: the acquire request id (as asked) beside the return request id.
  */
 export function formatReturnMachines(out: ReturnMachinesOutput, dialect: 'hf'): HfReturnMachinesDocument;
-export function formatReturnMachines(
-  out: ReturnMachinesOutput,
-  dialect: 'guide',
-  acquireRequestId?: string,
-): GuideReturnMachinesDocument;
+export function formatReturnMachines(out: ReturnMachinesOutput, dialect: 'guide', acquireRequestId?: string): GuideReturnMachinesDocument;
 export function formatReturnMachines(
   out: ReturnMachinesOutput,
   dialect: Dialect,
@@ -405,9 +387,7 @@ function jsonSafe(details: Readonly<Record<string, unknown>>): Record<string, un
       return value;
     });
     const parsed: unknown = text === undefined ? {} : JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return { note: 'details could not be printed as JSON' };
   }

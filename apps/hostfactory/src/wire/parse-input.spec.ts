@@ -60,9 +60,11 @@ describe('parseGetAvailableTemplates', () => {
 
 describe('parseRequestMachines', () => {
   it('reads the HF shape, ignoring extra keys', () => {
-    expect(
-      parseRequestMachines({ template: { templateId: 'OnDemand-Small', machineCount: 3, rc_account: 'x', userData: 'y' } }),
-    ).toEqual({ dialect: 'hf', templateId: 'OnDemand-Small', machineCount: 3 });
+    expect(parseRequestMachines({ template: { templateId: 'OnDemand-Small', machineCount: 3, rc_account: 'x', userData: 'y' } })).toEqual({
+      dialect: 'hf',
+      templateId: 'OnDemand-Small',
+      machineCount: 3,
+    });
   });
 
   it('accepts template as a one-element array', () => {
@@ -75,7 +77,13 @@ describe('parseRequestMachines', () => {
 
   it('rejects template as an array of several', () => {
     expectInvalid(
-      () => parseRequestMachines({ template: [{ templateId: 'A', machineCount: 1 }, { templateId: 'B', machineCount: 1 }] }),
+      () =>
+        parseRequestMachines({
+          template: [
+            { templateId: 'A', machineCount: 1 },
+            { templateId: 'B', machineCount: 1 },
+          ],
+        }),
       /template .* must be one object \(got an array of 2\)/,
     );
     expectInvalid(() => parseRequestMachines({ template: [] }), /got an array of 0/);
@@ -103,9 +111,7 @@ describe('parseRequestMachines', () => {
   });
 
   it('accepts the largest allowed count', () => {
-    expect(parseRequestMachines({ template: { templateId: 'T', machineCount: MAX_MACHINE_COUNT } }).machineCount).toBe(
-      MAX_MACHINE_COUNT,
-    );
+    expect(parseRequestMachines({ template: { templateId: 'T', machineCount: MAX_MACHINE_COUNT } }).machineCount).toBe(MAX_MACHINE_COUNT);
   });
 
   it.each([
@@ -166,9 +172,11 @@ describe('parseGetRequestStatus', () => {
   const entries = (...ids: string[]) => ids.map((requestId) => ({ requestId }));
 
   it('reads an HF array keeping order and duplicates', () => {
-    expect(
-      parseGetRequestStatus({ requests: [{ requestId: 'req-b' }, { requestId: 'ret-a' }, { requestId: 'req-b' }] }),
-    ).toEqual({ dialect: 'hf', requestIds: ['req-b', 'ret-a', 'req-b'], entries: entries('req-b', 'ret-a', 'req-b') });
+    expect(parseGetRequestStatus({ requests: [{ requestId: 'req-b' }, { requestId: 'ret-a' }, { requestId: 'req-b' }] })).toEqual({
+      dialect: 'hf',
+      requestIds: ['req-b', 'ret-a', 'req-b'],
+      entries: entries('req-b', 'ret-a', 'req-b'),
+    });
   });
 
   it('reads an HF single object', () => {
@@ -212,20 +220,12 @@ describe('parseRequestReturnMachines', () => {
   it('reads the HF array with machineId beside name', () => {
     expect(
       parseRequestReturnMachines({
-        machines: [
-          { name: 'ip-10-0-57-7.ec2.internal', machineId: 'i-0e90' },
-          { name: 'ip-10-0-57-8.ec2.internal' },
-          { machineId: 'i-0e92' },
-        ],
+        machines: [{ name: 'ip-10-0-57-7.ec2.internal', machineId: 'i-0e90' }, { name: 'ip-10-0-57-8.ec2.internal' }, { machineId: 'i-0e92' }],
       }),
     ).toEqual({
       dialect: 'hf',
       input: {
-        machines: [
-          { name: 'ip-10-0-57-7.ec2.internal', machineId: 'i-0e90' },
-          { name: 'ip-10-0-57-8.ec2.internal' },
-          { machineId: 'i-0e92' },
-        ],
+        machines: [{ name: 'ip-10-0-57-7.ec2.internal', machineId: 'i-0e90' }, { name: 'ip-10-0-57-8.ec2.internal' }, { machineId: 'i-0e92' }],
       },
     });
   });

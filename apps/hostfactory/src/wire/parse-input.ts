@@ -85,10 +85,7 @@ export function parseRequestMachines(doc: unknown): RequestMachinesCall {
       machineCount: requireCount(root['maxNumber'], 'maxNumber'),
     };
   }
-  throw invalid(
-    'Missing template in requestMachines input: expected {"template": {"templateId": ..., "machineCount": ...}}',
-    { field: 'template' },
-  );
+  throw invalid('Missing template in requestMachines input: expected {"template": {"templateId": ..., "machineCount": ...}}', { field: 'template' });
 }
 
 /**
@@ -137,10 +134,7 @@ export function parseRequestReturnMachines(doc: unknown): ReturnMachinesCall {
       input: { requestId: requireId(root['requestId'], 'requestId', 'requestReturnMachines') },
     };
   }
-  throw invalid(
-    'Missing machines in requestReturnMachines input: expected {"machines": [{"name": ..., "machineId": ...}]}',
-    { field: 'machines' },
-  );
+  throw invalid('Missing machines in requestReturnMachines input: expected {"machines": [{"name": ..., "machineId": ...}]}', { field: 'machines' });
 }
 
 /**

@@ -24,11 +24,7 @@ export interface ReconciledAcquire {
 export class AcquireReconciler {
   constructor(private readonly deps: UseCaseContext) {}
 
-  async reconcile(
-    requestId: string,
-    view: CloudView,
-    templates: ReadonlyMap<string, Template>,
-  ): Promise<ReconciledAcquire | undefined> {
+  async reconcile(requestId: string, view: CloudView, templates: ReadonlyMap<string, Template>): Promise<ReconciledAcquire | undefined> {
     const toRelease: Machine[] = [];
     let ended = false;
     const state = await retryOnConflict(async (): Promise<ReconciledAcquire | undefined> => {
@@ -43,9 +39,7 @@ export class AcquireReconciler {
       const { all, changed, observed } = applyCloudView(stored, view, context);
       // Failed but still there: give it back, or it would run unseen.
       toRelease.push(
-        ...all.filter(
-          (m) => observed.has(m.machineId) && m.result === 'fail' && m.status !== 'terminated' && m.status !== 'shutting-down',
-        ),
+        ...all.filter((m) => observed.has(m.machineId) && m.result === 'fail' && m.status !== 'terminated' && m.status !== 'shutting-down'),
       );
       const known = new Set(stored.map((m) => m.machineId));
       for (const observation of view.observations.values()) {

@@ -23,12 +23,7 @@ export function launchInFlight(request: Request, now: number, identity: ProcessI
  * A launch in flight keeps it running whatever else holds: its outcome is not known yet. A request
  * that ends with every machine finished is closed at once.
  */
-export function withStatus(
-  request: Request,
-  machines: readonly Machine[],
-  policy: AcquirePolicy,
-  identity: ProcessIdentity,
-): Request {
+export function withStatus(request: Request, machines: readonly Machine[], policy: AcquirePolicy, identity: ProcessIdentity): Request {
   const seeking = maySeekCapacity(request, policy) || launchInFlight(request, policy.now, identity);
   const progress = deriveAcquireStatus(request, machines, seeking, request.message || undefined);
   if (progress.status === request.status && (progress.status === 'running' || progress.message === request.message)) {

@@ -1,11 +1,4 @@
-import {
-  machineChanged,
-  markGone,
-  observeMachine,
-  type Machine,
-  type MachineObservation,
-  type ObservationContext,
-} from '../domain/machine/machine';
+import { machineChanged, markGone, observeMachine, type Machine, type MachineObservation, type ObservationContext } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
 import type { ProviderApi } from '../domain/template/template';
 import { toHostFactoryError } from '../errors';
@@ -76,7 +69,10 @@ export async function releaseByApi(
   for (const [api, group] of groupByApi(machines)) {
     const owners = new Set(group.map((m) => m.requestId));
     try {
-      await providers.forApi(api).release(group, requests.filter((r) => owners.has(r.requestId)));
+      await providers.forApi(api).release(
+        group,
+        requests.filter((r) => owners.has(r.requestId)),
+      );
     } catch (error) {
       onFailure(api, group, error);
     }
@@ -110,12 +106,7 @@ export async function releaseOrWarn(
  * The request ended with less than it asked for: its provider stops the cloud from launching
  * more for it (best effort: a failure is logged; the orphan sweep gives back what comes anyway).
  */
-export async function abandonOrWarn(
-  providers: CapacityProviders,
-  logger: Logger,
-  request: Request,
-  machines: readonly Machine[],
-): Promise<void> {
+export async function abandonOrWarn(providers: CapacityProviders, logger: Logger, request: Request, machines: readonly Machine[]): Promise<void> {
   try {
     await providers.forApi(request.providerApi ?? 'RunInstances').abandon?.(request, machines);
   } catch (error) {

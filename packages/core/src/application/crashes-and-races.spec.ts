@@ -48,7 +48,7 @@ describe('one launch per attempt, whatever polls overlap', () => {
     expect(h.cloud.instances.size).toBe(3);
   });
 
-  it("replays the attempt of a caller that died: same attempt, same count, flagged as a replay; nothing launched twice", async () => {
+  it('replays the attempt of a caller that died: same attempt, same count, flagged as a replay; nothing launched twice', async () => {
     const identity: ProcessIdentity = { self: 'me', mayBeAlive: (holder) => holder !== 'dead' };
     const h = harness({ templates: [aTemplate({ maxNumber: 3 })], launchLimit: 1, identity });
     const { request } = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 3 });
@@ -167,7 +167,12 @@ describe('requests HF never learnt of', () => {
   it('a request whose requestMachines died before launching ends too, leaving nothing', async () => {
     const h = harness();
     await h.store.admit(
-      anAcquireRequest({ requestId: 'req-dead', launchAttempts: 1, launchLease: { until: h.clock.now() + 1000, holder: 'x', count: 1 }, createdAt: h.clock.now() }),
+      anAcquireRequest({
+        requestId: 'req-dead',
+        launchAttempts: 1,
+        launchLease: { until: h.clock.now() + 1000, holder: 'x', count: 1 },
+        createdAt: h.clock.now(),
+      }),
       () => true,
     );
     h.clock.advance(h.settings.orphanTimeoutSec * 1000);
@@ -183,7 +188,9 @@ describe('the orphan sweep of the cloud', () => {
     const h = harness({ logger: { ...silentLogger, warn: (message, fields) => warnings.push({ message, fields }) } });
     h.cloud.addInstance(anObservation({ machineId: 'i-stray', requestId: undefined, state: 'running' }));
     let report = await h.sweep.run();
-    expect(report.findings).toEqual([expect.objectContaining({ kind: 'instance', id: 'i-stray', action: 'waiting', graceLeftSec: h.settings.orphanGraceSec })]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ kind: 'instance', id: 'i-stray', action: 'waiting', graceLeftSec: h.settings.orphanGraceSec }),
+    ]);
     expect(warnings).toHaveLength(1);
     h.clock.advance(h.settings.orphanGraceSec * 1000 - 1);
     expect((await h.sweep.run()).findings[0]?.action).toBe('waiting');

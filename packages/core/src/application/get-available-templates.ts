@@ -24,7 +24,7 @@ export class GetAvailableTemplates {
     private readonly logger: Logger,
   ) {}
 
-/** Every configured template with the machines it can still give and why not, in configured order. */
+  /** Every configured template with the machines it can still give and why not, in configured order. */
   async execute(): Promise<AvailableTemplate[]> {
     const templates = await this.templates.list();
     const infos = await this.instanceTypeInfos(templates);
@@ -63,11 +63,11 @@ export class GetAvailableTemplates {
     } catch (error) {
       const failure = toHostFactoryError(error, 'PROVIDER_ERROR');
       this.logger.warn('instance type lookup failed', { error: failure.message, code: failure.code });
-      throw new HostFactoryError(
-        failure.code,
-        `Cannot derive template attributes (ncpus/nram) for ${[...needed].join(', ')}: ${failure.message}`,
-        { cause: error, transient: failure.transient, details: failure.details },
-      );
+      throw new HostFactoryError(failure.code, `Cannot derive template attributes (ncpus/nram) for ${[...needed].join(', ')}: ${failure.message}`, {
+        cause: error,
+        transient: failure.transient,
+        details: failure.details,
+      });
     }
   }
 }

@@ -55,7 +55,7 @@ export class GetRequestStatus {
     this.sweep = new OrphanSweep(deps);
   }
 
-/** The asked requests, brought up to date with the cloud (launching what is missing, ending what is done). */
+  /** The asked requests, brought up to date with the cloud (launching what is missing, ending what is done). */
   async execute(input: { readonly requestIds: readonly string[] }): Promise<RequestReport[]> {
     const ids = [...new Set(input.requestIds)];
     const requests = await this.store.getRequests(ids);

@@ -40,7 +40,7 @@ export class GetReturnRequests {
     this.purge = new RetentionPurge({ store, clock, settings, logger, identity });
   }
 
-/** The machines HF should give back because the cloud is taking them (spot interruptions, rebalance, vanished). */
+  /** The machines HF should give back because the cloud is taking them (spot interruptions, rebalance, vanished). */
   async execute(input: { readonly machines?: readonly MachineRef[] }): Promise<ReclaimReport[]> {
     const candidates = input.machines
       ? (await resolveMachineRefs(this.store, input.machines)).machines
@@ -62,9 +62,9 @@ export class GetReturnRequests {
     }
     if (changed.length > 0) {
       // Keeping what was seen is a courtesy; a concurrent writer's newer view wins.
-      await this.store.write({ machines: changed }).catch((error: unknown) =>
-        this.logger.debug('reclaim observations not stored', { error: String(error) }),
-      );
+      await this.store
+        .write({ machines: changed })
+        .catch((error: unknown) => this.logger.debug('reclaim observations not stored', { error: String(error) }));
     }
     this.logger.info('reclaims', { watched: watched.length, reclaimed: reports.map((r) => r.machineId) });
     const finished = changed.filter(isMachineFinished).map((m) => m.requestId);

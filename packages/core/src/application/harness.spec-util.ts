@@ -37,9 +37,7 @@ export function harness(options: HarnessOptions = {}) {
   const cloud = new InMemoryCapacityProvider({ clock, launchLimit: options.launchLimit, mode: options.mode });
   const providers = new StaticCapacityProviders([cloud]);
   const templates = new StaticTemplateSource(options.templates ?? [aTemplate()]);
-  const catalog = new StaticInstanceTypeCatalog([
-    { instanceType: 't3.medium', vcpus: 2, cores: 1, memoryMiB: 4096, architecture: 'x86_64' },
-  ]);
+  const catalog = new StaticInstanceTypeCatalog([{ instanceType: 't3.medium', vcpus: 2, cores: 1, memoryMiB: 4096, architecture: 'x86_64' }]);
   const ids = new SequentialIdGenerator();
   const settings: ProviderSettings = { ...DEFAULT_PROVIDER_SETTINGS, ...options.settings };
   const identity = options.identity ?? unknownProcess;

@@ -1,11 +1,4 @@
-import {
-  isEndedState,
-  isMachineFinished,
-  isMachineHeld,
-  newMachine,
-  type Machine,
-  type MachineObservation,
-} from '../domain/machine/machine';
+import { isEndedState, isMachineFinished, isMachineHeld, newMachine, type Machine, type MachineObservation } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
 import type { ProviderApi } from '../domain/template/template';
 import { toHostFactoryError } from '../errors';
@@ -214,9 +207,7 @@ export class OrphanSweep {
     );
     // Machines whose return is still running are that return's business (its polls re-issue it).
     const returnIds = [...new Set(unfinished.flatMap((m) => (m.returnRequestId ? [m.returnRequestId] : [])))];
-    const runningReturns = new Set(
-      (await this.deps.store.getRequests(returnIds)).filter((r) => r.status === 'running').map((r) => r.requestId),
-    );
+    const runningReturns = new Set((await this.deps.store.getRequests(returnIds)).filter((r) => r.status === 'running').map((r) => r.requestId));
     const machines = unfinished.filter((m) => m.returnRequestId === undefined || !runningReturns.has(m.returnRequestId));
     const now = this.deps.clock.now();
     const context = observationContext(this.deps.settings, now);
@@ -356,9 +347,7 @@ export class OrphanSweep {
       waiting[orphan.key] = firstSeen;
       const base = { kind: orphan.kind, id: orphan.id, reason: orphan.reason, ...(orphan.requestId ? { requestId: orphan.requestId } : {}) };
       findings.push(
-        isDue || !act
-          ? { ...base, action: 'reported' }
-          : { ...base, action: 'waiting', graceLeftSec: Math.ceil((firstSeen + graceMs - now) / 1000) },
+        isDue || !act ? { ...base, action: 'reported' } : { ...base, action: 'waiting', graceLeftSec: Math.ceil((firstSeen + graceMs - now) / 1000) },
       );
     }
     if (!options.dryRun) {
@@ -371,7 +360,13 @@ export class OrphanSweep {
   /** Gives back due orphans: holders with their instances first, then single instances. */
   private async giveBack(due: readonly Orphan[], requests: ReadonlyMap<string, Request>, findings: SweepFinding[]): Promise<void> {
     const report = (orphan: Orphan, action: SweepAction): void => {
-      findings.push({ kind: orphan.kind, id: orphan.id, reason: orphan.reason, action, ...(orphan.requestId ? { requestId: orphan.requestId } : {}) });
+      findings.push({
+        kind: orphan.kind,
+        id: orphan.id,
+        reason: orphan.reason,
+        action,
+        ...(orphan.requestId ? { requestId: orphan.requestId } : {}),
+      });
     };
     const holderOrphans = due.filter((o) => o.holder !== undefined);
     for (const [api, group] of groupBy(holderOrphans, (o) => o.api)) {
@@ -384,7 +379,11 @@ export class OrphanSweep {
         await provider.dispose(group.map((o) => o.holder as CapacityHolder));
         for (const orphan of group) report(orphan, 'given back');
       } catch (error) {
-        this.deps.logger.warn('orphan sweep could not remove holders', { api, ids: group.map((o) => o.id), error: toHostFactoryError(error).message });
+        this.deps.logger.warn('orphan sweep could not remove holders', {
+          api,
+          ids: group.map((o) => o.id),
+          error: toHostFactoryError(error).message,
+        });
         for (const orphan of group) report(orphan, 'failed');
       }
     }
@@ -413,9 +412,16 @@ export class OrphanSweep {
     for (const [api, group] of groupByApi(machines)) {
       try {
         const owners = new Set(group.map((m) => m.requestId));
-        await this.deps.providers.forApi(api).release(group, [...requests.values()].filter((r) => owners.has(r.requestId)));
+        await this.deps.providers.forApi(api).release(
+          group,
+          [...requests.values()].filter((r) => owners.has(r.requestId)),
+        );
       } catch (error) {
-        this.deps.logger.warn('orphan sweep could not terminate instances', { api, machineIds: group.map((m) => m.machineId), error: toHostFactoryError(error).message });
+        this.deps.logger.warn('orphan sweep could not terminate instances', {
+          api,
+          machineIds: group.map((m) => m.machineId),
+          error: toHostFactoryError(error).message,
+        });
         for (const m of group) failedIds.add(m.machineId);
       }
     }
@@ -429,10 +435,15 @@ export class OrphanSweep {
       try {
         await this.deps.providers.forApi(api).release(group, requests);
       } catch (error) {
-        this.deps.logger.warn('orphan sweep could not terminate instances', { api, machineIds: group.map((m) => m.machineId), error: toHostFactoryError(error).message });
+        this.deps.logger.warn('orphan sweep could not terminate instances', {
+          api,
+          machineIds: group.map((m) => m.machineId),
+          error: toHostFactoryError(error).message,
+        });
         const failed = new Set(group.map((m) => m.machineId));
         for (const [index, finding] of findings.entries()) {
-          if (finding.kind === 'instance' && failed.has(finding.id) && finding.action === 'given back') findings[index] = { ...finding, action: 'failed' };
+          if (finding.kind === 'instance' && failed.has(finding.id) && finding.action === 'given back')
+            findings[index] = { ...finding, action: 'failed' };
         }
       }
     }

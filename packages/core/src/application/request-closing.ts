@@ -10,9 +10,7 @@ import { retryOnConflict } from './conflict-retry';
 export async function closeFinishedRequests(store: StateStore, requestIds: readonly string[], now: number): Promise<void> {
   const ids = [...new Set(requestIds)].filter((id) => id !== '');
   if (ids.length === 0) return;
-  const candidates = (await store.getRequests(ids)).filter(
-    (r) => r.kind === 'acquire' && r.status !== 'running' && r.closedAt === undefined,
-  );
+  const candidates = (await store.getRequests(ids)).filter((r) => r.kind === 'acquire' && r.status !== 'running' && r.closedAt === undefined);
   if (candidates.length === 0) return;
   const machines = await store.getMachines({ requestIds: candidates.map((r) => r.requestId) });
   for (const request of candidates) {

@@ -39,7 +39,7 @@ export class RequestMachines {
     private readonly identity: ProcessIdentity = unknownProcess,
   ) {}
 
-/** Admits the request against the template's maxNumber, stores it and makes its first launch. */
+  /** Admits the request against the template's maxNumber, stores it and makes its first launch. */
   async execute(input: RequestMachinesInput): Promise<RequestMachinesOutput> {
     const configured = await findTemplate(this.templates, input.templateId);
     if (!Number.isInteger(input.machineCount) || input.machineCount < 1) {

@@ -33,7 +33,7 @@ export class RequestReturnMachines {
     private readonly templates: TemplateSource,
   ) {}
 
-/** Stores a return request for the named machines and gives them back to the cloud. */
+  /** Stores a return request for the named machines and gives them back to the cloud. */
   async execute(input: ReturnMachinesInput): Promise<ReturnMachinesOutput> {
     const recovered = 'machines' in input ? await this.recoverForgotten(input.machines) : [];
     const outcome = await retryOnConflict(async () => {
@@ -155,11 +155,11 @@ export class RequestReturnMachines {
     });
     if (failure) {
       this.logger.error('terminate failed', { requestId, code: failure.code, error: failure.message });
-      throw new HostFactoryError(
-        failure.code,
-        `Return ${requestId} is recorded but the cloud did not take it yet: ${failure.message}`,
-        { cause, details: { ...failure.details, requestId }, transient: true },
-      );
+      throw new HostFactoryError(failure.code, `Return ${requestId} is recorded but the cloud did not take it yet: ${failure.message}`, {
+        cause,
+        details: { ...failure.details, requestId },
+        transient: true,
+      });
     }
   }
 }

@@ -19,9 +19,7 @@ export async function resolveMachineRefs(store: StateStore, refs: readonly Machi
   const found = new Map<string, Machine>();
   const unknown: MachineRef[] = [];
   for (const ref of refs) {
-    const match = ref.machineId
-      ? idIndex.get(ref.machineId)
-      : byName.filter((m) => m.name === ref.name).sort(newestFirst)[0];
+    const match = ref.machineId ? idIndex.get(ref.machineId) : byName.filter((m) => m.name === ref.name).sort(newestFirst)[0];
     if (match) found.set(match.machineId, match);
     else unknown.push(ref);
   }

@@ -54,9 +54,7 @@ export interface MachineRef {
 }
 
 /** requestReturnMachines: HF names machines, or (guide dialect) an acquire request to return whole. */
-export type ReturnMachinesInput =
-  | { readonly machines: readonly MachineRef[] }
-  | { readonly requestId: string };
+export type ReturnMachinesInput = { readonly machines: readonly MachineRef[] } | { readonly requestId: string };
 
 /** requestReturnMachines: the new return request and what it found of the named machines. */
 export interface ReturnMachinesOutput {

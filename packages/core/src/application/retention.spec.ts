@@ -10,7 +10,13 @@ describe('RetentionPurge', () => {
   function setup(retentionDays = 30) {
     const clock = new FixedClock(Date.UTC(2026, 5, 1));
     const store = new InMemoryStateStore();
-    const purge = new RetentionPurge({ store, clock, settings: { ...DEFAULT_PROVIDER_SETTINGS, retentionDays }, logger: silentLogger, identity: unknownProcess });
+    const purge = new RetentionPurge({
+      store,
+      clock,
+      settings: { ...DEFAULT_PROVIDER_SETTINGS, retentionDays },
+      logger: silentLogger,
+      identity: unknownProcess,
+    });
     return { clock, store, purge };
   }
 
@@ -22,7 +28,10 @@ describe('RetentionPurge', () => {
         anAcquireRequest({ requestId: 'req-new', status: 'complete', closedAt: clock.now() - 29 * DAY }),
         anAcquireRequest({ requestId: 'req-open', status: 'running', createdAt: clock.now() - 60 * DAY }),
       ],
-      machines: [aMachine({ machineId: 'i-old', requestId: 'req-old', status: 'terminated' }), aMachine({ machineId: 'i-open', requestId: 'req-open' })],
+      machines: [
+        aMachine({ machineId: 'i-old', requestId: 'req-old', status: 'terminated' }),
+        aMachine({ machineId: 'i-open', requestId: 'req-open' }),
+      ],
     });
     expect(await purge.maybeRun()).toEqual({ requests: 1, machines: 1 });
     expect((await store.getRequests(['req-old', 'req-new', 'req-open'])).map((r) => r.requestId)).toEqual(['req-new', 'req-open']);

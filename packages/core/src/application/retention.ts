@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 export class RetentionPurge {
   constructor(private readonly deps: Pick<UseCaseContext, 'store' | 'clock' | 'settings' | 'logger' | 'identity'>) {}
 
-/** Runs the purge when no process has within the hour (a store lease); undefined when skipped or failed (logged, never thrown). */
+  /** Runs the purge when no process has within the hour (a store lease); undefined when skipped or failed (logged, never thrown). */
   async maybeRun(): Promise<PurgeResult | undefined> {
     try {
       const now = this.deps.clock.now();

@@ -57,6 +57,11 @@ export class ReturnReconciler {
       if (progress.status !== 'running') finished = all;
     });
     await releaseOrWarn(store, providers, logger, toRelease, 'return not yet taken by the cloud');
-    if (finished.length > 0) await closeFinishedRequests(store, finished.map((m) => m.requestId), clock.now());
+    if (finished.length > 0)
+      await closeFinishedRequests(
+        store,
+        finished.map((m) => m.requestId),
+        clock.now(),
+      );
   }
 }

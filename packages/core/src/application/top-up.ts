@@ -161,9 +161,7 @@ export class TopUp {
       const known = new Set(stored.map((m) => m.machineId));
       const now = this.deps.clock.now();
       const context = observationContext(this.deps.settings, now);
-      let added = outcome.observations
-        .filter((o) => !known.has(o.machineId))
-        .map((o) => newMachine(o, machineOwner(fresh, template), context));
+      let added = outcome.observations.filter((o) => !known.has(o.machineId)).map((o) => newMachine(o, machineOwner(fresh, template), context));
       if (fresh.status !== 'running') {
         added = added.map((m) => ({ ...m, result: 'fail' as const, message: 'Launched for a request that had already ended' }));
         late = added;

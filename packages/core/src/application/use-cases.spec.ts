@@ -38,7 +38,9 @@ describe('getAvailableTemplates', () => {
   });
 
   it('lists a template whose instance type the cloud does not know with nothing available, and the others as usual', async () => {
-    const h = harness({ templates: [aTemplate({ templateId: 'Typo', vmType: 'm5.lrage', attributes: {} }), aTemplate({ templateId: 'Good', attributes: {} })] });
+    const h = harness({
+      templates: [aTemplate({ templateId: 'Typo', vmType: 'm5.lrage', attributes: {} }), aTemplate({ templateId: 'Good', attributes: {} })],
+    });
     const [typo, good] = await h.getAvailableTemplates.execute();
     expect(typo).toMatchObject({ availableNumber: 0, problem: expect.stringContaining("'m5.lrage' is unknown to the cloud") });
     expect(typo?.template.maxNumber).toBe(10);
@@ -251,7 +253,10 @@ describe('getRequestStatus', () => {
     const [only] = await h.store.getMachines({ requestIds: [request.requestId] });
     // Simulate a crash between the launch and the write: the store forgets, the cloud does not.
     const lost = { ...only!, machineId: 'i-lost' };
-    h.cloud.instances.set('i-lost', { observation: { ...h.cloud.instances.get(only!.machineId)!.observation, machineId: 'i-lost', state: 'running' }, token: 'x' });
+    h.cloud.instances.set('i-lost', {
+      observation: { ...h.cloud.instances.get(only!.machineId)!.observation, machineId: 'i-lost', state: 'running' },
+      token: 'x',
+    });
     h.cloud.setAll('pending', 'running');
     const [report] = await h.getRequestStatus.execute({ requestIds: [request.requestId] });
     expect(report?.machines.map((m) => m.machine.machineId)).toContain(lost.machineId);
@@ -361,8 +366,7 @@ describe('requestReturnMachines and the return request', () => {
 });
 
 describe('weighted capacity (vmTypes weights count units)', () => {
-  const weighted = () =>
-    aTemplate({ templateId: 'W', vmType: 'm5.xlarge', vmTypes: { 'm5.xlarge': 4, 'm5.large': 2 }, maxNumber: 16 });
+  const weighted = () => aTemplate({ templateId: 'W', vmType: 'm5.xlarge', vmTypes: { 'm5.xlarge': 4, 'm5.large': 2 }, maxNumber: 16 });
 
   it('machineCount counts units: 8 units of 4-unit instances are 2 machines', async () => {
     const h = harness({ templates: [weighted()] });

@@ -33,6 +33,8 @@ describe('checkSettings', () => {
   });
 
   it('editDistance counts inserts, deletes and replacements', () => {
-    expect([editDistance('slot', 'slots'), editDistance('hsots', 'hosts'), editDistance('', 'abc'), editDistance('same', 'same')]).toEqual([1, 2, 3, 0]);
+    expect([editDistance('slot', 'slots'), editDistance('hsots', 'hosts'), editDistance('', 'abc'), editDistance('same', 'same')]).toEqual([
+      1, 2, 3, 0,
+    ]);
   });
 });

@@ -90,7 +90,13 @@ function checkValue(spec: SettingSpec, value: unknown): { value: SettingValue } 
       return { value: number };
     }
     case 'string[]': {
-      const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
+      const list =
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((item) => item.trim())
+              .filter((item) => item !== '')
+          : value;
       if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.trim() === '')) {
         return `must be a list of non-empty strings, or one comma-separated string (${spec.description})`;
       }

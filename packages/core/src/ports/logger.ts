@@ -1,13 +1,13 @@
 import { portToken, type Token } from './token';
 /** Structured logging; the app writes JSON lines to the log file, never to stdout. */
 export interface Logger {
-/** Detail for troubleshooting, off by default. */
+  /** Detail for troubleshooting, off by default. */
   debug(message: string, fields?: Readonly<Record<string, unknown>>): void;
-/** What the plugin did (a launch, a return). */
+  /** What the plugin did (a launch, a return). */
   info(message: string, fields?: Readonly<Record<string, unknown>>): void;
-/** Something wrong that the plugin works around (a retry, a skipped machine). */
+  /** Something wrong that the plugin works around (a retry, a skipped machine). */
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
-/** A failed call or operation. */
+  /** A failed call or operation. */
   error(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 /** The injection token of {@link Logger}. */

@@ -98,7 +98,7 @@ export interface StateStore {
    * read and a write only. Read-only.
    */
   inspect?(): Promise<StoreInspection>;
-/** Releases the store's resources (file handles, clients). Idempotent. */
+  /** Releases the store's resources (file handles, clients). Idempotent. */
   close(): Promise<void>;
 }
 /** The injection token of {@link StateStore}. */

@@ -14,7 +14,7 @@ export interface CapacityProviderUnderTest {
   readonly terminateOutside: (machineId: string) => Promise<void>;
   /** Lets pending instances boot, when the cloud does not by itself. */
   readonly boot?: () => Promise<void>;
-/** Removes what the test made. */
+  /** Removes what the test made. */
   readonly cleanup?: () => Promise<void>;
 }
 
@@ -83,7 +83,13 @@ export function describeCapacityProviderContract(
     const toMachine = (request: Request, o: MachineObservation): Machine =>
       newMachine(
         o,
-        { requestId: request.requestId, templateId: sut.template.templateId, providerApi: sut.provider.api, instanceTags: '', weights: sut.template.vmTypes },
+        {
+          requestId: request.requestId,
+          templateId: sut.template.templateId,
+          providerApi: sut.provider.api,
+          instanceTags: '',
+          weights: sut.template.vmTypes,
+        },
         { now: Date.now(), pendingTimeoutSec: 0 },
       );
 
@@ -227,7 +233,10 @@ export function describeCapacityProviderContract(
       const holders = inventory.holders.filter((h) => h.requestId === request.requestId);
       if (holders.length > 0) await sut.provider.dispose!(holders);
       const inHolders = new Set(holders.flatMap((h) => h.instanceIds));
-      await sut.provider.release(machines.filter((m) => !inHolders.has(m.machineId)), [request]);
+      await sut.provider.release(
+        machines.filter((m) => !inHolders.has(m.machineId)),
+        [request],
+      );
       const after = await look(request, machines);
       for (const machine of machines) expect(endedOrMissing(after.get(machine.machineId))).toBe(true);
       const again = await sut.provider.inventory!();

@@ -25,11 +25,11 @@ export class FixedClock implements Clock {
   now(): number {
     return this.current;
   }
-/** Moves the time on by `ms`. */
+  /** Moves the time on by `ms`. */
   advance(ms: number): void {
     this.current += ms;
   }
-/** Sets the time to epoch ms `ms`. */
+  /** Sets the time to epoch ms `ms`. */
   set(ms: number): void {
     this.current = ms;
   }
@@ -181,10 +181,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
       const count = Math.min(target.remaining, this.launchLimit);
       this.launch(target.input, count);
       target.remaining -= count;
-      fulfilment.set(
-        requestId,
-        target.remaining > 0 ? { state: 'fulfilling', reason: this.fleetReason } : { state: 'settled' },
-      );
+      fulfilment.set(requestId, target.remaining > 0 ? { state: 'fulfilling', reason: this.fleetReason } : { state: 'settled' });
     }
     const observations = new Map<string, MachineObservation>();
     for (const { observation } of this.instances.values()) {
@@ -221,9 +218,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.calls.push({ op: 'inventory', input: undefined });
     const failure = this.failures.inventory.shift();
     if (failure) throw failure;
-    const instances = [...this.instances.values()]
-      .filter((i) => !i.foreign && !isEnding(i.observation.state))
-      .map((i) => i.observation);
+    const instances = [...this.instances.values()].filter((i) => !i.foreign && !isEnding(i.observation.state)).map((i) => i.observation);
     const holders: CapacityHolder[] = [...this.targets.entries()].map(([requestId]) => ({
       api: this.api,
       kind: 'fake fleet',
@@ -267,7 +262,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     for (const [id, instance] of this.instances) if (instance.observation.state === from) this.setState(id, to);
   }
 
-/** Changes what the cloud shows of an instance (its state, addresses...). */
+  /** Changes what the cloud shows of an instance (its state, addresses...). */
   update(machineId: string, patch: Partial<MachineObservation>): void {
     const instance = this.instances.get(machineId);
     if (!instance) throw new HostFactoryError('NOT_FOUND', `no fake instance ${machineId}`);
@@ -287,7 +282,7 @@ export class InMemoryCapacityProvider implements CapacityProvider {
     this.instances.delete(machineId);
   }
 
-/** How many times the operation was called. */
+  /** How many times the operation was called. */
   count(op: FakeOperation): number {
     return this.calls.filter((c) => c.op === op).length;
   }

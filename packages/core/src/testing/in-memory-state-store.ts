@@ -24,24 +24,23 @@ export class InMemoryStateStore implements StateStore {
 
   private load(templateId: string): TemplateLoad {
     const machines = [...this.machines.values()].filter((m) => m.templateId === templateId && countsAgainstQuota(m));
-    const requests = [...this.requests.values()].filter(
-      (r) => r.kind === 'acquire' && r.status === 'running' && r.templateId === templateId,
-    );
+    const requests = [...this.requests.values()].filter((r) => r.kind === 'acquire' && r.status === 'running' && r.templateId === templateId);
     const ids = new Set(requests.map((r) => r.requestId));
     const requestMachines = [...this.machines.values()].filter((m) => ids.has(m.requestId));
-    return { templateId, machines: machines.map(copyMachine), requests: requests.map(copyRequest), requestMachines: requestMachines.map(copyMachine) };
+    return {
+      templateId,
+      machines: machines.map(copyMachine),
+      requests: requests.map(copyRequest),
+      requestMachines: requestMachines.map(copyMachine),
+    };
   }
 
   private writeNow(changes: StateChanges): Promise<StoredChanges> {
     // Stage on copies of the maps so that a conflict anywhere leaves the store untouched.
     const requests = new Map(this.requests);
     const machines = new Map(this.machines);
-    const storedRequests = (changes.requests ?? []).map((request) =>
-      stage(requests, request.requestId, request, 'Request'),
-    );
-    const storedMachines = (changes.machines ?? []).map((machine) =>
-      stage(machines, machine.machineId, machine, 'Machine'),
-    );
+    const storedRequests = (changes.requests ?? []).map((request) => stage(requests, request.requestId, request, 'Request'));
+    const storedMachines = (changes.machines ?? []).map((machine) => stage(machines, machine.machineId, machine, 'Machine'));
     this.requests = requests;
     this.machines = machines;
     return Promise.resolve({ requests: storedRequests.map(copyRequest), machines: storedMachines.map(copyMachine) });
@@ -136,7 +135,7 @@ export class InMemoryStateStore implements StateStore {
     return { requests: ids.size, machines };
   }
 
-/** Nothing to release. */
+  /** Nothing to release. */
   async close(): Promise<void> {
     // Nothing to release; the data stays available to whoever still holds the instance.
   }

@@ -64,8 +64,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
       });
 
       it('rejects inserting a request whose id exists with CONFLICT and keeps the stored one', async () => {
-        const [stored] = (await store.write({ requests: [anAcquireRequest({ requestId: reqId(1), message: 'first' })] }))
-          .requests;
+        const [stored] = (await store.write({ requests: [anAcquireRequest({ requestId: reqId(1), message: 'first' })] })).requests;
         await expectConflict(store.write({ requests: [anAcquireRequest({ requestId: reqId(1), message: 'second' })] }));
         expect(await store.getRequests([reqId(1)])).toEqual([stored]);
       });
@@ -106,11 +105,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
 
         await expectConflict(
           store.write({
-            requests: [
-              { ...r1!, status: 'complete' },
-              anAcquireRequest({ requestId: reqId(3) }),
-              { ...r2!, message: 'updated' },
-            ],
+            requests: [{ ...r1!, status: 'complete' }, anAcquireRequest({ requestId: reqId(3) }), { ...r2!, message: 'updated' }],
             machines: [
               aMachine({ machineId: 'i-3' }),
               { ...m1!, result: 'fail' },
@@ -337,22 +332,17 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
       });
 
       it('filters by kind', async () => {
-        expect((await store.listRequests({ kind: 'acquire' })).map((r) => r.requestId)).toEqual([
-          reqId(1),
-          reqId(5),
-          reqId(3),
-        ]);
+        expect((await store.listRequests({ kind: 'acquire' })).map((r) => r.requestId)).toEqual([reqId(1), reqId(5), reqId(3)]);
         expect((await store.listRequests({ kind: 'return' })).map((r) => r.requestId)).toEqual([retId(2), retId(4)]);
       });
 
       it('filters by statuses (any of them); an empty list matches nothing', async () => {
-        expect((await store.listRequests({ statuses: ['running'] })).map((r) => r.requestId)).toEqual([
-          retId(2),
-          reqId(3),
+        expect((await store.listRequests({ statuses: ['running'] })).map((r) => r.requestId)).toEqual([retId(2), reqId(3)]);
+        expect((await store.listRequests({ statuses: ['complete', 'complete_with_error'] })).map((r) => r.requestId)).toEqual([
+          reqId(1),
+          reqId(5),
+          retId(4),
         ]);
-        expect(
-          (await store.listRequests({ statuses: ['complete', 'complete_with_error'] })).map((r) => r.requestId),
-        ).toEqual([reqId(1), reqId(5), retId(4)]);
         expect(await store.listRequests({ statuses: [] })).toEqual([]);
       });
 
@@ -374,15 +364,12 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
       });
 
       it('combines filters (all must match)', async () => {
-        expect(
-          (await store.listRequests({ kind: 'acquire', statuses: ['running', 'complete'], templateId: 'A' })).map(
-            (r) => r.requestId,
-          ),
-        ).toEqual([reqId(1), reqId(3)]);
-        expect(await store.listRequests({ kind: 'return', templateId: 'A' })).toEqual([]);
-        expect((await store.listRequests({ kind: 'return', statuses: ['complete'] })).map((r) => r.requestId)).toEqual([
-          retId(4),
+        expect((await store.listRequests({ kind: 'acquire', statuses: ['running', 'complete'], templateId: 'A' })).map((r) => r.requestId)).toEqual([
+          reqId(1),
+          reqId(3),
         ]);
+        expect(await store.listRequests({ kind: 'return', templateId: 'A' })).toEqual([]);
+        expect((await store.listRequests({ kind: 'return', statuses: ['complete'] })).map((r) => r.requestId)).toEqual([retId(4)]);
       });
     });
 

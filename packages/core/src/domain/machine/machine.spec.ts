@@ -1,13 +1,5 @@
 import { aMachine, anObservation } from '../../testing/builders';
-import {
-  countsAgainstQuota,
-  isMachineHeld,
-  machineChanged,
-  markGone,
-  newMachine,
-  observeMachine,
-  returnResult,
-} from './machine';
+import { countsAgainstQuota, isMachineHeld, machineChanged, markGone, newMachine, observeMachine, returnResult } from './machine';
 
 const context = { now: 1_700_000_100_000, pendingTimeoutSec: 180 };
 const owner = { requestId: 'req-1', templateId: 'T', providerApi: 'RunInstances' as const, instanceTags: 'a=b' };

@@ -3,14 +3,7 @@ import type { ProviderApi } from '../template/template';
 /** The cloud's view of an instance, as HF's `status` field shows it. */
 export type MachineState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 /** Every {@link MachineState}. */
-export const MACHINE_STATES: readonly MachineState[] = [
-  'pending',
-  'running',
-  'stopping',
-  'stopped',
-  'shutting-down',
-  'terminated',
-];
+export const MACHINE_STATES: readonly MachineState[] = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
 
 /** HF's per-machine result within a request. */
 export type MachineResult = 'executing' | 'succeed' | 'fail';
@@ -139,11 +132,7 @@ export interface MachineOwner {
 /**
  * A new machine for an acquire request, from the cloud's first sight of it.
  */
-export function newMachine(
-  observation: MachineObservation,
-  owner: MachineOwner,
-  context: ObservationContext,
-): Machine {
+export function newMachine(observation: MachineObservation, owner: MachineOwner, context: ObservationContext): Machine {
   const base: Machine = {
     machineId: observation.machineId,
     requestId: owner.requestId,

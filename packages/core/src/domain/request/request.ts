@@ -94,9 +94,7 @@ export function shortfall(request: Request, machines: readonly Machine[]): numbe
 /** Whether an acquire request may still try to launch what it lacks. */
 export function maySeekCapacity(request: Request, policy: AcquirePolicy): boolean {
   return (
-    request.status === 'running' &&
-    request.failedAttempts < policy.maxFailedAttempts &&
-    policy.now - request.createdAt < policy.capacityTimeoutMs
+    request.status === 'running' && request.failedAttempts < policy.maxFailedAttempts && policy.now - request.createdAt < policy.capacityTimeoutMs
   );
 }
 
@@ -105,12 +103,7 @@ export function maySeekCapacity(request: Request, policy: AcquirePolicy): boolea
  * executing or capacity is still sought; `complete` when all wanted machines succeeded;
  * `complete_with_error` when it ended with fewer, with the reason.
  */
-export function deriveAcquireStatus(
-  request: Request,
-  machines: readonly Machine[],
-  stillSeeking: boolean,
-  lastError?: string,
-): AcquireProgress {
+export function deriveAcquireStatus(request: Request, machines: readonly Machine[], stillSeeking: boolean, lastError?: string): AcquireProgress {
   const succeeded = unitsOf(machines.filter((m) => m.result === 'succeed'));
   const executing = machines.filter((m) => m.result === 'executing').length;
   const failed = machines.filter((m) => m.result === 'fail');

@@ -6,10 +6,7 @@ import type { AttributeValue, Template, TemplateAttributes } from './template';
  * `nram` (MiB) filled in from the instance type when the template does not state them.
  * Returns the configured attributes unchanged when no instance-type information is known.
  */
-export function resolveTemplateAttributes(
-  template: Template,
-  info: InstanceTypeInfo | undefined,
-): TemplateAttributes {
+export function resolveTemplateAttributes(template: Template, info: InstanceTypeInfo | undefined): TemplateAttributes {
   const attributes: Record<string, AttributeValue> = { ...template.attributes };
   if (!attributes['type']) {
     attributes['type'] = ['String', info ? architectureToHfType(info.architecture) : 'X86_64'];

@@ -10,10 +10,7 @@ describe('template rules', () => {
   });
 
   it('instance types: vmType first, then vmTypes, without repeats', () => {
-    expect(templateInstanceTypes(aTemplate({ vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }))).toEqual([
-      'm5.large',
-      'm5.xlarge',
-    ]);
+    expect(templateInstanceTypes(aTemplate({ vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }))).toEqual(['m5.large', 'm5.xlarge']);
   });
 
   it('derives ncpus, ncores, nram and type from the instance type when not configured', () => {

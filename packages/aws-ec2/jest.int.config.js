@@ -1,0 +1,9 @@
+const path = require('node:path');
+const integration = require('../../tools/jest/integration.js');
+
+module.exports = integration(require('./jest.config.js'), {
+  displayName: 'aws-ec2 integration',
+  // One moto_server per jest run (process.env.MOTO_ENDPOINT).
+  globalSetup: path.join(__dirname, '../../tools/moto/jest-global-setup.js'),
+  globalTeardown: path.join(__dirname, '../../tools/moto/jest-global-teardown.js'),
+});
