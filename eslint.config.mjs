@@ -58,12 +58,17 @@ export default [
         { selector: 'ExportAllDeclaration', message: 'Re-export names explicitly (no `export *`): each package exports what others use.' },
         {
           selector: 'ImportExpression[source.value=/^@aws-sdk\\u002Fclient-(?!sts$)/]',
-          message: "No dynamic import of an AWS SDK client's index (it defeats tree shaking: all of EC2's commands, +27 MB a call); import it statically in the adapter, which the app loads lazily.",
+          message:
+            "No dynamic import of an AWS SDK client's index (it defeats tree shaking: all of EC2's commands, +27 MB a call); import it statically in the adapter, which the app loads lazily.",
         },
       ],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^@open-hostfactory/[^/]+/(?!testing$)', message: "No deep imports: use the package's entry point (or its /testing)." }] },
+        {
+          patterns: [
+            { regex: '^@open-hostfactory/[^/]+/(?!testing$)', message: "No deep imports: use the package's entry point (or its /testing)." },
+          ],
+        },
       ],
     },
   },
@@ -87,11 +92,13 @@ export default [
         'error',
         { selector: 'ExportAllDeclaration', message: 'Re-export names explicitly (no `export *`).' },
         {
-          selector: 'ImportExpression[source.value=/^(@aws-sdk|@smithy|better-sqlite3|inversify|@inversifyjs|@open-hostfactory)|^(node:)?fs(\\u002F|$)/]',
+          selector:
+            'ImportExpression[source.value=/^(@aws-sdk|@smithy|better-sqlite3|inversify|@inversifyjs|@open-hostfactory)|^(node:)?fs(\\u002F|$)/]',
           message: 'Core loads no SDK, driver, container, file system or package of ours, not even lazily.',
         },
         {
-          selector: "CallExpression[callee.name='require'][arguments.0.value=/^(@aws-sdk|@smithy|better-sqlite3|inversify|@inversifyjs|@open-hostfactory)|^(node:)?fs(\\u002F|$)/]",
+          selector:
+            "CallExpression[callee.name='require'][arguments.0.value=/^(@aws-sdk|@smithy|better-sqlite3|inversify|@inversifyjs|@open-hostfactory)|^(node:)?fs(\\u002F|$)/]",
           message: 'Core requires no SDK, driver, container, file system or package of ours.',
         },
       ],
