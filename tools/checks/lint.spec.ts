@@ -56,7 +56,7 @@ describe('ESLint module boundaries (Nx tags)', () => {
     expect(
       boundaryErrors(
         'apps/hostfactory/src/probe.ts',
-        "import { SqliteStateStore } from '@open-hostfactory/storage-sqlite';\nexport { SqliteStateStore };\n",
+        "import { sqliteStorageModule } from '@open-hostfactory/storage-sqlite';\nexport { sqliteStorageModule };\n",
       ),
     ).toEqual([]);
   });

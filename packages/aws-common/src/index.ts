@@ -2,7 +2,7 @@
 export { createAwsClient } from './client-config';
 export type { AwsClientOptions, AwsRequestObserver, DescribeRetry, Sender } from './client-config';
 export { awsErrorCode, classifyAwsError, mapAwsError } from './errors';
-export type { AwsFailure, ServiceCodes } from './errors';
+export type { ServiceCodes } from './errors';
 export { allItems } from './paginate';
 export { chunk, idsIn, unique, withoutUnknownIds } from './batch';
 export { loadProxyAgents } from './proxy';
