@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
-  DescribeImagesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
-  type LaunchTemplateBlockDeviceMappingRequest,
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
@@ -14,9 +12,8 @@ import { allItems } from '@open-hostfactory/aws-common';
 import { dryRun, problemOf } from './dry-run';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
-import { DEFAULT_ROOT_DEVICE, toBase64UserData } from './run-instances-provider';
+import { launchSettings } from './launch-settings';
 import { launchTags, type Ec2Tag } from './tags';
-import { isSsmImageParameter } from './template-validator';
 
 /** The launch template (and exact version) a fleet or group launches with. */
 export interface LaunchTemplateRef {
@@ -156,46 +153,14 @@ export class LaunchTemplates {
     return { checked: [`${operation} DryRun (${name}: the first request makes it)`], problems: outcome.problems };
   }
 
-  /** The launch settings of a template, as a launch template version holds them. */
+  /** The launch settings of a template, as a launch template version holds them (see {@link launchSettings}). */
   async launchTemplateData(template: Template): Promise<RequestLaunchTemplateData> {
-    const instanceType = templateInstanceTypes(template)[0];
-    if (!template.imageId || !instanceType) {
+    if (!template.imageId || templateInstanceTypes(template).length === 0) {
       throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs imageId and vmType/vmTypes (or a launchTemplateId)`, {
         details: { templateId: template.templateId },
       });
     }
-    const ssmImage = isSsmImageParameter(template.imageId);
-    const data: RequestLaunchTemplateData = {
-      ImageId: ssmImage && !template.imageId.startsWith('resolve:ssm:') ? `resolve:ssm:${template.imageId}` : template.imageId,
-      InstanceType: instanceType as RequestLaunchTemplateData['InstanceType'],
-    };
-    if (template.keyName) data.KeyName = template.keyName;
-    if (template.securityGroupIds.length > 0) data.SecurityGroupIds = [...template.securityGroupIds];
-    if (template.instanceProfile) {
-      data.IamInstanceProfile = template.instanceProfile.startsWith('arn:') ? { Arn: template.instanceProfile } : { Name: template.instanceProfile };
-    }
-    if (template.userData) data.UserData = toBase64UserData(template.userData);
-    if (template.rootDeviceVolumeSize !== undefined || template.volumeType || template.iops !== undefined) {
-      const deviceName = ssmImage ? DEFAULT_ROOT_DEVICE : await this.rootDeviceName(template.imageId);
-      const mapping: LaunchTemplateBlockDeviceMappingRequest = {
-        DeviceName: deviceName,
-        Ebs: {
-          DeleteOnTermination: true,
-          ...(template.rootDeviceVolumeSize !== undefined ? { VolumeSize: template.rootDeviceVolumeSize } : {}),
-          ...(template.volumeType
-            ? { VolumeType: template.volumeType as NonNullable<LaunchTemplateBlockDeviceMappingRequest['Ebs']>['VolumeType'] }
-            : {}),
-          ...(template.iops !== undefined ? { Iops: template.iops } : {}),
-        },
-      };
-      data.BlockDeviceMappings = [mapping];
-    }
-    if (template.placementGroupName || template.tenancy) {
-      data.Placement = {
-        ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
-        ...(template.tenancy ? { Tenancy: template.tenancy as NonNullable<RequestLaunchTemplateData['Placement']>['Tenancy'] } : {}),
-      };
-    }
+    const data: RequestLaunchTemplateData = { ...(await launchSettings(this.client, template)) };
     const tags = this.templateTags(template);
     data.TagSpecifications = [
       { ResourceType: 'instance', Tags: tags },
@@ -313,17 +278,6 @@ export class LaunchTemplates {
       throw new HostFactoryError('PROVIDER_ERROR', `EC2 CreateLaunchTemplateVersion returned no version for ${launchTemplateId}`);
     }
     return String(number);
-  }
-
-  private async rootDeviceName(imageId: string): Promise<string> {
-    try {
-      const response = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
-      return response.Images?.[0]?.RootDeviceName || DEFAULT_ROOT_DEVICE;
-    } catch (error) {
-      const mapped = mapEc2Error(error, 'DescribeImages');
-      if (mapped.transient) throw mapped;
-      return DEFAULT_ROOT_DEVICE;
-    }
   }
 }
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { AcquireInput, Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
-import { RunInstancesProvider, clientToken, subnetForAttempt, toBase64UserData } from './run-instances-provider';
+import { toBase64UserData } from './launch-settings';
+import { RunInstancesProvider, clientToken, subnetForAttempt } from './run-instances-provider';
 
 const REQUEST_ID = 'req-00000000-0000-4000-8000-000000000001';
 

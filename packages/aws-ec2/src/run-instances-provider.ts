@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DescribeImagesCommand, RunInstancesCommand, type BlockDeviceMapping, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import {
   HostFactoryError,
   instanceWeight,
@@ -19,13 +19,11 @@ import {
   type Template,
 } from '@open-hostfactory/core';
 import { dryRun, problemOf } from './dry-run';
+import { launchSettings } from './launch-settings';
 import type { Ec2Client } from './ec2-client';
 import { mapEc2Error } from './errors';
 import { Ec2Instances } from './ec2-instances';
 import { launchTags } from './tags';
-
-/** Device name used when the AMI's root device cannot be looked up. */
-export const DEFAULT_ROOT_DEVICE = '/dev/xvda';
 
 export interface RunInstancesProviderOptions {
   /** The HF provider instance name (HF_PROVIDER_NAME), written to every instance's tags. */
@@ -184,26 +182,9 @@ export class RunInstancesProvider implements CapacityProvider {
         Version: template.launchTemplateVersion || '$Default',
       };
     }
-    if (template.imageId) params.ImageId = template.imageId;
-    if (instanceType) params.InstanceType = instanceType as RunInstancesCommandInput['InstanceType'];
+    Object.assign(params, await launchSettings(this.client, template));
     const subnetId = subnetForAttempt(template.subnetIds, attempt);
     if (subnetId) params.SubnetId = subnetId;
-    if (template.securityGroupIds.length > 0) params.SecurityGroupIds = [...template.securityGroupIds];
-    if (template.keyName) params.KeyName = template.keyName;
-    if (template.instanceProfile) {
-      params.IamInstanceProfile = template.instanceProfile.startsWith('arn:')
-        ? { Arn: template.instanceProfile }
-        : { Name: template.instanceProfile };
-    }
-    if (template.userData) params.UserData = toBase64UserData(template.userData);
-    const blockDevice = await this.rootBlockDevice(template);
-    if (blockDevice) params.BlockDeviceMappings = [blockDevice];
-    if (template.placementGroupName || template.tenancy) {
-      params.Placement = {
-        ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
-        ...(template.tenancy ? { Tenancy: template.tenancy as NonNullable<RunInstancesCommandInput['Placement']>['Tenancy'] } : {}),
-      };
-    }
     if (template.priceType === 'spot') {
       params.InstanceMarketOptions = {
         MarketType: 'spot',
@@ -216,45 +197,15 @@ export class RunInstancesProvider implements CapacityProvider {
     }
     return params;
   }
-
-  /** Root volume settings, on the AMI's root device name (DescribeImages), when the template sets any. */
-  private async rootBlockDevice(template: Template): Promise<BlockDeviceMapping | undefined> {
-    if (template.rootDeviceVolumeSize === undefined && !template.volumeType && template.iops === undefined) {
-      return undefined;
-    }
-    const deviceName = template.imageId ? await this.rootDeviceName(template.imageId) : DEFAULT_ROOT_DEVICE;
-    return {
-      DeviceName: deviceName,
-      Ebs: {
-        DeleteOnTermination: true,
-        ...(template.rootDeviceVolumeSize !== undefined ? { VolumeSize: template.rootDeviceVolumeSize } : {}),
-        ...(template.volumeType ? { VolumeType: template.volumeType as NonNullable<BlockDeviceMapping['Ebs']>['VolumeType'] } : {}),
-        ...(template.iops !== undefined ? { Iops: template.iops } : {}),
-      },
-    };
-  }
-
-  private async rootDeviceName(imageId: string): Promise<string> {
-    try {
-      const response = await this.client.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
-      return response.Images?.[0]?.RootDeviceName || DEFAULT_ROOT_DEVICE;
-    } catch (error) {
-      const mapped = mapEc2Error(error, 'DescribeImages');
-      // Passing failures are retried by the caller; anything else (unknown image, no permission
-      // to describe it) leaves the verdict to RunInstances itself.
-      if (mapped.transient) throw mapped;
-      return DEFAULT_ROOT_DEVICE;
-    }
-  }
 }
+
+/** The request id a preflight's calls are built (and tagged) with: no HF request has it. */
+export const PREFLIGHT_REQUEST_ID = 'preflight';
 
 /**
  * The RunInstances ClientToken of one (request, attempt): `<requestId>:<attempt>` when it fits
  * EC2's 64 ASCII characters, else its sha256 hex (64 characters). Same input, same token.
  */
-/** The request id a preflight's calls are built (and tagged) with: no HF request has it. */
-export const PREFLIGHT_REQUEST_ID = 'preflight';
-
 export function clientToken(requestId: string, attempt: number): string {
   const raw = `${requestId}:${attempt}`;
   if (raw.length <= 64 && /^[\x21-\x7e]+$/.test(raw)) return raw;
@@ -266,16 +217,4 @@ export function subnetForAttempt(subnetIds: readonly string[], attempt: number):
   if (subnetIds.length === 0) return undefined;
   const index = (Math.max(1, Math.trunc(attempt)) - 1) % subnetIds.length;
   return subnetIds[index];
-}
-
-/**
- * User data as EC2 wants it (base64). Text that already is canonical base64 (a strict
- * round-trip, whitespace ignored) is kept; anything else (a `#!` script, cloud-config) is encoded.
- */
-export function toBase64UserData(userData: string): string {
-  const compact = userData.replace(/\s+/g, '');
-  if (compact.length > 0 && compact.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
-    if (Buffer.from(compact, 'base64').toString('base64') === compact) return compact;
-  }
-  return Buffer.from(userData, 'utf8').toString('base64');
 }
