@@ -2,7 +2,8 @@ import type { Instance } from '@aws-sdk/client-ec2';
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { Request, Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
-import { Ec2FleetProvider, fleetIdsOf, targetCapacity } from './ec2-fleet-provider';
+import { fleetIdsOf } from './ec2-fleet-api';
+import { Ec2FleetProvider, targetCapacity } from './ec2-fleet-provider';
 import type { LaunchTemplates } from './launch-templates';
 import { clientToken } from './run-instances-provider';
 
@@ -503,7 +504,13 @@ describe('Ec2FleetProvider.release', () => {
   });
 
   it('request: terminates, then deletes the fleet only once it holds no live instance', async () => {
-    const requestFleet = { FleetId: 'fleet-1', Type: 'request', FleetState: 'active', TargetCapacitySpecification: { TotalTargetCapacity: 2 } };
+    const requestFleet = {
+      FleetId: 'fleet-1',
+      Type: 'request',
+      FleetState: 'active',
+      FulfilledCapacity: 2,
+      TargetCapacitySpecification: { TotalTargetCapacity: 2 },
+    };
     const busy = fakeEc2([instance('i-2')])
       .on('DescribeFleetsCommand', () => ({ Fleets: [requestFleet] }))
       .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }));
@@ -517,6 +524,23 @@ describe('Ec2FleetProvider.release', () => {
       .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }));
     await provider(empty).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('request')]);
     expect(empty.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: false }]);
+  });
+
+  it('request: a fleet still filling is kept, even with every machine it launched so far released', async () => {
+    const filling = {
+      FleetId: 'fleet-1',
+      Type: 'request',
+      FleetState: 'active',
+      ActivityStatus: 'pending_fulfillment',
+      FulfilledCapacity: 1,
+      TargetCapacitySpecification: { TotalTargetCapacity: 2 },
+    };
+    const client = fakeEc2([])
+      .on('DescribeFleetsCommand', () => ({ Fleets: [filling] }))
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }));
+    await provider(client).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('request')]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
+    expect(client.calls('DeleteFleetsCommand')).toEqual([]);
   });
 
   it('instant: deleted (AWS only deletes instant fleets with their instances) once every instance of it has ended', async () => {

@@ -1,12 +1,6 @@
 import {
   CreateFleetCommand,
-  DeleteFleetsCommand,
-  DescribeFleetHistoryCommand,
-  DescribeFleetInstancesCommand,
-  DescribeFleetsCommand,
-  ModifyFleetCommand,
   type CreateFleetCommandInput,
-  type CreateFleetError,
   type CreateFleetInstance,
   type FleetData,
   type FleetLaunchTemplateOverridesRequest,
@@ -19,34 +13,36 @@ import {
   HostFactoryError,
   formatInstanceTags,
   instanceWeight,
-  isEndedState,
   systemClock,
   templateInstanceTypes,
   type AcquireInput,
   type AcquireResult,
-  type CapacityHolder,
-  type CapacityProvider,
   type Clock,
-  type CloudInventory,
-  type DescribeInput,
-  type DescribeResult,
   type FleetType,
-  type Fulfilment,
-  type Machine,
   type MachineObservation,
   type PreflightResult,
   type ProviderApi,
   type Request,
   type Template,
 } from '@open-hostfactory/core';
-import { allItems, chunk, idsIn, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
+import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
-import { awsErrorCode, mapEc2Error } from './errors';
+import { mapEc2Error } from './errors';
 import { dryRun, problemOf } from './dry-run';
 import type { LaunchTemplateRef, LaunchTemplates } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
-import { claimFleetInstances, fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import {
+  DEFAULT_FLEET_TYPE,
+  Ec2FleetApi,
+  FLEET_IDS_KEY,
+  FLEET_INSTANCE_TAGS_KEY,
+  FLEET_TYPE_KEY,
+  fleetErrorsReason,
+  fleetIdsOf,
+} from './ec2-fleet-api';
+import { fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
 
 export interface Ec2FleetProviderOptions {
@@ -59,21 +55,6 @@ export interface Ec2FleetProviderOptions {
    */
   readonly instances?: Ec2Instances;
 }
-
-const UNKNOWN_FLEET = /^InvalidFleetId\.(NotFound|Malformed)$/;
-
-/** `providerData` keys this provider keeps on a request. */
-export const FLEET_IDS_KEY = 'fleetIds';
-export const FLEET_TYPE_KEY = 'fleetType';
-export const FLEET_INSTANCE_TAGS_KEY = 'instanceTags';
-
-/** HF template `fleetType` when unset: `instant` (see {@link Ec2FleetProvider}). */
-export const DEFAULT_FLEET_TYPE: FleetType = 'instant';
-/** Fleet ids per DescribeFleets call (the API states no limit; kept modest). */
-export const DESCRIBE_FLEETS_BATCH = 100;
-/** DeleteFleets accepts up to 25 instant and up to 100 request/maintain fleets per call. */
-export const DELETE_INSTANT_FLEETS_BATCH = 25;
-export const DELETE_FLEETS_BATCH = 100;
 
 /** IBM `allocationStrategy` -> EC2 Fleet SpotOptions.AllocationStrategy. */
 export const SPOT_ALLOCATION_STRATEGIES: Readonly<Record<string, SpotAllocationStrategy>> = {
@@ -89,9 +70,6 @@ export const ON_DEMAND_ALLOCATION_STRATEGIES: Readonly<Record<string, FleetOnDem
   lowestPrice: 'lowest-price',
   prioritized: 'prioritized',
 };
-
-/** Fleet states in which a fleet may still launch (or be asked to launch) instances. */
-const LIVE_FLEET_STATES = new Set(['submitted', 'active', 'modifying']);
 
 /**
  * Capacity by EC2 Fleet (`providerApi: EC2Fleet`), with the template's `fleetType`:
@@ -118,18 +96,21 @@ const LIVE_FLEET_STATES = new Set(['submitted', 'active', 'modifying']);
  * `Priority` follows the template's instance-type order (first = highest). `vmTypesOnDemand` and
  * `vmTypesPriority` are not in core's Template and are not supported.
  */
-export class Ec2FleetProvider implements CapacityProvider {
+export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
   readonly api: ProviderApi = 'EC2Fleet';
-  private readonly clock: Clock;
-  private readonly instances: Ec2Instances;
 
   constructor(
     private readonly client: Ec2Client,
     private readonly launchTemplates: LaunchTemplates,
     private readonly options: Ec2FleetProviderOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.instances = options.instances ?? new Ec2Instances(client, this.clock);
+    const clock = options.clock ?? systemClock;
+    super(
+      new Ec2FleetApi(client, options.providerName, () => clock.now()),
+      options.instances ?? new Ec2Instances(client, clock),
+      options.providerName,
+      clock,
+    );
   }
 
   /**
@@ -214,7 +195,7 @@ export class Ec2FleetProvider implements CapacityProvider {
     }
     const { ClientToken: _token, ...once } = params;
     const outcome = await dryRun('CreateFleet', () => this.client.send(new CreateFleetCommand({ ...once, DryRun: true })));
-    if (outcome.made?.FleetId) await this.deleteFleets([outcome.made.FleetId], true);
+    if (outcome.made?.FleetId) await this.fleets.remove([outcome.made.FleetId], true);
     return { checked: [...launchTemplate.checked, 'CreateFleet DryRun'], problems: outcome.problems };
   }
 
@@ -233,7 +214,7 @@ export class Ec2FleetProvider implements CapacityProvider {
         ? { machines: made, providerData, shortfallReason: `EC2 Fleet launched ${units} of ${input.count} units (attempt ${attempt})` }
         : { machines: made, providerData };
     }
-    const fleet = (await this.ownFleets()).find((f) => {
+    const fleet = (await this.fleets.ownFleets()).find((f) => {
       const tags = fleetTags(f.Tags);
       return tags.requestId === request.requestId && tags.attempt === attempt;
     });
@@ -247,162 +228,6 @@ export class Ec2FleetProvider implements CapacityProvider {
       [FLEET_TYPE_KEY]: fleetType,
       [FLEET_INSTANCE_TAGS_KEY]: formatInstanceTags(template.instanceTags),
     };
-  }
-
-  /**
-   * The instances tagged with the provider name (shared by the EC2 shapes) and every live
-   * request/maintain fleet tagged with it, with the instances each holds. Instant fleets launch
-   * nothing after their creation: their instances are in the instance list. Read-only.
-   */
-  async inventory(): Promise<CloudInventory> {
-    const instances = await this.instances.tagged(this.options.providerName);
-    const holders: CapacityHolder[] = [];
-    for (const fleet of await this.ownFleets()) {
-      const fleetId = fleet.FleetId as string;
-      const tags = fleetTags(fleet.Tags);
-      holders.push({
-        api: this.api,
-        kind: 'EC2 Fleet',
-        id: fleetId,
-        ...(tags.requestId ? { requestId: tags.requestId } : {}),
-        instanceIds: await this.activeFleetInstances(fleetId),
-      });
-    }
-    return { instances, holders };
-  }
-
-  /** Deletes fleets together with their instances (DeleteFleets, TerminateInstances: true). Idempotent: fleets no longer live are skipped. */
-  async dispose(holders: readonly CapacityHolder[]): Promise<void> {
-    const fleets = await this.describeFleets(holders.map((h) => h.id));
-    const live = new Set([...fleets.values()].filter((f) => LIVE_FLEET_STATES.has(f.FleetState ?? '')).map((f) => f.FleetId as string));
-    // A fleet holding nothing is deleted without terminating (there is nothing to end, and some
-    // EC2 look-alikes refuse to terminate an empty list).
-    const withInstances = holders.filter((h) => live.has(h.id) && h.instanceIds.length > 0).map((h) => h.id);
-    await this.deleteFleets(withInstances, true);
-    await this.deleteFleets(
-      [...live].filter((id) => !withInstances.includes(id)),
-      false,
-    );
-  }
-
-  async lookup(machineIds: readonly string[]): Promise<MachineObservation[]> {
-    return this.instances.lookup(this.options.providerName, machineIds);
-  }
-
-  /** Live request/maintain fleets tagged with the provider name (DescribeFleets lists every fleet but instant ones). */
-  private async ownFleets(): Promise<FleetData[]> {
-    const listed = await allItems(
-      (NextToken) =>
-        this.client
-          .send(
-            new DescribeFleetsCommand({
-              Filters: [
-                { Name: 'fleet-state', Values: [...LIVE_FLEET_STATES] },
-                { Name: 'type', Values: ['request', 'maintain'] },
-              ],
-              NextToken,
-            }),
-          )
-          .catch((error: unknown) => {
-            throw mapEc2Error(error, 'DescribeFleets');
-          }),
-      (page) => page.Fleets,
-    );
-    // Filters re-checked: not every EC2 look-alike applies them.
-    return listed.filter(
-      (fleet) =>
-        fleet.FleetId &&
-        LIVE_FLEET_STATES.has(fleet.FleetState ?? '') &&
-        fleet.Type !== 'instant' &&
-        fleetTags(fleet.Tags).providerName === this.options.providerName,
-    );
-  }
-
-  /**
-   * One pass: DescribeFleets for the asked requests' request/maintain fleets, DescribeFleetInstances
-   * per such fleet, request tags added to fleet instances that lack them, then one batched
-   * instance describe (request tags + asked machines + fleet instances). Only tags instances;
-   * otherwise read-only.
-   */
-  async describe(input: DescribeInput): Promise<DescribeResult> {
-    const asyncRequests = input.requests.filter((request) => fleetIdsOf(request).length > 0 && fleetTypeOf(request) !== 'instant');
-    const fleets = await this.describeFleets(asyncRequests.flatMap(fleetIdsOf));
-    const fleetInstances = new Map<string, string[]>();
-    for (const fleet of fleets.values()) {
-      if (fleet.FleetId) fleetInstances.set(fleet.FleetId, await this.activeFleetInstances(fleet.FleetId));
-    }
-    const ownerOf = new Map<string, Request>();
-    for (const request of asyncRequests) {
-      for (const fleetId of fleetIdsOf(request)) {
-        for (const id of fleetInstances.get(fleetId) ?? []) ownerOf.set(id, request);
-      }
-    }
-    const asked = unique(input.machines.map((machine) => machine.machineId));
-    const view = await this.instances.describe(
-      input.requests.map((request) => request.requestId),
-      [...asked, ...ownerOf.keys()],
-    );
-    const observations = await claimFleetInstances(
-      this.instances,
-      this.options.providerName,
-      this.api,
-      FLEET_INSTANCE_TAGS_KEY,
-      view.observations,
-      ownerOf,
-    );
-
-    const fulfilment = new Map<string, Fulfilment>();
-    for (const request of asyncRequests) {
-      fulfilment.set(request.requestId, await this.fulfilmentOf(request, fleets));
-    }
-    const askedSet = new Set(asked);
-    return { observations, missing: view.missing.filter((id) => askedSet.has(id)), fulfilment };
-  }
-
-  /**
-   * Per fleet of the machines' requests: a maintain fleet's target is lowered by the released
-   * units first; then the machines are terminated; then fleets that hold no live instance are
-   * deleted (request/maintain: `TerminateInstances: false`; instant fleets, which AWS only deletes
-   * with their instances, only once every instance of theirs has ended, and best effort). Idempotent.
-   */
-  async release(machines: readonly Machine[], requests: readonly Request[]): Promise<void> {
-    if (machines.length === 0) return;
-    const byId = new Map(requests.map((request) => [request.requestId, request]));
-    const fleetIds = unique(machines.flatMap((machine) => fleetIdsOf(byId.get(machine.requestId))));
-    const fleets = await this.describeFleets(fleetIds);
-    const released = new Set(machines.map((machine) => machine.machineId));
-    const members = new Map<string, string[]>();
-    for (const fleet of fleets.values()) {
-      members.set(fleet.FleetId as string, await this.fleetMembers(fleet));
-    }
-    for (const fleet of fleets.values()) {
-      if (fleet.Type !== 'maintain' || !LIVE_FLEET_STATES.has(fleet.FleetState ?? '')) continue;
-      const own = machines.filter((machine) => (members.get(fleet.FleetId as string) ?? []).includes(machine.machineId));
-      if (own.length > 0) await this.lowerTarget(fleet, own);
-    }
-    await this.instances.terminate([...released]);
-    await this.deleteEmptyFleets([...fleets.values()], members, released);
-  }
-
-  /**
-   * Stops the cloud launching more for the request: a `request` fleet is deleted without its
-   * instances; a `maintain` fleet's target is lowered to what it holds (its fulfilled capacity).
-   * Instant fleets launch nothing later: nothing to do. Idempotent.
-   */
-  async abandon(request: Request, machines: readonly Machine[]): Promise<void> {
-    void machines;
-    const fleets = await this.describeFleets(fleetIdsOf(request));
-    const toDelete: string[] = [];
-    for (const fleet of fleets.values()) {
-      if (!LIVE_FLEET_STATES.has(fleet.FleetState ?? '') || !fleet.FleetId) continue;
-      if (fleet.Type === 'request') toDelete.push(fleet.FleetId);
-      if (fleet.Type === 'maintain') {
-        const target = fleet.TargetCapacitySpecification?.TotalTargetCapacity ?? 0;
-        const have = Math.floor(fleet.FulfilledCapacity ?? 0);
-        if (have < target) await this.modifyTarget(fleet, target - have, 0, 0);
-      }
-    }
-    await this.deleteFleets(toDelete, false);
   }
 
   // ---------------------------------------------------------------- acquire helpers
@@ -500,201 +325,6 @@ export class Ec2FleetProvider implements CapacityProvider {
     }
     return ids.map((id) => seen.get(id) as MachineObservation);
   }
-
-  // ---------------------------------------------------------------- describe helpers
-
-  /** Fleets by id, batched; ids EC2 does not know are left out. */
-  private async describeFleets(fleetIds: readonly string[]): Promise<Map<string, FleetData>> {
-    const fleets = new Map<string, FleetData>();
-    for (const batch of chunk(unique(fleetIds), DESCRIBE_FLEETS_BATCH)) {
-      // One unknown id fails the whole call: it is retried without the ids EC2 names.
-      const { results } = await withoutUnknownIds(
-        batch,
-        (ids) => this.describeFleetPages(ids),
-        (error) => UNKNOWN_FLEET.test(awsErrorCode(error)),
-        (error) => idsIn(error, /fleet-[0-9a-f-]+/g),
-      ).catch((error: unknown) => {
-        throw mapEc2Error(error, 'DescribeFleets');
-      });
-      for (const fleet of results.flat()) if (fleet.FleetId) fleets.set(fleet.FleetId, fleet);
-    }
-    return fleets;
-  }
-
-  private async describeFleetPages(fleetIds: readonly string[]): Promise<FleetData[]> {
-    return allItems(
-      (NextToken) => this.client.send(new DescribeFleetsCommand({ FleetIds: [...fleetIds], NextToken })),
-      (page) => page.Fleets,
-    );
-  }
-
-  /** Instance ids a request/maintain fleet currently holds (DescribeFleetInstances, all pages). */
-  private async activeFleetInstances(fleetId: string): Promise<string[]> {
-    try {
-      const instances = await allItems(
-        (NextToken) => this.client.send(new DescribeFleetInstancesCommand({ FleetId: fleetId, NextToken })),
-        (page) => page.ActiveInstances,
-      );
-      return instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : []));
-    } catch (error) {
-      if (UNKNOWN_FLEET.test(awsErrorCode(error))) return [];
-      throw mapEc2Error(error, 'DescribeFleetInstances');
-    }
-  }
-
-  /** Instance ids of a fleet: an instant fleet lists them itself (DescribeFleetInstances does not serve instant fleets). */
-  private async fleetMembers(fleet: FleetData): Promise<string[]> {
-    if (fleet.Type === 'instant') return unique((fleet.Instances ?? []).flatMap((instance) => instance.InstanceIds ?? []));
-    return this.activeFleetInstances(fleet.FleetId as string);
-  }
-
-  /** Adds the request tags to fleet instances that do not carry their request yet; returns the observations with it. */
-  /**
-   * `fulfilling` while a request/maintain fleet of the request is live, not expired and below
-   * its target (ActivityStatus `pending_fulfillment`, or FulfilledCapacity < TotalTargetCapacity
-   * when EC2 gives no activity status); `settled` otherwise. `reason` from the fleet's errors
-   * (best effort: DescribeFleetHistory service errors).
-   */
-  private async fulfilmentOf(request: Request, fleets: ReadonlyMap<string, FleetData>): Promise<Fulfilment> {
-    const reasons: string[] = [];
-    let fulfilling = false;
-    for (const fleetId of fleetIdsOf(request)) {
-      const fleet = fleets.get(fleetId);
-      if (!fleet) continue;
-      const target = fleet.TargetCapacitySpecification?.TotalTargetCapacity ?? 0;
-      const fulfilled = fleet.FulfilledCapacity ?? 0;
-      const live =
-        LIVE_FLEET_STATES.has(fleet.FleetState ?? '') && !(fleet.ValidUntil instanceof Date && fleet.ValidUntil.getTime() <= this.clock.now());
-      const short = fleet.ActivityStatus === 'pending_fulfillment' || (fleet.ActivityStatus === undefined && fulfilled < target);
-      if (live && short) fulfilling = true;
-      if (fulfilled < target) {
-        const reason = fleetErrorsReason(fleet.Errors ?? []) || (await this.historyReason(fleet));
-        if (reason) reasons.push(reason);
-      }
-    }
-    const reason = unique(reasons).join('; ');
-    return { state: fulfilling ? 'fulfilling' : 'settled', ...(reason ? { reason } : {}) };
-  }
-
-  /** The fleet's launch errors from DescribeFleetHistory; empty when EC2 cannot say (best effort, never fails the poll). */
-  private async historyReason(fleet: FleetData): Promise<string> {
-    try {
-      const response = await this.client.send(
-        new DescribeFleetHistoryCommand({
-          FleetId: fleet.FleetId,
-          EventType: 'service-error',
-          StartTime: fleet.CreateTime instanceof Date ? fleet.CreateTime : new Date(this.clock.now() - 24 * 3600_000),
-        }),
-      );
-      return unique(
-        (response.HistoryRecords ?? []).map((record) =>
-          [record.EventInformation?.EventSubType, record.EventInformation?.EventDescription].filter(Boolean).join(': '),
-        ),
-      ).join('; ');
-    } catch {
-      return '';
-    }
-  }
-
-  // ---------------------------------------------------------------- release helpers
-
-  /** Lowers a maintain fleet's target by the released machines' units (on-demand and spot parts too), never below 0. */
-  private async lowerTarget(fleet: FleetData, released: readonly Machine[]): Promise<void> {
-    const units = released.reduce((sum, machine) => sum + machine.weight, 0);
-    const spotUnits = released.filter((m) => m.priceType === 'spot').reduce((sum, machine) => sum + machine.weight, 0);
-    await this.modifyTarget(fleet, units, units - spotUnits, spotUnits);
-  }
-
-  private async modifyTarget(fleet: FleetData, units: number, onDemandUnits: number, spotUnits: number): Promise<void> {
-    const current = fleet.TargetCapacitySpecification ?? {};
-    const total = Math.max(0, (current.TotalTargetCapacity ?? 0) - units);
-    const spec: TargetCapacitySpecificationRequest = { TotalTargetCapacity: total };
-    if (current.OnDemandTargetCapacity !== undefined) {
-      spec.OnDemandTargetCapacity = Math.min(total, Math.max(0, current.OnDemandTargetCapacity - onDemandUnits));
-    }
-    if (current.SpotTargetCapacity !== undefined) {
-      spec.SpotTargetCapacity = Math.min(total, Math.max(0, current.SpotTargetCapacity - spotUnits));
-    }
-    if (spec.OnDemandTargetCapacity !== undefined && spec.SpotTargetCapacity !== undefined) {
-      // Keep the parts within the total (units released from one part may exceed what it had).
-      const excess = spec.OnDemandTargetCapacity + spec.SpotTargetCapacity - total;
-      if (excess > 0) spec.SpotTargetCapacity = Math.max(0, spec.SpotTargetCapacity - excess);
-    }
-    try {
-      await this.client.send(
-        new ModifyFleetCommand({
-          FleetId: fleet.FleetId,
-          TargetCapacitySpecification: spec,
-          ExcessCapacityTerminationPolicy: 'no-termination',
-        }),
-      );
-    } catch (error) {
-      throw mapEc2Error(error, 'ModifyFleet');
-    }
-    fleet.TargetCapacitySpecification = { ...current, ...spec };
-  }
-
-  private async deleteEmptyFleets(
-    fleets: readonly FleetData[],
-    members: ReadonlyMap<string, string[]>,
-    released: ReadonlySet<string>,
-  ): Promise<void> {
-    const instant: string[] = [];
-    const others: string[] = [];
-    for (const fleet of fleets) {
-      const fleetId = fleet.FleetId as string;
-      if (fleet.FleetState?.startsWith('deleted')) continue;
-      if (fleet.Type === 'maintain' && (fleet.TargetCapacitySpecification?.TotalTargetCapacity ?? 0) > 0) continue;
-      const remaining = (members.get(fleetId) ?? []).filter((id) => !released.has(id));
-      if (remaining.length > 0) {
-        const view = await this.instances.describe([], remaining);
-        if (view.observations.some((o) => !isEndedState(o.state))) continue;
-      }
-      (fleet.Type === 'instant' ? instant : others).push(fleetId);
-    }
-    // Instant fleets can only be deleted with their instances; every one of them has ended here.
-    // An instant fleet launches nothing after its creation, so deleting it is housekeeping only:
-    // a failure there (moto, for one, rejects deleting an instant fleet whose instances are all
-    // terminated) must not fail a release whose machines are already terminated.
-    try {
-      await this.deleteFleets(instant, true);
-    } catch {
-      // best effort, see above
-    }
-    await this.deleteFleets(others, false);
-  }
-
-  /** DeleteFleets in batches; fleets already gone are fine. */
-  private async deleteFleets(fleetIds: readonly string[], terminateInstances: boolean): Promise<void> {
-    const size = terminateInstances ? DELETE_INSTANT_FLEETS_BATCH : DELETE_FLEETS_BATCH;
-    for (const batch of chunk(unique(fleetIds), size)) {
-      let response;
-      try {
-        response = await this.client.send(new DeleteFleetsCommand({ FleetIds: batch, TerminateInstances: terminateInstances }));
-      } catch (error) {
-        throw mapEc2Error(error, 'DeleteFleets');
-      }
-      const failed = (response.UnsuccessfulFleetDeletions ?? []).filter(
-        (failure) => failure.Error?.Code !== 'fleetIdDoesNotExist' && failure.Error?.Code !== 'fleetNotInDeletableState',
-      );
-      if (failed.length > 0) {
-        throw new HostFactoryError(
-          'PROVIDER_ERROR',
-          `EC2 DeleteFleets failed: ${failed.map((f) => `${f.FleetId}: ${f.Error?.Code}: ${f.Error?.Message}`).join('; ')}`,
-          { transient: true, details: { action: 'DeleteFleets' } },
-        );
-      }
-    }
-  }
-}
-
-/** The fleet ids recorded on a request (`providerData.fleetIds`, comma-separated). */
-export function fleetIdsOf(request: Request | undefined): string[] {
-  return (request?.providerData[FLEET_IDS_KEY] ?? '').split(',').filter((id) => id !== '');
-}
-
-function fleetTypeOf(request: Request): string {
-  return request.providerData[FLEET_TYPE_KEY] ?? DEFAULT_FLEET_TYPE;
 }
 
 /**
@@ -735,9 +365,4 @@ function overrides(
     }
   }
   return result;
-}
-
-/** `ErrorCode: ErrorMessage` of fleet errors, each once. */
-function fleetErrorsReason(errors: readonly CreateFleetError[]): string {
-  return unique(errors.map((error) => [error.ErrorCode, error.ErrorMessage].filter(Boolean).join(': '))).join('; ');
 }

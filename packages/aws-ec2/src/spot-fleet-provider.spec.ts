@@ -3,7 +3,8 @@ import type { Request, Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { FakeSpotFleetWorld } from '../test/fake-spot-fleet-world';
 import { clientToken } from './run-instances-provider';
-import { SPOT_FLEET_ALLOCATION_STRATEGIES, SpotFleetProvider, spotFleetIdsOf, validUntil, type LaunchTemplateSource } from './spot-fleet-provider';
+import { spotFleetIdsOf } from './spot-fleet-api';
+import { SPOT_FLEET_ALLOCATION_STRATEGIES, SpotFleetProvider, validUntil, type LaunchTemplateSource } from './spot-fleet-provider';
 import { onDemandUnits } from './fleet-common';
 
 const NOW = 1_700_000_000_000;
