@@ -60,7 +60,7 @@ describe('runCli', () => {
     const { call } = setup();
     const first = await call(['getAvailableTemplates'], {}, '--file=');
     expect(first.code).toBe(0);
-    expect(first.json.templates[0]).toMatchObject({ attributes: { ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'] } });
+    expect(first.json.templates[0]).toMatchObject({ attributes: { ncpus: ['Numeric', '1'], nram: ['Numeric', '4096'] } });
   });
 
   it('instance-type facts are cached in the SQLite store across calls', async () => {

@@ -96,7 +96,7 @@ export async function createContainer(
     [StateStore, Clock],
   );
 
-  bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [TemplateSource, CachedCatalog, StateStore, Logger]);
+  bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [TemplateSource, CachedCatalog, StateStore, Logger, ProviderSettings]);
   bindClass(container, RequestMachines, RequestMachines, [
     TemplateSource,
     StateStore,

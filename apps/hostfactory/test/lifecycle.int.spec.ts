@@ -20,14 +20,14 @@ describe('HF lifecycle through the scripts (moto_server)', () => {
     }
   });
 
-  it('getAvailableTemplates derives ncpus/nram from DescribeInstanceTypes and reports availability', () => {
+  it('getAvailableTemplates derives ncpus (as EGO counts: the t3.medium's 1 core)/nram from DescribeInstanceTypes and reports availability', () => {
     const [template] = run.templates.templates;
     expect(run.templates.message).toBe('Get available templates success.');
     expect(template).toMatchObject({
       templateId: 'OnDemand-Small',
       maxNumber: 10,
       availableNumber: 10,
-      attributes: { type: ['String', 'X86_64'], ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'] },
+      attributes: { type: ['String', 'X86_64'], ncpus: ['Numeric', '1'], nram: ['Numeric', '4096'] },
       vmType: 't3.medium',
       priceType: 'ondemand',
       instanceTags: 'team=hpc;project=demo',

@@ -37,6 +37,29 @@ describe('Ec2InstanceTypeCatalog', () => {
     expect(infos.get('m7g.large')).toEqual({ instanceType: 'm7g.large', vcpus: 2, cores: 2, memoryMiB: 8192, architecture: 'arm64' });
   });
 
+  it('maps GPU types: the GPUs summed over the list, the models by manufacturer and name', async () => {
+    const client = new FakeAwsClient().on('DescribeInstanceTypesCommand', () => ({
+      InstanceTypes: [
+        {
+          ...typeInfo('p4d.24xlarge'),
+          GpuInfo: { Gpus: [{ Count: 8, Manufacturer: 'NVIDIA', Name: 'A100' }], TotalGpuMemoryInMiB: 327680 },
+        },
+        {
+          ...typeInfo('mixed.gpu'),
+          GpuInfo: {
+            Gpus: [
+              { Count: 1, Manufacturer: 'NVIDIA', Name: 'T4' },
+              { Count: 2, Manufacturer: 'AMD', Name: 'V520' },
+            ],
+          },
+        },
+      ],
+    }));
+    const infos = await new Ec2InstanceTypeCatalog(client).describe(['p4d.24xlarge', 'mixed.gpu']);
+    expect(infos.get('p4d.24xlarge')).toMatchObject({ gpus: 8, gpuModel: 'NVIDIA A100' });
+    expect(infos.get('mixed.gpu')).toMatchObject({ gpus: 3, gpuModel: 'NVIDIA T4, AMD V520' });
+  });
+
   it('asks in batches of 100, once per type, and follows pages', async () => {
     const client = new FakeAwsClient().on('DescribeInstanceTypesCommand', (input) => {
       const types = input.InstanceTypes as string[];

@@ -59,12 +59,17 @@ function toInstanceTypeInfo(raw: Ec2InstanceTypeInfo): InstanceTypeInfo | undefi
   const memoryMiB = raw.MemoryInfo?.SizeInMiB;
   if (!raw.InstanceType || vcpus === undefined || memoryMiB === undefined) return undefined;
   const architecture = raw.ProcessorInfo?.SupportedArchitectures?.[0];
+  const gpus = (raw.GpuInfo?.Gpus ?? []).reduce((sum, gpu) => sum + (gpu.Count ?? 0), 0);
+  const model = [...new Set((raw.GpuInfo?.Gpus ?? []).map((gpu) => [gpu.Manufacturer, gpu.Name].filter(Boolean).join(' ')).filter(Boolean))].join(
+    ', ',
+  );
   return {
     instanceType: raw.InstanceType,
     vcpus,
     memoryMiB,
     ...(raw.VCpuInfo?.DefaultCores !== undefined ? { cores: raw.VCpuInfo.DefaultCores } : {}),
     ...(architecture ? { architecture } : {}),
+    ...(gpus > 0 ? { gpus, ...(model ? { gpuModel: model } : {}) } : {}),
   };
 }
 

@@ -11,7 +11,8 @@ export {
   templateInstanceTypes,
 } from './domain/template/template';
 export type { AttributeKind, AttributeValue, FleetType, PriceType, ProviderApi, Template, TemplateAttributes } from './domain/template/template';
-export { hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
+export { CPU_COUNTINGS, hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
+export type { CpuCounting } from './domain/template/template-attributes';
 export { checkSettings, editDistance } from './domain/settings-schema';
 export type { CheckedSettings, SettingProblem, SettingSpec, SettingType, SettingValue, SettingsSchema } from './domain/settings-schema';
 export { TAG_LAUNCH_ATTEMPT, TAG_NAME, TAG_PROVIDER_API, TAG_PROVIDER_NAME, TAG_REQUEST_ID, TAG_TEMPLATE_ID, resourceTags } from './domain/tags';

@@ -6,10 +6,11 @@ import {
   RequestReturnMachines,
   resolveTemplateAttributes,
   templateInstanceTypes,
-  type InstanceTypeCatalog,
+  ProviderSettings,
   type RequestReport,
 } from '@open-hostfactory/core';
 import { CachedCatalog } from '../container';
+import { resolve } from '../wiring';
 import type { Container } from 'inversify';
 import {
   formatRequestMachines,
@@ -80,12 +81,13 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
 async function withResolvedAttributes(reports: readonly RequestReport[], container: Container): Promise<RequestReport[]> {
   const types = [...new Set(reports.flatMap((r) => (r.template ? templateInstanceTypes(r.template).slice(0, 1) : [])))];
   if (types.length === 0) return [...reports];
-  const catalog = await container.getAsync<InstanceTypeCatalog>(CachedCatalog);
+  const catalog = await resolve(container, CachedCatalog);
+  const { cpuCounting } = await resolve(container, ProviderSettings);
   const infos = await catalog.describe(types).catch(() => new Map());
   return reports.map((report) => {
     if (!report.template) return report;
     const type = templateInstanceTypes(report.template)[0];
-    const attributes = resolveTemplateAttributes(report.template, type ? infos.get(type) : undefined);
+    const attributes = resolveTemplateAttributes(report.template, type ? infos.get(type) : undefined, cpuCounting);
     return { ...report, template: { ...report.template, attributes } };
   });
 }

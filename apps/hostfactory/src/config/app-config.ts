@@ -1,4 +1,4 @@
-import type { Template } from '@open-hostfactory/core';
+import type { CpuCounting, Template } from '@open-hostfactory/core';
 import type { ProviderRegistry } from '../providers/registry';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -30,6 +30,8 @@ export interface ProviderConfig {
   describeRetryAttempts: number;
   /** AWS_DESCRIBE_REQUEST_INTERVAL (ms), default 0. */
   describeIntervalMs: number;
+  /** EGO_DEFINE_NCPUS / provider.aws.ego_define_ncpus: how EGO counts CPUs (procs, cores, threads), default `cores` like EGO. */
+  egoDefineNcpus: CpuCounting;
   /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
   pendingTimeoutSec: number;
   /** How long a request keeps seeking missing capacity, default 600 (AWS_CAPACITY_TIMEOUT_SEC). */
@@ -155,6 +157,7 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   orphanGraceSec: 300,
   orphanSweepIntervalSec: 60,
   returnTimeoutSec: 600,
+  egoDefineNcpus: 'cores',
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

@@ -77,6 +77,7 @@ describe('loadConfig: defaults and directories', () => {
       orphanGraceSec: 300,
       orphanSweepIntervalSec: 60,
       returnTimeoutSec: 600,
+      egoDefineNcpus: 'cores',
     });
     expect(config.storage).toEqual({
       type: 'sqlite',
@@ -105,7 +106,16 @@ describe('loadConfig: defaults and directories', () => {
       orphanSweepIntervalSec: 60,
       returnTimeoutSec: 600,
       retentionDays: 30,
+      cpuCounting: 'cores',
     });
+  });
+
+  it('reads EGO_DEFINE_NCPUS (IBM name or the guide path, any case) and refuses what EGO does not know', () => {
+    writeTemplates([ibmTemplate()]);
+    write(join(confDir, 'awsprov_config.json'), { EGO_DEFINE_NCPUS: 'Threads' });
+    expect(toProviderSettings(load()).cpuCounting).toBe('threads');
+    write(join(confDir, 'awsprov_config.json'), { EGO_DEFINE_NCPUS: 'sockets' });
+    expect(loadError().message).toMatch(/EGO_DEFINE_NCPUS: unknown EGO_DEFINE_NCPUS 'sockets' \(procs\|cores\|threads\)/);
   });
 
   it('reads the orphan and return settings from IBM names, the guide YAML and HF_PROVIDER_ACTION_TIMEOUT', () => {

@@ -212,6 +212,7 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
     orphanSweepIntervalSec: config.provider.orphanSweepIntervalSec,
     returnTimeoutSec: config.provider.returnTimeoutSec,
     retentionDays: config.storage.retentionDays,
+    cpuCounting: config.provider.egoDefineNcpus,
   };
 }
 

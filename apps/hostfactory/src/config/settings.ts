@@ -1,4 +1,4 @@
-import { editDistance } from '@open-hostfactory/core';
+import { CPU_COUNTINGS, editDistance } from '@open-hostfactory/core';
 import {
   findProblems,
   OneOf,
@@ -145,6 +145,16 @@ export const SETTINGS = [
     'provider.aws.describe_interval_ms',
     'provider.describe_interval_ms',
   ]),
+  // How EGO counts a host's CPUs (ego.conf EGO_DEFINE_NCPUS): the ncpus derived from an instance type match it.
+  setting(
+    'egoDefineNcpus',
+    'provider',
+    oneOf('EGO_DEFINE_NCPUS', CPU_COUNTINGS),
+    ['EGO_DEFINE_NCPUS', 'provider.aws.ego_define_ncpus', 'provider.ego_define_ncpus'],
+    {
+      convert: toLowerString,
+    },
+  ),
   setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),
   setting('capacityTimeoutSec', 'provider', int(0), ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout']),
   setting('maxFailedLaunchAttempts', 'provider', int(1), [

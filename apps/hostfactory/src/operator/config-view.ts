@@ -6,6 +6,7 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   providerName: (c) => c.providerName,
   providerType: () => 'aws',
   plugins: (c) => c.provider.plugins,
+  egoDefineNcpus: (c) => c.provider.egoDefineNcpus,
   region: (c) => c.provider.region,
   profile: (c) => c.provider.profile,
   endpointUrl: (c) => c.provider.endpointUrl,

@@ -2,7 +2,8 @@ import type { Clock } from '../ports/clock';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '../ports/instance-type-catalog';
 import type { StateStore } from '../ports/state-store';
 
-const KEY_PREFIX = 'instance-type:';
+// v2: entries carry GPUs; older entries are not read (they would hide a type's GPUs until they expire).
+const KEY_PREFIX = 'instance-type:v2:';
 
 /**
  * Decorates a catalog with the state store's cache, so a type is described by the cloud once

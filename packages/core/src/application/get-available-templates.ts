@@ -1,3 +1,4 @@
+import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from '../ports/provider-settings';
 import { templateInstanceTypes, type Template } from '../domain/template/template';
 import { hasMandatoryAttributes, resolveTemplateAttributes } from '../domain/template/template-attributes';
 import { HostFactoryError, toHostFactoryError } from '../errors';
@@ -22,6 +23,7 @@ export class GetAvailableTemplates {
     private readonly catalog: InstanceTypeCatalog,
     private readonly store: StateStore,
     private readonly logger: Logger,
+    private readonly settings: Pick<ProviderSettings, 'cpuCounting'> = DEFAULT_PROVIDER_SETTINGS,
   ) {}
 
   /** Every configured template with the machines it can still give and why not, in configured order. */
@@ -34,7 +36,7 @@ export class GetAvailableTemplates {
     );
     return templates.map((template) => {
       const type = templateInstanceTypes(template)[0];
-      const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined);
+      const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined, this.settings.cpuCounting);
       if (!hasMandatoryAttributes(attributes)) {
         // One broken template must not hide the others: it is listed, with nothing available.
         const problem = `ncpus/nram are not configured and instance type '${type ?? '(none)'}' is unknown to the cloud`;

@@ -26,7 +26,7 @@ describe('getAvailableTemplates', () => {
     await h.requestMachines.execute({ templateId: 'B', machineCount: 2 });
     const list = await h.getAvailableTemplates.execute();
     expect(list.map((t) => t.template.templateId)).toEqual(['B', 'A']);
-    expect(list[0]?.attributes).toMatchObject({ ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'], type: ['String', 'X86_64'] });
+    expect(list[0]?.attributes).toMatchObject({ ncpus: ['Numeric', '1'], nram: ['Numeric', '4096'], type: ['String', 'X86_64'] });
     expect(list[0]?.availableNumber).toBe(3);
     expect(list[1]?.availableNumber).toBe(-1);
   });
@@ -44,7 +44,7 @@ describe('getAvailableTemplates', () => {
     const [typo, good] = await h.getAvailableTemplates.execute();
     expect(typo).toMatchObject({ availableNumber: 0, problem: expect.stringContaining("'m5.lrage' is unknown to the cloud") });
     expect(typo?.template.maxNumber).toBe(10);
-    expect(good).toMatchObject({ availableNumber: 10, attributes: expect.objectContaining({ ncpus: ['Numeric', '2'] }) });
+    expect(good).toMatchObject({ availableNumber: 10, attributes: expect.objectContaining({ ncpus: ['Numeric', '1'] }) });
     expect(good?.problem).toBeUndefined();
   });
 

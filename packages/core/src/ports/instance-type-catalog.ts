@@ -2,8 +2,14 @@ import { portToken, type Token } from './token';
 /** What HF needs to know of an instance type. */
 export interface InstanceTypeInfo {
   readonly instanceType: string;
+  /** Hardware threads (what EC2 calls vCPUs). */
   readonly vcpus: number;
+  /** Physical cores. */
   readonly cores?: number;
+  /** GPUs, for GPU types. */
+  readonly gpus?: number;
+  /** The GPU model (`NVIDIA A100`), for GPU types. */
+  readonly gpuModel?: string;
   /** MiB. */
   readonly memoryMiB: number;
   /** `x86_64`, `arm64`, `i386`. */

@@ -1,3 +1,4 @@
+import type { CpuCounting } from '../domain/template/template-attributes';
 import { portToken, type Token } from './token';
 /** What the orphan sweep does with what it finds. */
 export type OrphanAction = 'terminate' | 'report';
@@ -31,6 +32,8 @@ export interface ProviderSettings {
   readonly returnTimeoutSec: number;
   /** Closed requests (and their machines) are purged this many days after closing (storage.retention_days, default 30). */
   readonly retentionDays: number;
+  /** How `ncpus` is derived from an instance type: as EGO counts CPUs (EGO_DEFINE_NCPUS, default `cores`). */
+  readonly cpuCounting: CpuCounting;
 }
 /** The injection token of {@link ProviderSettings}. */
 export const ProviderSettings: Token<ProviderSettings> = portToken<ProviderSettings>('ProviderSettings');
@@ -49,4 +52,5 @@ export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
   orphanSweepIntervalSec: 60,
   returnTimeoutSec: 600,
   retentionDays: 30,
+  cpuCounting: 'cores',
 };
