@@ -20,7 +20,7 @@ describe('HF lifecycle through the scripts (moto_server)', () => {
     }
   });
 
-  it('getAvailableTemplates derives ncpus (as EGO counts: the t3.medium's 1 core)/nram from DescribeInstanceTypes and reports availability', () => {
+  it('getAvailableTemplates derives ncpus (as EGO counts: a t3.medium has 1 core)/nram from DescribeInstanceTypes and reports availability', () => {
     const [template] = run.templates.templates;
     expect(run.templates.message).toBe('Get available templates success.');
     expect(template).toMatchObject({
