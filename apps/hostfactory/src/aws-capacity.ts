@@ -94,6 +94,7 @@ export class AwsAdapters {
         ec2.ec2CapacityModule({
           client,
           providerName: this.config.providerName,
+          terminateOnReclaim: provider.spotTerminateOnReclaim,
           ...(queueUrl ? { events: { queueUrl, sqs: () => this.bounded(ec2.createSqsClient(options), 'SQS') } } : {}),
         }),
       );

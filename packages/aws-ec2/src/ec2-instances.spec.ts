@@ -2,7 +2,8 @@ import { FixedClock } from '@open-hostfactory/core/testing';
 import { FakeAwsClient } from '@open-hostfactory/aws-common/testing';
 import type { LifecycleNotice } from '@open-hostfactory/core';
 import type { EventNoticeSource, ReceivedNotices } from './ec2-event-notices';
-import { Ec2Instances, SPOT_INTERRUPTION_NOTICE_SEC } from './ec2-instances';
+import { aMachine } from '@open-hostfactory/core/testing';
+import { Ec2Instances, SPOT_INTERRUPTION_NOTICE_SEC, SPOT_RECLAIM_STATUSES } from './ec2-instances';
 
 const instance = (id: string, extra: Record<string, unknown> = {}) => ({
   InstanceId: id,
@@ -47,6 +48,16 @@ describe('Ec2Instances spot interruption notices', () => {
     expect(client.calls('DescribeSpotInstanceRequestsCommand')).toEqual([
       { Filters: [{ Name: 'spot-instance-request-id', Values: ['sir-1', 'sir-2'] }] },
     ]);
+  });
+
+  it.each([...SPOT_RECLAIM_STATUSES])('takes spot request status %s for a reclaim, as IBM does', async (code) => {
+    const client = new FakeAwsClient()
+      .on('DescribeInstancesCommand', () => ({
+        Reservations: [{ Instances: [instance('i-spot', { InstanceLifecycle: 'spot', SpotInstanceRequestId: 'sir-1' })] }],
+      }))
+      .on('DescribeSpotInstanceRequestsCommand', () => ({ SpotInstanceRequests: [{ SpotInstanceRequestId: 'sir-1', Status: { Code: code } }] }));
+    const view = await new Ec2Instances(client, new FixedClock()).describe([], ['i-spot']);
+    expect(view.observations[0]?.notice?.kind).toBe('spot-interruption');
   });
 
   it('asks nothing about spot requests when no live spot instance is seen', async () => {
@@ -143,5 +154,24 @@ describe('Ec2Instances event notices', () => {
   it('fails the describe when the queue cannot be read', async () => {
     const failing: EventNoticeSource = { receive: async () => Promise.reject(new Error('queue gone')) };
     await expect(new Ec2Instances(client(), new FixedClock(), failing).describe(['req-1'], [])).rejects.toThrow('queue gone');
+  });
+});
+
+describe('Ec2Instances.giveBack', () => {
+  const reclaimed = aMachine({ machineId: 'i-reclaimed', priceType: 'spot', notice: { kind: 'spot-interruption', deadline: 1 } });
+  const rebalance = aMachine({ machineId: 'i-rebalance', priceType: 'spot', notice: { kind: 'rebalance-recommendation' } });
+  const plain = aMachine({ machineId: 'i-plain' });
+  const terminating = () => new FakeAwsClient().on('TerminateInstancesCommand', () => ({}));
+
+  it('leaves a spot instance EC2 is reclaiming to EC2 and terminates the others (AWS_SPOT_TERMINATE_ON_RECLAIM false, the default)', async () => {
+    const client = terminating();
+    await new Ec2Instances(client, new FixedClock()).giveBack([reclaimed, rebalance, plain]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-rebalance', 'i-plain'] }]);
+  });
+
+  it('terminates it too with AWS_SPOT_TERMINATE_ON_RECLAIM true', async () => {
+    const client = terminating();
+    await new Ec2Instances(client, new FixedClock(), undefined, true).giveBack([reclaimed, plain]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-reclaimed', 'i-plain'] }]);
   });
 });

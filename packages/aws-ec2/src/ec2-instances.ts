@@ -16,6 +16,7 @@ import {
   TAG_REQUEST_ID,
   TAG_TEMPLATE_ID,
   type Clock,
+  type Machine,
   type MachineObservation,
   type MachineState,
   type ProviderApi,
@@ -34,6 +35,18 @@ export const TERMINATE_BATCH = 1000;
 const DESCRIBE_PAGE_SIZE = 1000;
 /** What EC2 gives a spot instance between its interruption notice and the interruption. */
 export const SPOT_INTERRUPTION_NOTICE_SEC = 120;
+/**
+ * Spot request status codes that mean EC2 takes (or took) the instance back: IBM's provider's
+ * list (AwsConst.markedForTerminationStates), which this one matches.
+ */
+export const SPOT_RECLAIM_STATUSES: ReadonlySet<string> = new Set([
+  'marked-for-termination',
+  'instance-terminated-no-capacity',
+  'instance-terminated-by-price',
+  'instance-terminated-by-schedule',
+  'instance-terminated-by-service',
+  'instance-terminated-by-experiment',
+]);
 /** States of an instance that still holds capacity (what an inventory lists). */
 const ALIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 /** How long one inventory listing serves the EC2 shapes that ask for it in one call. */
@@ -58,7 +71,21 @@ export class Ec2Instances {
     private readonly clock: Clock,
     /** EC2 events (rebalance recommendations, spot interruption warnings) from an SQS queue. */
     private readonly notices?: EventNoticeSource,
+    /**
+     * AWS_SPOT_TERMINATE_ON_RECLAIM: when HF gives back a spot instance EC2 is reclaiming, terminate
+     * it anyway (true) or leave it to EC2, which ends it within its two-minute notice (false, IBM's default).
+     */
+    private readonly terminateOnReclaim = false,
   ) {}
+
+  /**
+   * Gives machines back: terminates them, except, unless `terminateOnReclaim`, spot instances EC2
+   * is reclaiming (a spot interruption notice), which EC2 ends itself. Idempotent.
+   */
+  async giveBack(machines: readonly Machine[]): Promise<void> {
+    const reclaimed = (machine: Machine): boolean => !this.terminateOnReclaim && machine.notice?.kind === 'spot-interruption';
+    await this.terminate(machines.filter((machine) => !reclaimed(machine)).map((machine) => machine.machineId));
+  }
 
   /**
    * Instances tagged with any of `requestIds` plus the instances `machineIds`, all pages
@@ -115,8 +142,8 @@ export class Ec2Instances {
   }
 
   /**
-   * Spot instances EC2 has marked for interruption (their spot request's status
-   * `marked-for-termination`), with the time EC2 takes them: the notice time plus two minutes.
+   * Spot instances EC2 is taking back (their spot request's status is one of
+   * {@link SPOT_RECLAIM_STATUSES}), with the time EC2 takes them: the notice time plus two minutes.
    * Spot requests are looked up by filter, so one that is gone never fails the call.
    */
   private async interruptionNotices(spotRequests: ReadonlyMap<string, string>): Promise<Map<string, number>> {
@@ -133,8 +160,9 @@ export class Ec2Instances {
       );
       for (const request of requests) {
         const machineId = request.SpotInstanceRequestId ? spotRequests.get(request.SpotInstanceRequestId) : undefined;
-        if (!machineId || request.Status?.Code !== 'marked-for-termination') continue;
-        const noticed = request.Status.UpdateTime instanceof Date ? request.Status.UpdateTime.getTime() : this.clock.now();
+        if (!machineId || !SPOT_RECLAIM_STATUSES.has(request.Status?.Code ?? '')) continue;
+        const updated = request.Status?.UpdateTime;
+        const noticed = updated instanceof Date ? updated.getTime() : this.clock.now();
         notices.set(machineId, Math.floor(noticed / 1000) + SPOT_INTERRUPTION_NOTICE_SEC);
       }
     }

@@ -21,6 +21,8 @@ export interface Ec2CapacityModuleOptions {
    * come from the spot request status only.
    */
   readonly events?: { readonly queueUrl: string; readonly sqs: () => SqsClient };
+  /** AWS_SPOT_TERMINATE_ON_RECLAIM: terminate a returned spot instance EC2 is reclaiming instead of leaving it to EC2. */
+  readonly terminateOnReclaim?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
     bind(Ec2Instances)
       .toDynamicValue(() => {
         const notices = options.events ? new Ec2EventNotices(options.events.sqs(), { queueUrl: options.events.queueUrl, clock }) : undefined;
-        return new Ec2Instances(options.client, clock, notices);
+        return new Ec2Instances(options.client, clock, notices, options.terminateOnReclaim ?? false);
       })
       .inSingletonScope();
     bind(LaunchTemplates)

@@ -145,7 +145,7 @@ export class FleetMechanism<F> {
       const releasedHere = machines.filter((machine) => own.includes(machine.machineId));
       if (releasedHere.length > 0) lowered.set(id, await this.fleets.lowerTarget(fleet, releasedHere));
     }
-    await this.instances.terminate([...released]);
+    await this.instances.giveBack(machines);
 
     const instant: string[] = [];
     const others: string[] = [];

@@ -122,9 +122,9 @@ export class RunInstancesProvider implements CapacityProvider {
     );
   }
 
-  /** Terminates the machines (idempotent: ids EC2 does not know are skipped). */
+  /** Terminates the machines, leaving spot instances EC2 reclaims to EC2 (see {@link Ec2Instances.giveBack}). Idempotent. */
   async release(machines: readonly Machine[]): Promise<void> {
-    await this.instances.terminate(machines.map((machine) => machine.machineId));
+    await this.instances.giveBack(machines);
   }
 
   /** Every instance tagged with the provider name (shared by the EC2 shapes); no holders. */

@@ -32,6 +32,8 @@ export interface ProviderConfig {
   describeIntervalMs: number;
   /** EGO_DEFINE_NCPUS / provider.aws.ego_define_ncpus: how EGO counts CPUs (procs, cores, threads), default `cores` like EGO. */
   egoDefineNcpus: CpuCounting;
+  /** AWS_SPOT_TERMINATE_ON_RECLAIM / provider.aws.spot_terminate_on_reclaim, default false (IBM's): a returned spot instance EC2 reclaims is left to EC2. */
+  spotTerminateOnReclaim: boolean;
   /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
   pendingTimeoutSec: number;
   /** How long a request keeps seeking missing capacity, default 600 (AWS_CAPACITY_TIMEOUT_SEC). */
@@ -158,6 +160,7 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   orphanSweepIntervalSec: 60,
   returnTimeoutSec: 600,
   egoDefineNcpus: 'cores',
+  spotTerminateOnReclaim: false,
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

@@ -78,6 +78,7 @@ describe('loadConfig: defaults and directories', () => {
       orphanSweepIntervalSec: 60,
       returnTimeoutSec: 600,
       egoDefineNcpus: 'cores',
+      spotTerminateOnReclaim: false,
     });
     expect(config.storage).toEqual({
       type: 'sqlite',
@@ -338,6 +339,7 @@ describe('loadConfig: IBM files', () => {
       describeRetryAttempts: 4,
       describeIntervalMs: 250,
       pendingTimeoutSec: 300,
+      spotTerminateOnReclaim: true,
     });
     expect(config.logging.level).toBe('debug');
     expect(config.templates).toEqual([

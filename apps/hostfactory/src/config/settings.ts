@@ -155,6 +155,8 @@ export const SETTINGS = [
       convert: toLowerString,
     },
   ),
+  // IBM's: a returned spot instance EC2 is reclaiming is left to EC2 (false) or terminated anyway (true).
+  setting('spotTerminateOnReclaim', 'provider', bool(), ['AWS_SPOT_TERMINATE_ON_RECLAIM', 'provider.aws.spot_terminate_on_reclaim']),
   setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),
   setting('capacityTimeoutSec', 'provider', int(0), ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout']),
   setting('maxFailedLaunchAttempts', 'provider', int(1), [
@@ -318,7 +320,6 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   AWS_CREDENTIAL_SCRIPT:
     'credentials come from the SDK default chain, AWS_CREDENTIAL_FILE or AWS_PROFILE (a credential_process in the profile does what the script did)',
   AWS_CREDENTIAL_RENEW_MARGIN: 'the SDK renews temporary credentials itself',
-  AWS_SPOT_TERMINATE_ON_RECLAIM: 'reclaimed spot instances are reported to HF and left to AWS to end (issue 11 adds this key)',
   INSTANCE_CREATION_TIMEOUT: 'use AWS_INSTANCE_PENDING_TIMEOUT_SEC (seconds a machine may stay pending)',
   AWS_TAG_InstanceID: 'instances carry hf:* tags (request, template, provider); an InstanceID tag is not added',
   'caching.config_cache_ttl':

@@ -7,6 +7,7 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   providerType: () => 'aws',
   plugins: (c) => c.provider.plugins,
   egoDefineNcpus: (c) => c.provider.egoDefineNcpus,
+  spotTerminateOnReclaim: (c) => c.provider.spotTerminateOnReclaim,
   region: (c) => c.provider.region,
   profile: (c) => c.provider.profile,
   endpointUrl: (c) => c.provider.endpointUrl,
