@@ -112,6 +112,8 @@ describe('Ec2FleetProvider.acquire', () => {
           SpotTargetCapacity: 0,
           DefaultTargetCapacityType: 'on-demand',
         },
+        // No strategy in the template: an explicit one, never EC2's legacy default.
+        OnDemandOptions: { AllocationStrategy: 'lowest-price' },
         TagSpecifications: [
           { ResourceType: 'fleet', Tags: tags },
           { ResourceType: 'instance', Tags: tags },
@@ -491,16 +493,28 @@ describe('Ec2FleetProvider.release', () => {
     expect(client.calls('DeleteFleetsCommand')).toEqual([]);
   });
 
-  it('maintain: the target never goes below 0, and the emptied fleet is deleted without terminating', async () => {
-    const client = fakeEc2([])
+  it('maintain: the target never goes below 0 on a partial return', async () => {
+    const client = fakeEc2([instance('i-9')])
       .on('DescribeFleetsCommand', () => ({ Fleets: [maintainFleet({ TargetCapacitySpecification: { TotalTargetCapacity: 1 } })] }))
-      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }))
-      .on('DeleteFleetsCommand', () => ({ SuccessfulFleetDeletions: [{ FleetId: 'fleet-1' }] }));
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-9' }] }));
     await provider(client).release([aMachine({ machineId: 'i-1', requestId: REQ, weight: 2 })], [fleetRequest('maintain')]);
     expect(client.calls('ModifyFleetCommand')[0].TargetCapacitySpecification).toEqual({ TotalTargetCapacity: 0 });
-    const names = client.sent.map((c) => c.name);
-    expect(names.indexOf('TerminateInstancesCommand')).toBeLessThan(names.indexOf('DeleteFleetsCommand'));
-    expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: false }]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
+    expect(client.calls('DeleteFleetsCommand')).toEqual([]);
+  });
+
+  it('maintain: returning every machine it holds deletes the fleet with its instances in one call (nothing lowered, no window to replace them)', async () => {
+    const client = fakeEc2([])
+      .on('DescribeFleetsCommand', () => ({ Fleets: [maintainFleet()] }))
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }))
+      .on('DeleteFleetsCommand', () => ({ SuccessfulFleetDeletions: [{ FleetId: 'fleet-1' }] }));
+    await provider(client).release(
+      [aMachine({ machineId: 'i-1', requestId: REQ }), aMachine({ machineId: 'i-2', requestId: REQ })],
+      [fleetRequest('maintain')],
+    );
+    expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: true }]);
+    expect(client.calls('ModifyFleetCommand')).toEqual([]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([]);
   });
 
   it('request: terminates, then deletes the fleet only once it holds no live instance', async () => {
@@ -523,10 +537,12 @@ describe('Ec2FleetProvider.release', () => {
       .on('DescribeFleetsCommand', () => ({ Fleets: [requestFleet] }))
       .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }));
     await provider(empty).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('request')]);
-    expect(empty.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: false }]);
+    // HF holds nothing of it any more: deleted with its instances, in one call.
+    expect(empty.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: true }]);
+    expect(empty.calls('TerminateInstancesCommand')).toEqual([]);
   });
 
-  it('request: a fleet still filling is kept, even with every machine it launched so far released', async () => {
+  it('request: a fleet still filling whose every machine is returned is deleted with its instances (it would launch for nothing HF holds)', async () => {
     const filling = {
       FleetId: 'fleet-1',
       Type: 'request',
@@ -538,6 +554,23 @@ describe('Ec2FleetProvider.release', () => {
     const client = fakeEc2([])
       .on('DescribeFleetsCommand', () => ({ Fleets: [filling] }))
       .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }));
+    await provider(client).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('request')]);
+    expect(client.calls('TerminateInstancesCommand')).toEqual([]);
+    expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: true }]);
+  });
+
+  it('request: a fleet still filling is kept when HF still holds another of its machines', async () => {
+    const filling = {
+      FleetId: 'fleet-1',
+      Type: 'request',
+      FleetState: 'active',
+      ActivityStatus: 'pending_fulfillment',
+      FulfilledCapacity: 2,
+      TargetCapacitySpecification: { TotalTargetCapacity: 3 },
+    };
+    const client = fakeEc2([instance('i-2')])
+      .on('DescribeFleetsCommand', () => ({ Fleets: [filling] }))
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }));
     await provider(client).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('request')]);
     expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
     expect(client.calls('DeleteFleetsCommand')).toEqual([]);
@@ -563,8 +596,12 @@ describe('Ec2FleetProvider.release', () => {
         throw awsError('InvalidParameterCombination', 'No instances specified');
       });
     await expect(provider(client).release([aMachine({ machineId: 'i-1', requestId: REQ })], [fleetRequest('instant')])).resolves.toBeUndefined();
+    // The one-call deletion failed: the machines are terminated instead, and the deletion retried best effort.
     expect(client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
-    expect(client.calls('DeleteFleetsCommand')).toEqual([{ FleetIds: ['fleet-1'], TerminateInstances: true }]);
+    expect(client.calls('DeleteFleetsCommand')).toEqual([
+      { FleetIds: ['fleet-1'], TerminateInstances: true },
+      { FleetIds: ['fleet-1'], TerminateInstances: true },
+    ]);
   });
 
   it('is idempotent: deleted fleets are left alone, machines without a fleet are just terminated', async () => {
@@ -600,10 +637,10 @@ describe('Ec2FleetProvider.release', () => {
     });
   });
 
-  it('a failing ModifyFleet stops the release before anything is terminated', async () => {
-    const client = fakeEc2([])
+  it('a failing ModifyFleet stops a partial release before anything is terminated', async () => {
+    const client = fakeEc2([instance('i-2')])
       .on('DescribeFleetsCommand', () => ({ Fleets: [maintainFleet()] }))
-      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }] }))
+      .on('DescribeFleetInstancesCommand', () => ({ ActiveInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] }))
       .on('ModifyFleetCommand', () => {
         throw awsError('IncorrectState', 'fleet is modifying');
       });

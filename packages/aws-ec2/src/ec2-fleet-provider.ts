@@ -56,6 +56,11 @@ export interface Ec2FleetProviderOptions {
   readonly instances?: Ec2Instances;
 }
 
+/** The spot allocation strategy of a fleet whose template names none (AWS's recommendation). */
+export const DEFAULT_EC2_FLEET_SPOT_STRATEGY: SpotAllocationStrategy = 'price-capacity-optimized';
+/** The on-demand allocation strategy of a fleet whose template names none. */
+export const DEFAULT_EC2_FLEET_ON_DEMAND_STRATEGY: FleetOnDemandAllocationStrategy = 'lowest-price';
+
 /** IBM `allocationStrategy` -> EC2 Fleet SpotOptions.AllocationStrategy. */
 export const SPOT_ALLOCATION_STRATEGIES: Readonly<Record<string, SpotAllocationStrategy>> = {
   capacityOptimized: 'capacity-optimized',
@@ -246,13 +251,13 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
         details: { templateId: template.templateId },
       });
     }
-    const spotStrategy = mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_ALLOCATION_STRATEGIES);
-    const onDemandStrategy = mapStrategy(
-      template,
-      'allocationStrategyOnDemand',
-      template.allocationStrategyOnDemand,
-      ON_DEMAND_ALLOCATION_STRATEGIES,
-    );
+    // An explicit strategy on every fleet (never EC2's legacy default): AWS recommends
+    // price-capacity-optimized for spot; on-demand defaults to lowest-price.
+    const spotStrategy =
+      mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_ALLOCATION_STRATEGIES) ?? DEFAULT_EC2_FLEET_SPOT_STRATEGY;
+    const onDemandStrategy =
+      mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, ON_DEMAND_ALLOCATION_STRATEGIES) ??
+      DEFAULT_EC2_FLEET_ON_DEMAND_STRATEGY;
     const target = targetCapacity(template, count);
     const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
@@ -280,8 +285,8 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
         ...(fleetType === 'instant' ? [{ ResourceType: 'instance' as const, Tags: tags }] : []),
       ],
     };
-    if (spotStrategy && hasSpot) params.SpotOptions = { AllocationStrategy: spotStrategy };
-    if (onDemandStrategy && (target.OnDemandTargetCapacity ?? 0) > 0) {
+    if (hasSpot) params.SpotOptions = { AllocationStrategy: spotStrategy };
+    if ((target.OnDemandTargetCapacity ?? 0) > 0) {
       params.OnDemandOptions = { AllocationStrategy: onDemandStrategy };
     }
     if (fleetType !== 'instant') {

@@ -116,13 +116,15 @@ export class FleetMechanism<F> {
   }
 
   /**
-   * Per fleet of the machines' requests: a live `maintain` fleet's target is lowered by the
-   * units of the released machines it holds (so that it does not replace them); then every
-   * machine is terminated; then fleets that hold no other live instance and have nothing left to
-   * launch (an instant fleet, a maintain fleet lowered to 0, any other fleet no longer fulfilling)
-   * are removed: instant ones with their (ended) instances, best effort, since removing them is
-   * housekeeping; the others without. Idempotent: a second release finds the machines no longer
-   * in their fleets and lowers nothing.
+   * Per fleet of the machines' requests: a live fleet left with no other live instance (HF holds
+   * none of it after this return) is removed together with its instances in one call. Otherwise
+   * a live `maintain` fleet's target is lowered by the units of the released machines it holds
+   * (so that it does not replace them); then the machines are given back (terminated, or, when EC2
+   * is reclaiming them, left to EC2); then fleets that hold no other live instance and have nothing
+   * left to launch (an instant fleet, a maintain fleet lowered to 0, any other fleet no longer
+   * fulfilling) are removed: instant ones with their (ended) instances, best effort, since
+   * removing them is housekeeping; the others without. Idempotent: a second release finds the
+   * machines no longer in their fleets and changes nothing.
    */
   async release(machines: readonly Machine[], requests: readonly Request[]): Promise<void> {
     if (machines.length === 0) return;
@@ -136,31 +138,50 @@ export class FleetMechanism<F> {
     const now = this.clock.now();
     const released = new Set(machines.map((machine) => machine.machineId));
     const members = new Map<string, string[]>();
+    for (const [id, fleet] of fleets) members.set(id, await this.fleets.members(fleet));
+    // One look at the machines and the fleets' other instances: what is still alive.
+    const seen = await this.instances.describe([], unique([...released, ...[...members.values()].flat()]));
+    const alive = new Set(seen.observations.filter((o) => !isEndedState(o.state)).map((o) => o.machineId));
+    const ended = new Set(seen.observations.filter((o) => isEndedState(o.state)).map((o) => o.machineId));
+    const anyAlive = (ids: readonly string[]): boolean => ids.some((id) => alive.has(id));
+
+    // A fleet left with no machine HF holds goes in one call, with its instances: nothing to lower
+    // first, and no window in which a maintain fleet replaces what was returned.
+    const whole = new Set<string>();
+    for (const [id, fleet] of fleets) {
+      const own = members.get(id) ?? [];
+      if (!this.fleets.state(fleet, now, requestOf.get(id)).live || !own.some((machineId) => released.has(machineId))) continue;
+      if (!anyAlive(own.filter((machineId) => !released.has(machineId)))) whole.add(id);
+    }
+    try {
+      await this.fleets.remove([...whole], true);
+    } catch {
+      // Given back the long way below instead: targets lowered, machines terminated, fleets removed.
+      whole.clear();
+    }
+    const gone = new Set([...whole].flatMap((id) => members.get(id) ?? []));
+
     const lowered = new Map<string, number>();
     for (const [id, fleet] of fleets) {
-      const own = await this.fleets.members(fleet);
-      members.set(id, own);
+      if (whole.has(id)) continue;
       const state = this.fleets.state(fleet, now, requestOf.get(id));
       if (state.type !== 'maintain' || !state.live) continue;
-      const releasedHere = machines.filter((machine) => own.includes(machine.machineId));
+      const releasedHere = machines.filter((machine) => (members.get(id) ?? []).includes(machine.machineId));
       if (releasedHere.length > 0) lowered.set(id, await this.fleets.lowerTarget(fleet, releasedHere));
     }
-    await this.instances.giveBack(machines);
+    // Machines seen ended (a repeated return) or gone with their fleet are not terminated again;
+    // one EC2 does not show yet (just launched) is, to be sure.
+    await this.instances.giveBack(machines.filter((machine) => !ended.has(machine.machineId) && !gone.has(machine.machineId)));
 
     const instant: string[] = [];
     const others: string[] = [];
     for (const [id, fleet] of fleets) {
       const state = this.fleets.state(fleet, now, requestOf.get(id));
-      if (!state.live) continue;
+      if (whole.has(id) || !state.live) continue;
       // Nothing left to launch: an instant fleet; a maintain fleet lowered to 0; any other no longer fulfilling.
       const target = lowered.get(id);
       const done = state.type === 'instant' || (target !== undefined ? target === 0 : !state.fulfilling);
-      if (!done) continue;
-      const remaining = (members.get(id) ?? []).filter((machineId) => !released.has(machineId));
-      if (remaining.length > 0) {
-        const view = await this.instances.describe([], remaining);
-        if (view.observations.some((o) => !isEndedState(o.state))) continue;
-      }
+      if (!done || anyAlive((members.get(id) ?? []).filter((machineId) => !released.has(machineId)))) continue;
       (state.type === 'instant' ? instant : others).push(id);
     }
     try {

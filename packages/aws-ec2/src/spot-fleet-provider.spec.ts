@@ -150,12 +150,18 @@ describe('SpotFleetProvider.acquire', () => {
     expect(client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.OnDemandAllocationStrategy).toBe(apiValue);
   });
 
-  it('leaves the strategies to AWS when the template sets none', async () => {
+  it("sends explicit strategies when the template sets none (never EC2's legacy default): priceCapacityOptimized, or lowestPrice with poolsCount", async () => {
     const { client, provider } = setup();
     await provider.acquire({ request: aRequest(), template: spotTemplate(), count: 1, attempt: 1, deadline: DEADLINE });
-    const config = client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig;
-    expect(config).not.toHaveProperty('AllocationStrategy');
-    expect(config).not.toHaveProperty('OnDemandAllocationStrategy');
+    expect(client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig).toMatchObject({
+      AllocationStrategy: 'priceCapacityOptimized',
+      OnDemandAllocationStrategy: 'lowestPrice',
+    });
+    await provider.acquire({ request: aRequest(), template: spotTemplate({ poolsCount: 2 }), count: 1, attempt: 2, deadline: DEADLINE });
+    expect(client.calls('RequestSpotFleetCommand')[1].SpotFleetRequestConfig).toMatchObject({
+      AllocationStrategy: 'lowestPrice',
+      InstancePoolsToUseCount: 2,
+    });
   });
 
   it.each([
@@ -514,7 +520,7 @@ describe('SpotFleetProvider.release', () => {
   const machine = (id: string, extra: Partial<Parameters<typeof aMachine>[0]> = {}) =>
     aMachine({ machineId: id, requestId: 'req-1', providerApi: 'SpotFleet', priceType: 'spot', ...extra });
 
-  it('maintain: lowers the target by the released units (on-demand part within it) before terminating, then cancels the empty fleet', async () => {
+  it('maintain: returning every machine it holds cancels the fleet with its instances in one call (nothing lowered first)', async () => {
     const { world, provider } = worldSetup();
     world.addFleet({ id: 'sfr-1', type: 'maintain', target: 3, onDemandTarget: 1, fulfilled: 3, members: ['i-1', 'i-2'] });
     world.addInstance({ id: 'i-1', type: 'm5.xlarge' });
@@ -522,14 +528,26 @@ describe('SpotFleetProvider.release', () => {
     const request = fleetRequest('sfr-1', { spotFleetType: 'maintain' });
     await provider.release([machine('i-1', { weight: 2 }), machine('i-2', { weight: 1, priceType: 'ondemand' })], [request]);
 
+    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-1'], TerminateInstances: true }]);
+    expect(world.client.calls('ModifySpotFleetRequestCommand')).toEqual([]);
+    expect(world.client.calls('TerminateInstancesCommand')).toEqual([]);
+    expect([...world.instances.values()].map((i) => i.state)).toEqual(['terminated', 'terminated']);
+  });
+
+  it('maintain: a partial return lowers the target (on-demand part within it) before terminating', async () => {
+    const { world, provider } = worldSetup();
+    world.addFleet({ id: 'sfr-1', type: 'maintain', target: 4, onDemandTarget: 1, fulfilled: 4, members: ['i-1', 'i-2', 'i-3'] });
+    for (const id of ['i-1', 'i-2', 'i-3']) world.addInstance({ id });
+    const request = fleetRequest('sfr-1', { spotFleetType: 'maintain' });
+    await provider.release([machine('i-1', { weight: 2 }), machine('i-2', { weight: 1, priceType: 'ondemand' })], [request]);
+
     expect(world.client.calls('ModifySpotFleetRequestCommand')).toEqual([
-      { SpotFleetRequestId: 'sfr-1', TargetCapacity: 0, ExcessCapacityTerminationPolicy: 'noTermination', OnDemandTargetCapacity: 0 },
+      { SpotFleetRequestId: 'sfr-1', TargetCapacity: 1, ExcessCapacityTerminationPolicy: 'noTermination', OnDemandTargetCapacity: 0 },
     ]);
     const names = world.client.sent.map((command) => command.name);
     expect(names.indexOf('ModifySpotFleetRequestCommand')).toBeLessThan(names.indexOf('TerminateInstancesCommand'));
-    expect(names.indexOf('TerminateInstancesCommand')).toBeLessThan(names.indexOf('CancelSpotFleetRequestsCommand'));
     expect(world.client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1', 'i-2'] }]);
-    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-1'], TerminateInstances: false }]);
+    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([]);
   });
 
   it('maintain: a partial release lowers the target and keeps the fleet; releasing again lowers nothing more', async () => {
@@ -558,7 +576,7 @@ describe('SpotFleetProvider.release', () => {
     expect(world.client.calls('ModifySpotFleetRequestCommand')[0]).toMatchObject({ TargetCapacity: 1, OnDemandTargetCapacity: 1 });
   });
 
-  it('request: terminates without touching the target, then cancels the fleet once it holds nothing and has filled', async () => {
+  it('request: terminates without touching the target, then cancels the fleet with its last machine', async () => {
     const { world, provider } = worldSetup();
     world.addFleet({ id: 'sfr-1', type: 'request', activity: 'fulfilled', target: 2, fulfilled: 2, members: ['i-1', 'i-2'] });
     world.addInstance({ id: 'i-1' });
@@ -569,9 +587,10 @@ describe('SpotFleetProvider.release', () => {
     expect(world.client.calls('ModifySpotFleetRequestCommand')).toEqual([]);
     expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([]);
 
+    // The last machine: the fleet goes with it, in one call.
     await provider.release([machine('i-2')], [request]);
-    expect(world.client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }, { InstanceIds: ['i-2'] }]);
-    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-1'], TerminateInstances: false }]);
+    expect(world.client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
+    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-1'], TerminateInstances: true }]);
 
     // Idempotent: the fleet is cancelled, the machines terminated; a repeat cancels nothing new.
     await provider.release([machine('i-1'), machine('i-2')], [request]);
@@ -579,10 +598,20 @@ describe('SpotFleetProvider.release', () => {
     expect(world.client.calls('ModifySpotFleetRequestCommand')).toEqual([]);
   });
 
-  it('request: does not cancel a fleet that is still filling even when its instances were all released', async () => {
+  it('request: a fleet still filling whose every machine is returned is cancelled with its instances (it would launch for nothing HF holds)', async () => {
     const { world, provider } = worldSetup();
     world.addFleet({ id: 'sfr-1', type: 'request', activity: 'pending_fulfillment', target: 3, fulfilled: 1, members: ['i-1'] });
     world.addInstance({ id: 'i-1' });
+    await provider.release([machine('i-1')], [fleetRequest('sfr-1')]);
+    expect(world.client.calls('TerminateInstancesCommand')).toEqual([]);
+    expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([{ SpotFleetRequestIds: ['sfr-1'], TerminateInstances: true }]);
+  });
+
+  it('request: a fleet still filling is kept while HF holds another of its machines', async () => {
+    const { world, provider } = worldSetup();
+    world.addFleet({ id: 'sfr-1', type: 'request', activity: 'pending_fulfillment', target: 3, fulfilled: 2, members: ['i-1', 'i-2'] });
+    world.addInstance({ id: 'i-1' });
+    world.addInstance({ id: 'i-2' });
     await provider.release([machine('i-1')], [fleetRequest('sfr-1')]);
     expect(world.client.calls('TerminateInstancesCommand')).toEqual([{ InstanceIds: ['i-1'] }]);
     expect(world.client.calls('CancelSpotFleetRequestsCommand')).toEqual([]);

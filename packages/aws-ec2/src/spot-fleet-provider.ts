@@ -63,6 +63,9 @@ export interface SpotFleetProviderOptions {
 /** Spot Fleet request type when the template sets no `fleetType` (IBM's provider uses one-time requests). */
 export const DEFAULT_SPOT_FLEET_TYPE = 'request';
 
+/** The allocation strategy of a Spot Fleet request whose template names none (AWS's recommendation). */
+export const DEFAULT_SPOT_FLEET_STRATEGY: AllocationStrategy = 'priceCapacityOptimized';
+
 /** IBM `allocationStrategy` -> Spot Fleet AllocationStrategy (the names match; EC2 Fleet's kebab-case is accepted too). */
 export const SPOT_FLEET_ALLOCATION_STRATEGIES: Readonly<Record<string, AllocationStrategy>> = {
   capacityOptimized: 'capacityOptimized',
@@ -239,13 +242,14 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
         details: { templateId: template.templateId },
       });
     }
-    const spotStrategy = mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_FLEET_ALLOCATION_STRATEGIES);
-    const onDemandStrategy = mapStrategy(
-      template,
-      'allocationStrategyOnDemand',
-      template.allocationStrategyOnDemand,
-      SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES,
-    );
+    // An explicit strategy on every request (never EC2's legacy default): priceCapacityOptimized,
+    // AWS's recommendation, unless poolsCount asks for pools, which only lowestPrice honours.
+    const spotStrategy =
+      mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_FLEET_ALLOCATION_STRATEGIES) ??
+      (template.poolsCount !== undefined && template.poolsCount > 0 ? 'lowestPrice' : DEFAULT_SPOT_FLEET_STRATEGY);
+    const onDemandStrategy =
+      mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES) ??
+      'lowestPrice';
     const onDemand = onDemandUnits(template, count);
     const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
@@ -275,8 +279,8 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
       ClientToken: clientToken(requestId, input.attempt),
       TagSpecifications: [{ ResourceType: 'spot-fleet-request', Tags: tags }],
     };
-    if (spotStrategy) config.AllocationStrategy = spotStrategy;
-    if (onDemandStrategy) config.OnDemandAllocationStrategy = onDemandStrategy;
+    config.AllocationStrategy = spotStrategy;
+    config.OnDemandAllocationStrategy = onDemandStrategy;
     if (template.poolsCount !== undefined && template.poolsCount > 0 && spotStrategy === 'lowestPrice') {
       // Spot Fleet honours InstancePoolsToUseCount only with the lowestPrice strategy.
       config.InstancePoolsToUseCount = template.poolsCount;

@@ -107,7 +107,7 @@ export class FakeSpotFleetWorld {
         if (input.OnDemandTargetCapacity !== undefined) fleet.onDemandTarget = input.OnDemandTargetCapacity;
         return { Return: true };
       })
-      .on('CancelSpotFleetRequestsCommand', (input: { SpotFleetRequestIds: string[] }) => {
+      .on('CancelSpotFleetRequestsCommand', (input: { SpotFleetRequestIds: string[]; TerminateInstances?: boolean }) => {
         const unsuccessful: unknown[] = [];
         const successful: unknown[] = [];
         for (const id of input.SpotFleetRequestIds) {
@@ -116,8 +116,14 @@ export class FakeSpotFleetWorld {
             unsuccessful.push({ SpotFleetRequestId: id, Error: { Code: 'fleetRequestIdDoesNotExist', Message: 'gone' } });
             continue;
           }
-          fleet.state = 'cancelled_running';
-          successful.push({ SpotFleetRequestId: id, CurrentSpotFleetRequestState: 'cancelled_running' });
+          fleet.state = input.TerminateInstances ? 'cancelled_terminating' : 'cancelled_running';
+          if (input.TerminateInstances) {
+            for (const member of fleet.members) {
+              const instance = this.instances.get(member);
+              if (instance) instance.state = 'terminated';
+            }
+          }
+          successful.push({ SpotFleetRequestId: id, CurrentSpotFleetRequestState: fleet.state });
         }
         return { SuccessfulFleetRequests: successful, UnsuccessfulFleetRequests: unsuccessful };
       });
