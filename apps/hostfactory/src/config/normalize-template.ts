@@ -64,6 +64,12 @@ export const AWS_TEMPLATE_PROPERTIES: readonly string[] = Object.keys(FIELD_NAME
 export const UNSUPPORTED_TEMPLATE_KEYS: Readonly<Record<string, string>> = {
   vmTypesOnDemand: 'on-demand instance types of a heterogeneous template are not used yet: the fleet buys vmTypes for both parts',
   vmTypesPriority: 'instance type priorities are not used yet: capacity-optimized-prioritized takes the order of vmTypes',
+  onDemandTargetCapacityRatio: 'the on-demand share of a fleet comes from priceType heterogeneous and percentOnDemand',
+  ebsOptimized: 'EBS optimization is not set per template (current instance types are EBS-optimized by default)',
+  interfaceType: 'network interfaces (EFA) are not set per template: use a launch template (launchTemplateId) that defines them',
+  efaCount: 'network interfaces (EFA) are not set per template: use a launch template (launchTemplateId) that defines them',
+  spotPrice: 'use maxSpotPrice (USD per instance-hour), which every capacity API honours',
+  priority: 'template order is the priority (HF provisions from the first template first)',
 };
 /** Every top-level key a template entry may state. */
 const KNOWN_TEMPLATE_KEYS: readonly string[] = [...Object.values(FIELD_NAMES).flat(), 'attributes'];
