@@ -143,15 +143,17 @@ export class FleetMechanism<F> {
     const seen = await this.instances.describe([], unique([...released, ...[...members.values()].flat()]));
     const alive = new Set(seen.observations.filter((o) => !isEndedState(o.state)).map((o) => o.machineId));
     const ended = new Set(seen.observations.filter((o) => isEndedState(o.state)).map((o) => o.machineId));
-    const anyAlive = (ids: readonly string[]): boolean => ids.some((id) => alive.has(id));
+    const states = new Map([...fleets].map(([id, fleet]) => [id, this.fleets.state(fleet, now, requestOf.get(id))]));
+    // Whether HF holds another live instance of the fleet besides the machines it returns now.
+    const holdsOthers = new Map(
+      [...members].map(([id, own]) => [id, own.some((machineId) => !released.has(machineId) && alive.has(machineId))]),
+    );
 
     // A fleet left with no machine HF holds goes in one call, with its instances: nothing to lower
     // first, and no window in which a maintain fleet replaces what was returned.
     const whole = new Set<string>();
-    for (const [id, fleet] of fleets) {
-      const own = members.get(id) ?? [];
-      if (!this.fleets.state(fleet, now, requestOf.get(id)).live || !own.some((machineId) => released.has(machineId))) continue;
-      if (!anyAlive(own.filter((machineId) => !released.has(machineId)))) whole.add(id);
+    for (const [id, own] of members) {
+      if (states.get(id)?.live && own.some((machineId) => released.has(machineId)) && !holdsOthers.get(id)) whole.add(id);
     }
     try {
       await this.fleets.remove([...whole], true);
@@ -163,9 +165,8 @@ export class FleetMechanism<F> {
 
     const lowered = new Map<string, number>();
     for (const [id, fleet] of fleets) {
-      if (whole.has(id)) continue;
-      const state = this.fleets.state(fleet, now, requestOf.get(id));
-      if (state.type !== 'maintain' || !state.live) continue;
+      const state = states.get(id);
+      if (whole.has(id) || state?.type !== 'maintain' || !state.live) continue;
       const releasedHere = machines.filter((machine) => (members.get(id) ?? []).includes(machine.machineId));
       if (releasedHere.length > 0) lowered.set(id, await this.fleets.lowerTarget(fleet, releasedHere));
     }
@@ -175,14 +176,12 @@ export class FleetMechanism<F> {
 
     const instant: string[] = [];
     const others: string[] = [];
-    for (const [id, fleet] of fleets) {
-      const state = this.fleets.state(fleet, now, requestOf.get(id));
-      if (whole.has(id) || !state.live) continue;
+    for (const [id, state] of states) {
+      if (whole.has(id) || !state.live || holdsOthers.get(id)) continue;
       // Nothing left to launch: an instant fleet; a maintain fleet lowered to 0; any other no longer fulfilling.
       const target = lowered.get(id);
       const done = state.type === 'instant' || (target !== undefined ? target === 0 : !state.fulfilling);
-      if (!done || anyAlive((members.get(id) ?? []).filter((machineId) => !released.has(machineId)))) continue;
-      (state.type === 'instant' ? instant : others).push(id);
+      if (done) (state.type === 'instant' ? instant : others).push(id);
     }
     try {
       await this.fleets.remove(instant, true);
