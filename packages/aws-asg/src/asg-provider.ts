@@ -17,6 +17,7 @@ import {
   TAG_REQUEST_ID,
   instanceWeight,
   isEndedState,
+  templateProblemOf,
   type AcquireInput,
   type AcquireResult,
   type CapacityHolder,
@@ -125,13 +126,13 @@ export class AsgProvider implements CapacityProvider {
       });
       checked.push('CreateAutoScalingGroup input (Auto Scaling has no DryRun)');
     } catch (error) {
-      problems.push({ severity: 'fail', field: fieldOf(error), message: messageOf(error) });
+      problems.push(templateProblemOf(error));
     }
     try {
       await this.describeGroups([this.groupName('preflight')]);
       checked.push('DescribeAutoScalingGroups');
     } catch (error) {
-      problems.push({ severity: 'fail', field: 'template', message: messageOf(error) });
+      problems.push(templateProblemOf(error));
     }
     return { checked, problems };
   }
@@ -496,11 +497,6 @@ function missingSuspensions(group: AutoScalingGroup): string[] {
 
 function isGroupNotFound(error: unknown): boolean {
   return asgErrorCode(error) === 'ValidationError' && /not found/i.test(messageOf(error));
-}
-
-function fieldOf(error: unknown): string {
-  const field = (error as { details?: Record<string, unknown> } | undefined)?.details?.['field'];
-  return typeof field === 'string' ? field : 'template';
 }
 
 function messageOf(error: unknown): string {

@@ -43,10 +43,3 @@ export async function dryRun<T>(operation: string, send: () => Promise<T>): Prom
     return { problems: [{ severity: 'fail', field, message: `${operation} DryRun refused: ${mapEc2Error(error, operation).message}` }] };
   }
 }
-
-/** A preflight's problem from a HostFactoryError thrown while building the call (the field from its details). */
-export function problemOf(error: unknown, field = 'template'): TemplateProblem {
-  const details = (error as { details?: Record<string, unknown> } | undefined)?.details;
-  const named = typeof details?.['field'] === 'string' ? (details['field'] as string) : field;
-  return { severity: 'fail', field: named, message: error instanceof Error ? error.message : String(error) };
-}

@@ -24,12 +24,13 @@ import {
   type ProviderApi,
   type Request,
   type Template,
+  templateProblemOf,
 } from '@open-hostfactory/core';
 import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
-import { dryRun, problemOf } from './dry-run';
+import { dryRun } from './dry-run';
 import type { LaunchTemplateRef, LaunchTemplates } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
 import {
@@ -193,7 +194,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
         async () => ref ?? { launchTemplateId: '', version: '' },
       );
     } catch (error) {
-      return { checked: [...launchTemplate.checked, 'CreateFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
+      return { checked: [...launchTemplate.checked, 'CreateFleet input'], problems: [...launchTemplate.problems, templateProblemOf(error)] };
     }
     if (!ref || launchTemplate.problems.length > 0) {
       return { checked: [...launchTemplate.checked, 'CreateFleet DryRun skipped: it needs the launch template'], problems: launchTemplate.problems };

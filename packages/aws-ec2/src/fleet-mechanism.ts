@@ -145,9 +145,7 @@ export class FleetMechanism<F> {
     const ended = new Set(seen.observations.filter((o) => isEndedState(o.state)).map((o) => o.machineId));
     const states = new Map([...fleets].map(([id, fleet]) => [id, this.fleets.state(fleet, now, requestOf.get(id))]));
     // Whether HF holds another live instance of the fleet besides the machines it returns now.
-    const holdsOthers = new Map(
-      [...members].map(([id, own]) => [id, own.some((machineId) => !released.has(machineId) && alive.has(machineId))]),
-    );
+    const holdsOthers = new Map([...members].map(([id, own]) => [id, own.some((machineId) => !released.has(machineId) && alive.has(machineId))]));
 
     // A fleet left with no machine HF holds goes in one call, with its instances: nothing to lower
     // first, and no window in which a maintain fleet replaces what was returned.

@@ -7,9 +7,16 @@ import {
   type LaunchTemplateVersion,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import { HostFactoryError, TAG_PROVIDER_NAME, templateInstanceTypes, type PreflightResult, type Template } from '@open-hostfactory/core';
+import {
+  HostFactoryError,
+  TAG_PROVIDER_NAME,
+  templateInstanceTypes,
+  templateProblemOf,
+  type PreflightResult,
+  type Template,
+} from '@open-hostfactory/core';
 import { allItems } from '@open-hostfactory/aws-common';
-import { dryRun, problemOf } from './dry-run';
+import { dryRun } from './dry-run';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 import { launchSettings } from './launch-settings';
@@ -125,7 +132,7 @@ export class LaunchTemplates {
       if (launchTemplateId && version)
         return { ref: { launchTemplateId, version }, checked: [`launch template ${name} version ${version}`], problems: [] };
     } catch (error) {
-      return { checked: [`launch template ${name}`], problems: [problemOf(error)] };
+      return { checked: [`launch template ${name}`], problems: [templateProblemOf(error)] };
     }
     const existing = launchTemplateId;
     const operation = existing ? 'CreateLaunchTemplateVersion' : 'CreateLaunchTemplate';

@@ -17,8 +17,9 @@ import {
   type PreflightResult,
   type ProviderApi,
   type Template,
+  templateProblemOf,
 } from '@open-hostfactory/core';
-import { dryRun, problemOf } from './dry-run';
+import { dryRun } from './dry-run';
 import { launchSettings } from './launch-settings';
 import type { Ec2Client } from './ec2-client';
 import { mapEc2Error } from './errors';
@@ -103,7 +104,7 @@ export class RunInstancesProvider implements CapacityProvider {
     try {
       params = await this.buildRunInstancesInput(template, PREFLIGHT_REQUEST_ID, 1, 1);
     } catch (error) {
-      return { checked: ['RunInstances input'], problems: [problemOf(error)] };
+      return { checked: ['RunInstances input'], problems: [templateProblemOf(error)] };
     }
     const { ClientToken: _token, ...once } = params;
     const outcome = await dryRun('RunInstances', () =>

@@ -18,12 +18,13 @@ import {
   type PreflightResult,
   type ProviderApi,
   type Template,
+  templateProblemOf,
 } from '@open-hostfactory/core';
 import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
-import { dryRun, problemOf } from './dry-run';
+import { dryRun } from './dry-run';
 import type { LaunchTemplateRef } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
 import { fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
@@ -195,7 +196,7 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
       );
       if (ref && launchTemplate.problems.length === 0) config = { ...built, Type: 'request' };
     } catch (error) {
-      return { checked: [...launchTemplate.checked, 'RequestSpotFleet input'], problems: [...launchTemplate.problems, problemOf(error)] };
+      return { checked: [...launchTemplate.checked, 'RequestSpotFleet input'], problems: [...launchTemplate.problems, templateProblemOf(error)] };
     }
     if (!config) {
       return {

@@ -1,9 +1,8 @@
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { allItems } from '@open-hostfactory/aws-common';
 import {
-  isHostFactoryError,
   templateInstanceTypes,
-  toHostFactoryError,
+  templateProblemOf,
   type CapacityProvider,
   type Template,
   type TemplateProblem,
@@ -41,7 +40,7 @@ export class Ec2TemplateCheck {
     try {
       ready = await this.validator.prepare(template);
     } catch (error) {
-      return result(template, checked, [failure(error)]);
+      return result(template, checked, [templateProblemOf(error)]);
     }
     const problems: TemplateProblem[] = [];
     if (templateInstanceTypes(ready).length > 0 && ready.subnetIds.length > 0) {
@@ -97,15 +96,9 @@ export class Ec2TemplateCheck {
       }
       return problems;
     } catch (error) {
-      return [failure(mapEc2Error(error, 'DescribeInstanceTypeOfferings'))];
+      return [templateProblemOf(mapEc2Error(error, 'DescribeInstanceTypeOfferings'))];
     }
   }
-}
-
-function failure(error: unknown): TemplateProblem {
-  const mapped = isHostFactoryError(error) ? error : toHostFactoryError(error);
-  const field = typeof mapped.details?.['field'] === 'string' ? (mapped.details['field'] as string) : 'template';
-  return { severity: 'fail', field, message: mapped.message };
 }
 
 function result(template: Template, checked: readonly string[], problems: readonly TemplateProblem[]): TemplateCheckResult {

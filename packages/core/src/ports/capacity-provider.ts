@@ -1,3 +1,4 @@
+import { toHostFactoryError } from '../errors';
 import { portToken, type Token } from './token';
 import type { Machine, MachineObservation } from '../domain/machine/machine';
 import type { Request } from '../domain/request/request';
@@ -81,6 +82,16 @@ export interface TemplateProblem {
   /** The template field at fault (`imageId`, `vmType`, `subnetId`, `fleetRole`, ...), or `template`. */
   readonly field: string;
   readonly message: string;
+}
+
+/**
+ * The `fail` problem an error stands for: its message, and the template field its details name
+ * (`details.field`, as TEMPLATE_INVALID errors carry it), else `field`.
+ */
+export function templateProblemOf(error: unknown, field = 'template'): TemplateProblem {
+  const mapped = toHostFactoryError(error);
+  const named = mapped.details['field'];
+  return { severity: 'fail', field: typeof named === 'string' ? named : field, message: mapped.message };
 }
 
 /** What a provider's preflight checked (for people: each DryRun made, or why one was skipped), and found. */
