@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { editDistance, parseInstanceTags } from '@open-hostfactory/core';
+import { parseInstanceTags } from '@open-hostfactory/core';
 import type { ProviderRegistry } from '../providers/registry';
 import { configError } from './config-error';
+import { nearestName } from './settings';
 
 /** A template's values after renaming and reshaping, not yet validated. */
 export interface TemplateCandidate {
@@ -127,15 +128,6 @@ export function normalizeAttribute(name: string, value: unknown): unknown {
   return value;
 }
 
-function closestTemplateKey(key: string): string | undefined {
-  let best: { key: string; distance: number } | undefined;
-  for (const known of KNOWN_TEMPLATE_KEYS) {
-    const distance = editDistance(key.toLowerCase(), known.toLowerCase());
-    if (!best || distance < best.distance) best = { key: known, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.key : undefined;
-}
-
 function looksLikePath(text: string): boolean {
   return /^(\/|\.\/|\.\.\/|~\/)/.test(text) && !text.includes('\n');
 }
@@ -173,7 +165,7 @@ export function normalizeTemplate(
   const unknown = Object.keys(raw)
     .filter((key) => !KNOWN_TEMPLATE_KEYS.includes(key) && !(key in UNSUPPORTED_TEMPLATE_KEYS))
     .map((key) => {
-      const suggestion = closestTemplateKey(key);
+      const suggestion = nearestName(key, KNOWN_TEMPLATE_KEYS);
       return { key, ...(suggestion ? { suggestion } : {}) };
     });
 

@@ -363,8 +363,13 @@ export function checkKeys(document: ConfigDocument): { unknown: UnknownKey[]; un
 
 /** The known key nearest to `key` by edit distance, when near enough to be a typo. */
 export function closestKey(key: string): string | undefined {
+  return nearestName(key, [...KNOWN_FILE_KEYS, ...Object.keys(UNSUPPORTED_KEYS)]);
+}
+
+/** The name of `names` nearest to `key` (any case) by edit distance, when near enough to be a typo of it. */
+export function nearestName(key: string, names: Iterable<string>): string | undefined {
   let best: { key: string; distance: number } | undefined;
-  for (const known of [...KNOWN_FILE_KEYS, ...Object.keys(UNSUPPORTED_KEYS)]) {
+  for (const known of names) {
     const distance = editDistance(key.toLowerCase(), known.toLowerCase());
     if (!best || distance < best.distance) best = { key: known, distance };
   }
