@@ -1,6 +1,7 @@
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { allItems } from '@open-hostfactory/aws-common';
 import {
+  problemsStatus,
   templateInstanceTypes,
   templateProblemOf,
   type CapacityProvider,
@@ -102,8 +103,7 @@ export class Ec2TemplateCheck {
 }
 
 function result(template: Template, checked: readonly string[], problems: readonly TemplateProblem[]): TemplateCheckResult {
-  const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
-  return { templateId: template.templateId, status, checked, problems };
+  return { templateId: template.templateId, status: problemsStatus(problems), checked, problems };
 }
 
 /** The availability zones of the client's region (the operator's "is EC2 reachable" check). Read-only. */

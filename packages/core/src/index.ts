@@ -61,7 +61,7 @@ export { InstanceTypeCatalog } from './ports/instance-type-catalog';
 export type { InstanceTypeInfo } from './ports/instance-type-catalog';
 export { StateStore } from './ports/state-store';
 export type { MachineQuery, PurgeResult, RequestQuery, StateChanges, StoreInspection, StoredChanges, TemplateLoad } from './ports/state-store';
-export { CapacityProviders, templateProblemOf } from './ports/capacity-provider';
+export { CapacityProviders, problemsStatus, templateProblemOf } from './ports/capacity-provider';
 export { portToken } from './ports/token';
 export { PROVIDER_API_PATTERN } from './ports/provider-plugin';
 export type { ProviderContext, ProviderFactory, ProviderPlugin } from './ports/provider-plugin';

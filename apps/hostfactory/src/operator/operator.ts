@@ -6,6 +6,7 @@ import {
   GetAvailableTemplates,
   HostFactoryError,
   Logger,
+  problemsStatus,
   OrphanSweep,
   ProcessIdentity,
   RetentionPurge,
@@ -332,10 +333,9 @@ async function checkTemplates(container: Container, config: AppConfig, templateI
     // A plugin provider's template: its settings were checked when the configuration loaded; its preflight says the rest.
     const preflight = await providers.forApi(template.providerApi).preflight?.(template);
     const problems = preflight?.problems ?? [];
-    const status = problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
     results.push({
       templateId: template.templateId,
-      status,
+      status: problemsStatus(problems),
       checked: ['providerSettings (when the configuration loaded)', ...(preflight?.checked ?? [])],
       problems,
     });

@@ -94,6 +94,11 @@ export function templateProblemOf(error: unknown, field = 'template'): TemplateP
   return { severity: 'fail', field: typeof named === 'string' ? named : field, message: mapped.message };
 }
 
+/** A template's check verdict from its problems: `fail` when one fails, `warn` when there are only warnings, else `ok`. */
+export function problemsStatus(problems: readonly TemplateProblem[]): 'ok' | 'warn' | 'fail' {
+  return problems.some((p) => p.severity === 'fail') ? 'fail' : problems.length > 0 ? 'warn' : 'ok';
+}
+
 /** What a provider's preflight checked (for people: each DryRun made, or why one was skipped), and found. */
 export interface PreflightResult {
   readonly checked: readonly string[];
