@@ -69,6 +69,20 @@ const SHAPES: readonly Shape[] = [
     },
   },
   {
+    // IBM's own heterogeneous template: no providerApi (a fleetRole makes it a Spot Fleet), no percentOnDemand.
+    name: 'IBM heterogeneous template (Spot Fleet, vmTypesOnDemand)',
+    count: 2,
+    template: {
+      providerApi: undefined,
+      priceType: 'heterogeneous',
+      vmType: undefined,
+      vmTypes: { 't3.medium': 1 },
+      vmTypesOnDemand: { 't3.large': 1 },
+      fleetRole: SPOT_FLEET_ROLE,
+      spotFleetRequestExpiry: 30,
+    },
+  },
+  {
     name: 'SpotFleet request ondemand',
     count: 2,
     template: {

@@ -165,7 +165,8 @@ describe('allocation strategies', () => {
 
   it('on-demand percentage by price type', () => {
     expect(onDemandPercentage(asg({ priceType: 'ondemand' }))).toBe(100);
-    expect(onDemandPercentage(asg({ priceType: 'spot', percentOnDemand: 40 }))).toBe(0);
+    expect(onDemandPercentage(asg({ priceType: 'spot', percentOnDemand: 40 }))).toBe(40);
+    expect(onDemandPercentage(asg({ priceType: 'spot' }))).toBe(0);
     expect(onDemandPercentage(asg({ priceType: 'heterogeneous', percentOnDemand: 40 }))).toBe(40);
   });
 

@@ -54,13 +54,18 @@ function mapStrategy(template: Template, field: string, value: string | undefine
   );
 }
 
-/** Percentage of on-demand capacity above the base: ondemand 100, spot 0, heterogeneous `percentOnDemand`. */
+/**
+ * Percentage of on-demand capacity above the base: ondemand 100; spot `percentOnDemand` (IBM's
+ * meaning: the on-demand share of a spot request; unset = 0); heterogeneous `percentOnDemand`,
+ * required: a group has one instances distribution for its life, so IBM's spot-first-then-on-demand
+ * (which the fleets do) is not offered here, and the split must be stated.
+ */
 export function onDemandPercentage(template: Template): number {
   switch (template.priceType) {
     case 'ondemand':
       return 100;
     case 'spot':
-      return 0;
+      return Math.min(100, Math.max(0, Math.round(template.percentOnDemand ?? 0)));
     case 'heterogeneous': {
       const percent = template.percentOnDemand;
       if (typeof percent !== 'number' || !Number.isInteger(percent) || percent < 0 || percent > 100) {

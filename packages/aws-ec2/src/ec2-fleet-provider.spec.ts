@@ -229,20 +229,61 @@ describe('Ec2FleetProvider.acquire', () => {
     expect(client.calls('CreateFleetCommand')).toEqual([]);
   });
 
-  it('heterogeneous: percentOnDemand of the units on-demand (rounded half up), the rest spot', () => {
-    const split = (count: number, percentOnDemand?: number): [number?, number?] => {
-      const spec = targetCapacity(template({ priceType: 'heterogeneous', ...(percentOnDemand === undefined ? {} : { percentOnDemand }) }), count);
-      expect(spec.TotalTargetCapacity).toBe(count);
-      expect(spec.DefaultTargetCapacityType).toBe('spot');
-      return [spec.OnDemandTargetCapacity, spec.SpotTargetCapacity];
-    };
-    expect(split(10, 30)).toEqual([3, 7]);
-    expect(split(5, 30)).toEqual([2, 3]); // 1.5 -> 2
-    expect(split(3, 10)).toEqual([0, 3]); // 0.3 -> 0
-    expect(split(4, 100)).toEqual([4, 0]);
-    expect(split(4, 150)).toEqual([4, 0]);
-    expect(split(4)).toEqual([0, 4]);
-    expect(targetCapacity(template({ priceType: 'ondemand' }), 2)).toMatchObject({ OnDemandTargetCapacity: 2, SpotTargetCapacity: 0 });
+  it('targetCapacity puts the attempt on-demand units on-demand and the rest spot', () => {
+    expect(targetCapacity(template(), 10, 3)).toEqual({
+      TotalTargetCapacity: 10,
+      OnDemandTargetCapacity: 3,
+      SpotTargetCapacity: 7,
+      DefaultTargetCapacityType: 'spot',
+    });
+    expect(targetCapacity(template(), 4, 4)).toMatchObject({ SpotTargetCapacity: 0, DefaultTargetCapacityType: 'on-demand' });
+  });
+
+  it('spot with percentOnDemand: that share on-demand in every fleet (IBM meaning of percentOnDemand)', async () => {
+    const client = fakeEc2().on('CreateFleetCommand', (_input, call) => ({ FleetId: `fleet-${call + 1}` }));
+    const spot = template({ fleetType: 'request', priceType: 'spot', percentOnDemand: 30 });
+    for (const attempt of [1, 2])
+      await provider(client).acquire({ request: anAcquireRequest(), template: spot, count: 10, attempt, deadline: DEADLINE });
+    expect(client.calls('CreateFleetCommand').map((sent) => sent.TargetCapacitySpecification)).toEqual([
+      { TotalTargetCapacity: 10, OnDemandTargetCapacity: 3, SpotTargetCapacity: 7, DefaultTargetCapacityType: 'spot' },
+      { TotalTargetCapacity: 10, OnDemandTargetCapacity: 3, SpotTargetCapacity: 7, DefaultTargetCapacityType: 'spot' },
+    ]);
+  });
+
+  it('heterogeneous: spot first until the spot expiry, then every later attempt the rest on-demand from vmTypesOnDemand', async () => {
+    const client = fakeEc2().on('CreateFleetCommand', (_input, call) => ({ FleetId: `fleet-${call + 1}` }));
+    const hetero = template({
+      fleetType: 'request',
+      priceType: 'heterogeneous',
+      subnetIds: ['subnet-a'],
+      vmTypesOnDemand: { 'c5.large': 1, 'c5.xlarge': 2 },
+      spotFleetRequestExpiry: 10,
+    });
+    await provider(client).acquire({ request: anAcquireRequest(), template: hetero, count: 4, attempt: 1, deadline: DEADLINE });
+    await provider(client).acquire({ request: anAcquireRequest(), template: hetero, count: 3, attempt: 2, deadline: DEADLINE });
+    const [first, rest] = client.calls('CreateFleetCommand');
+    expect(first.TargetCapacitySpecification).toEqual({
+      TotalTargetCapacity: 4,
+      OnDemandTargetCapacity: 0,
+      SpotTargetCapacity: 4,
+      DefaultTargetCapacityType: 'spot',
+    });
+    expect(first.LaunchTemplateConfigs[0].Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(['m5.large', 'm5.xlarge']);
+    expect(first.ValidUntil).toEqual(new Date(NOW + 600_000));
+    expect(first.SpotOptions).toEqual({ AllocationStrategy: 'price-capacity-optimized' });
+    expect(rest.TargetCapacitySpecification).toEqual({
+      TotalTargetCapacity: 3,
+      OnDemandTargetCapacity: 3,
+      SpotTargetCapacity: 0,
+      DefaultTargetCapacityType: 'on-demand',
+    });
+    expect(rest.LaunchTemplateConfigs[0].Overrides).toEqual([
+      { InstanceType: 'c5.large', SubnetId: 'subnet-a', WeightedCapacity: 1 },
+      { InstanceType: 'c5.xlarge', SubnetId: 'subnet-a', WeightedCapacity: 2 },
+    ]);
+    expect(rest.SpotOptions).toBeUndefined();
+    expect(rest.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
+    expect(rest.ValidUntil).toEqual(new Date(NOW + 600_000));
   });
 
   it('request and maintain fleets: ValidUntil = deadline, no instance tags at creation, fleet id kept, no machines', async () => {

@@ -14,7 +14,7 @@ import {
   formatInstanceTags,
   instanceWeight,
   systemClock,
-  templateInstanceTypes,
+  purchaseOf,
   type AcquireInput,
   type AcquireResult,
   type Clock,
@@ -42,7 +42,7 @@ import {
   fleetErrorsReason,
   fleetIdsOf,
 } from './ec2-fleet-api';
-import { fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
 
@@ -85,7 +85,8 @@ export const ON_DEMAND_ALLOCATION_STRATEGIES: Readonly<Record<string, FleetOnDem
  *   at once; nothing is left for the cloud to do later, so there is nothing to cancel and core's
  *   attempt loop (a new fleet per attempt) seeks what is missing. It is the default because it
  *   fits HF's request/poll model best and leaves no long-lived cloud object behind.
- * - `request`: an asynchronous one-time fleet valid until the request's deadline; the fleet
+ * - `request`: an asynchronous one-time fleet valid until the request's deadline (sooner with
+ *   `spotFleetRequestExpiry` minutes, and for the spot part of a heterogeneous template); the fleet
  *   fills over time (`fulfilling`), its instances are found with DescribeFleetInstances and
  *   tagged with the request's tags. Once it settles short, core's next attempt creates another
  *   fleet (the fleet ids are kept in `providerData.fleetIds`).
@@ -94,13 +95,16 @@ export const ON_DEMAND_ALLOCATION_STRATEGIES: Readonly<Record<string, FleetOnDem
  *   itself never picks which instances to end), then terminates the returned machines.
  *
  * Overrides are the template's instance types (`vmType` + `vmTypes`, `WeightedCapacity` = weight)
- * times its subnets; `count` is the fleet's TotalTargetCapacity in units. Price types: `ondemand`
- * all on-demand, `spot` all spot, `heterogeneous` `round(count * percentOnDemand / 100)` units
- * on-demand (half up; `percentOnDemand` unset = 0) and the rest spot. `maxSpotPrice` (per
+ * times its subnets; `count` is the fleet's TotalTargetCapacity in units. Price types as IBM
+ * defines them ({@link purchaseOf}): `ondemand` all on-demand; `spot` `round(count *
+ * percentOnDemand / 100)` units on-demand (unset = 0), the rest spot; `heterogeneous` the first
+ * attempt as `spot` (a request/maintain fleet then valid until `spotFleetRequestExpiry`, default
+ * 30 minutes, or halfway to the deadline, whichever is sooner), every later attempt, for what is
+ * still missing, all on-demand from `vmTypesOnDemand` (else the template's types). `maxSpotPrice` (per
  * instance-hour, as IBM defines it) becomes each override's `MaxPrice` per unit-hour, i.e.
  * `maxSpotPrice / weight`. With a `*Prioritized` / `prioritized` allocation strategy, override
- * `Priority` follows the template's instance-type order (first = highest). `vmTypesOnDemand` and
- * `vmTypesPriority` are not in core's Template and are not supported.
+ * `Priority` follows the template's instance-type order (first = highest). `vmTypesPriority` is
+ * not supported.
  */
 export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
   readonly api: ProviderApi = 'EC2Fleet';
@@ -246,7 +250,8 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     resolve: () => Promise<LaunchTemplateRef>,
   ): Promise<CreateFleetCommandInput> {
     const { template, count } = input;
-    const types = templateInstanceTypes(template);
+    const purchase = purchaseOf(template, count, input.attempt);
+    const types = purchase.instanceTypes;
     if (!template.launchTemplateId && types.length === 0) {
       throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType or vmTypes for EC2 Fleet`, {
         details: { templateId: template.templateId },
@@ -259,7 +264,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const onDemandStrategy =
       mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, ON_DEMAND_ALLOCATION_STRATEGIES) ??
       DEFAULT_EC2_FLEET_ON_DEMAND_STRATEGY;
-    const target = targetCapacity(template, count);
+    const target = targetCapacity(template, count, purchase.onDemand);
     const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
@@ -292,7 +297,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     }
     if (fleetType !== 'instant') {
       // Past the deadline the request seeks no capacity; instances already running stay (HF holds them).
-      params.ValidUntil = new Date(input.deadline);
+      params.ValidUntil = new Date(validUntil(template, input.deadline, this.clock.now(), purchase.phase));
       params.TerminateInstancesWithExpiration = false;
     }
     if (fleetType === 'maintain') {
@@ -333,17 +338,13 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
   }
 }
 
-/**
- * The fleet's target in units, split by price type: `heterogeneous` puts
- * `round(count * percentOnDemand / 100)` units (half up, within 0..count) on-demand.
- */
-export function targetCapacity(template: Template, count: number): TargetCapacitySpecificationRequest {
-  const onDemand = onDemandUnits(template, count);
+/** The fleet's target in units: `onDemand` of `count` on-demand (the attempt's {@link purchaseOf}), the rest spot. */
+export function targetCapacity(template: Template, count: number, onDemand: number): TargetCapacitySpecificationRequest {
   return {
     TotalTargetCapacity: count,
     OnDemandTargetCapacity: onDemand,
     SpotTargetCapacity: count - onDemand,
-    DefaultTargetCapacityType: template.priceType === 'ondemand' ? 'on-demand' : 'spot',
+    DefaultTargetCapacityType: onDemand >= count ? 'on-demand' : 'spot',
   };
 }
 
@@ -353,7 +354,7 @@ function overrides(
   options: { prioritized: boolean; hasSpot: boolean },
 ): FleetLaunchTemplateOverridesRequest[] {
   const subnets: (string | undefined)[] = template.subnetIds.length > 0 ? [...template.subnetIds] : [undefined];
-  const weighted = template.vmTypes !== undefined && Object.keys(template.vmTypes).length > 0;
+  const weighted = Object.keys(template.vmTypes ?? {}).length > 0 || Object.keys(template.vmTypesOnDemand ?? {}).length > 0;
   const result: FleetLaunchTemplateOverridesRequest[] = [];
   for (const [index, type] of types.entries()) {
     const weight = instanceWeight(template, type);

@@ -6,6 +6,7 @@ import {
   parseInstanceTags,
   type MachineObservation,
   type ProviderApi,
+  type Purchase,
   type Request,
   type Template,
 } from '@open-hostfactory/core';
@@ -13,24 +14,28 @@ import type { Ec2Instances } from './ec2-instances';
 import { launchTags, tagValue } from './tags';
 
 /**
- * What the fleet shapes (EC2 Fleet, Spot Fleet) share: the on-demand share of a target, the
- * mapping of IBM's strategy names to an API's values, price formatting, and tagging the
- * instances a fleet launched with the tags of the request they belong to.
+ * What the fleet shapes (EC2 Fleet, Spot Fleet) share: how long a fleet may launch, the mapping
+ * of IBM's strategy names to an API's values, price formatting, and tagging the instances a fleet
+ * launched with the tags of the request they belong to. What an attempt buys (on-demand share,
+ * instance types) is core's {@link purchaseOf}.
  */
 
+/** IBM's default `spotFleetRequestExpiry` (minutes), used for the spot part of a heterogeneous template. */
+export const DEFAULT_SPOT_FLEET_REQUEST_EXPIRY_MIN = 30;
+
 /**
- * Capacity units to buy on demand: `ondemand` all, `spot` none, `heterogeneous`
- * `round(count * percentOnDemand / 100)` (half up, clamped to 0..count; unset = 0).
+ * Epoch ms a fleet stops launching (its ValidUntil): the request's capacity deadline, or earlier
+ * with `spotFleetRequestExpiry` (minutes). The spot part of a heterogeneous template (phase
+ * `spot-first`) ends sooner still: at IBM's 30 minutes when the template states no expiry, and
+ * never later than halfway to the deadline, so that the on-demand requests for what spot did not
+ * fill have the other half.
  */
-export function onDemandUnits(template: Template, count: number): number {
-  switch (template.priceType) {
-    case 'spot':
-      return 0;
-    case 'heterogeneous':
-      return Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
-    default:
-      return count;
-  }
+export function validUntil(template: Template, deadline: number, now: number, phase: Purchase['phase'] = 'single'): number {
+  const stated = template.spotFleetRequestExpiry;
+  const expiry = stated !== undefined && stated > 0 ? stated : phase === 'spot-first' ? DEFAULT_SPOT_FLEET_REQUEST_EXPIRY_MIN : undefined;
+  let until = expiry === undefined ? deadline : Math.min(deadline, now + expiry * 60_000);
+  if (phase === 'spot-first') until = Math.min(until, now + Math.max(0, Math.floor((deadline - now) / 2)));
+  return until;
 }
 
 /**

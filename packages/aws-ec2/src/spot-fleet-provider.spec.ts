@@ -4,8 +4,8 @@ import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { FakeSpotFleetWorld } from '../test/fake-spot-fleet-world';
 import { clientToken } from './run-instances-provider';
 import { spotFleetIdsOf } from './spot-fleet-api';
-import { SPOT_FLEET_ALLOCATION_STRATEGIES, SpotFleetProvider, validUntil, type LaunchTemplateSource } from './spot-fleet-provider';
-import { onDemandUnits } from './fleet-common';
+import { SPOT_FLEET_ALLOCATION_STRATEGIES, SpotFleetProvider, type LaunchTemplateSource } from './spot-fleet-provider';
+import { validUntil } from './fleet-common';
 
 const NOW = 1_700_000_000_000;
 const DEADLINE = NOW + 3_600_000;
@@ -58,7 +58,7 @@ describe('SpotFleetProvider.acquire', () => {
       vmType: undefined,
       vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 },
       subnetIds: ['subnet-a', 'subnet-b'],
-      priceType: 'heterogeneous',
+      priceType: 'spot',
       percentOnDemand: 30,
       maxSpotPrice: 0.12,
       allocationStrategy: 'capacityOptimized',
@@ -209,20 +209,36 @@ describe('SpotFleetProvider.acquire', () => {
     expect(spot.client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.OnDemandTargetCapacity).toBe(0);
   });
 
-  it('splits heterogeneous capacity by percentOnDemand, rounding half up within 0..count', () => {
-    const hetero = (percentOnDemand?: number): Template => spotTemplate({ priceType: 'heterogeneous', percentOnDemand });
-    expect(onDemandUnits(hetero(50), 3)).toBe(2);
-    expect(onDemandUnits(hetero(30), 5)).toBe(2);
-    expect(onDemandUnits(hetero(10), 4)).toBe(0);
-    expect(onDemandUnits(hetero(undefined), 4)).toBe(0);
-    expect(onDemandUnits(hetero(100), 4)).toBe(4);
-    expect(onDemandUnits(hetero(150), 4)).toBe(4);
+  it('heterogeneous: a spot fleet first (percentOnDemand share, spot expiry), then every later attempt the rest on-demand from vmTypesOnDemand', async () => {
+    const { client, provider } = setup();
+    const hetero = spotTemplate({ priceType: 'heterogeneous', percentOnDemand: 25, vmTypesOnDemand: { 'c5.large': 1 }, subnetIds: ['subnet-a'] });
+    await provider.acquire({ request: aRequest(), template: hetero, count: 4, attempt: 1, deadline: DEADLINE });
+    await provider.acquire({ request: aRequest(), template: hetero, count: 2, attempt: 2, deadline: DEADLINE });
+    const [first, rest] = client.calls('RequestSpotFleetCommand').map((call) => call.SpotFleetRequestConfig);
+    expect(first).toMatchObject({ TargetCapacity: 4, OnDemandTargetCapacity: 1 });
+    // No expiry stated: IBM's 30 minutes, capped at halfway to the capacity deadline (30 of 60 minutes here).
+    expect(first.ValidUntil).toEqual(new Date(NOW + 1_800_000));
+    expect(first.LaunchTemplateConfigs[0].Overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(['t3.medium']);
+    expect(rest).toMatchObject({ TargetCapacity: 2, OnDemandTargetCapacity: 2, ValidUntil: new Date(DEADLINE) });
+    expect(rest.LaunchTemplateConfigs[0].Overrides).toEqual([{ InstanceType: 'c5.large', WeightedCapacity: 1, SubnetId: 'subnet-a' }]);
+  });
+
+  it('spot with percentOnDemand puts that share on-demand (IBM meaning); without it, none', async () => {
+    const { client, provider } = setup();
+    await provider.acquire({ request: aRequest(), template: spotTemplate({ percentOnDemand: 50 }), count: 3, attempt: 1, deadline: DEADLINE });
+    await provider.acquire({ request: aRequest(), template: spotTemplate({ percentOnDemand: 50 }), count: 3, attempt: 2, deadline: DEADLINE });
+    expect(client.calls('RequestSpotFleetCommand').map((call) => call.SpotFleetRequestConfig.OnDemandTargetCapacity)).toEqual([2, 2]);
   });
 
   it('ValidUntil is the deadline, or earlier with spotFleetRequestExpiry minutes', async () => {
     expect(validUntil(spotTemplate({ spotFleetRequestExpiry: 10 }), DEADLINE, NOW)).toBe(NOW + 600_000);
     expect(validUntil(spotTemplate({ spotFleetRequestExpiry: 120 }), DEADLINE, NOW)).toBe(DEADLINE);
     expect(validUntil(spotTemplate({ spotFleetRequestExpiry: 0 }), DEADLINE, NOW)).toBe(DEADLINE);
+    // The spot part of a heterogeneous template: the stated expiry or 30 minutes, and at most halfway to the deadline.
+    expect(validUntil(spotTemplate({ spotFleetRequestExpiry: 10 }), DEADLINE, NOW, 'spot-first')).toBe(NOW + 600_000);
+    expect(validUntil(spotTemplate(), NOW + 7_200_000, NOW, 'spot-first')).toBe(NOW + 1_800_000);
+    expect(validUntil(spotTemplate(), NOW + 600_000, NOW, 'spot-first')).toBe(NOW + 300_000);
+    expect(validUntil(spotTemplate(), DEADLINE, NOW, 'on-demand-rest')).toBe(DEADLINE);
     const { client, provider } = setup();
     await provider.acquire({ request: aRequest(), template: spotTemplate({ spotFleetRequestExpiry: 10 }), count: 1, attempt: 1, deadline: DEADLINE });
     expect(client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.ValidUntil).toEqual(new Date(NOW + 600_000));

@@ -11,7 +11,7 @@ import {
   formatInstanceTags,
   instanceWeight,
   systemClock,
-  templateInstanceTypes,
+  purchaseOf,
   type AcquireInput,
   type AcquireResult,
   type Clock,
@@ -27,7 +27,7 @@ import { mapEc2Error } from './errors';
 import { dryRun } from './dry-run';
 import type { LaunchTemplateRef } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
-import { fleetTags, formatPrice, mapStrategy, onDemandUnits } from './fleet-common';
+import { fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import {
   SPOT_FLEET_INSTANCE_TAGS_KEY,
@@ -95,9 +95,12 @@ export const SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES: Readonly<Record<string,
  *   = instance types (`vmType` + `vmTypes`) x subnets, `WeightedCapacity` = the type's weight,
  *   `SpotPrice` = `maxSpotPrice` / weight (`maxSpotPrice` is per instance-hour for every API; Spot
  *   Fleet prices per unit-hour), `TargetCapacity` = `count` units.
- * - Price types: `spot` 0 units on-demand; `ondemand` all units on-demand (Spot Fleet can launch
- *   on-demand too); `heterogeneous` `round(count * percentOnDemand / 100)` units on-demand (half
- *   up, clamped to 0..count; `percentOnDemand` unset = 0), the rest spot.
+ * - Price types as IBM defines them ({@link purchaseOf}): `ondemand` all units on-demand (Spot
+ *   Fleet can launch on-demand too); `spot` `round(count * percentOnDemand / 100)` units
+ *   on-demand (unset = 0), the rest spot; `heterogeneous`: the first attempt as `spot`, with
+ *   `ValidUntil` at `spotFleetRequestExpiry` (default 30 minutes) or halfway to the capacity
+ *   deadline, whichever is sooner; once that fleet settles short, the next attempt cancels it
+ *   (its instances kept) and requests the rest all on-demand, from `vmTypesOnDemand` when set.
  * - `fleetType`: `request` (default) or `maintain`. `instant` is not a Spot Fleet type and is
  *   rejected with TEMPLATE_INVALID (use providerApi EC2Fleet for instant fleets) rather than
  *   silently turned into an asynchronous request.
@@ -237,7 +240,8 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
         { details: { templateId: template.templateId, field: 'fleetRole' } },
       );
     }
-    const types = templateInstanceTypes(template);
+    const purchase = purchaseOf(template, count, input.attempt);
+    const types = purchase.instanceTypes;
     if (!template.launchTemplateId && types.length === 0) {
       throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType or vmTypes for Spot Fleet`, {
         details: { templateId: template.templateId },
@@ -251,7 +255,7 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     const onDemandStrategy =
       mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES) ??
       'lowestPrice';
-    const onDemand = onDemandUnits(template, count);
+    const onDemand = purchase.onDemand;
     const launchTemplate = await resolve();
     const prioritized = spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
     const overrides = spotFleetOverrides(template, types, { prioritized, spot: onDemand < count });
@@ -274,7 +278,7 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
       TargetCapacity: count,
       OnDemandTargetCapacity: onDemand,
       Type: fleetType,
-      ValidUntil: new Date(validUntil(template, input.deadline, this.clock.now())),
+      ValidUntil: new Date(validUntil(template, input.deadline, this.clock.now(), purchase.phase)),
       TerminateInstancesWithExpiration: false,
       ReplaceUnhealthyInstances: false,
       ClientToken: clientToken(requestId, input.attempt),
@@ -299,13 +303,6 @@ export function spotFleetType(template: Template): 'request' | 'maintain' {
     `Template '${template.templateId}': fleetType '${type}' is not a Spot Fleet type (request or maintain); use providerApi EC2Fleet for instant fleets`,
     { details: { templateId: template.templateId, field: 'fleetType', value: type } },
   );
-}
-
-/** Epoch ms the fleet stops launching: the request's deadline, or earlier with `spotFleetRequestExpiry` (minutes). */
-export function validUntil(template: Template, deadline: number, now: number): number {
-  const expiry = template.spotFleetRequestExpiry;
-  if (expiry === undefined || !(expiry > 0)) return deadline;
-  return Math.min(deadline, now + expiry * 60_000);
 }
 
 /**

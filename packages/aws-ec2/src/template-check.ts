@@ -1,5 +1,5 @@
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
-import { allItems } from '@open-hostfactory/aws-common';
+import { allItems, unique } from '@open-hostfactory/aws-common';
 import {
   problemsStatus,
   templateInstanceTypes,
@@ -60,7 +60,7 @@ export class Ec2TemplateCheck {
 
   /** Each instance type in each subnet's zone: missing everywhere fails, missing somewhere warns. */
   private async offerings(template: Template): Promise<TemplateProblem[]> {
-    const types = templateInstanceTypes(template);
+    const types = unique([...templateInstanceTypes(template), ...Object.keys(template.vmTypesOnDemand ?? {})]);
     try {
       const subnets = await allItems(
         (NextToken) => this.client.send(new DescribeSubnetsCommand({ SubnetIds: [...template.subnetIds], NextToken })),

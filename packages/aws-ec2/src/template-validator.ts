@@ -64,6 +64,15 @@ export class Ec2TemplateValidator implements TemplateValidator {
             'InstanceTypes',
           )
         : undefined,
+      ready.vmTypesOnDemand
+        ? this.check(
+            ready,
+            'vmTypesOnDemand',
+            Object.keys(ready.vmTypesOnDemand),
+            (ids) => new DescribeInstanceTypesCommand({ InstanceTypes: ids as _InstanceType[] }),
+            'InstanceTypes',
+          )
+        : undefined,
       ready.launchTemplateId
         ? this.check(
             ready,

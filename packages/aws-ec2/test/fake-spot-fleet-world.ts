@@ -23,8 +23,19 @@ export interface FakeSpotFleet {
   members: string[];
 }
 
+/** One RequestSpotFleet config, as far as {@link FakeSpotFleetWorld} reads it. */
+interface FakeFleetConfig {
+  TargetCapacity: number;
+  OnDemandTargetCapacity?: number;
+  Type?: string;
+  ValidUntil?: Date;
+  LaunchTemplateConfigs?: { Overrides?: { InstanceType?: string; WeightedCapacity?: number }[] }[];
+}
+
 /**
- * A FakeAwsClient backed by a tiny model of spot fleets and instances: DescribeSpotFleetRequests
+ * A FakeAwsClient backed by a tiny model of spot fleets and instances: RequestSpotFleet (launches
+ * the on-demand part at once and the spot part up to `spotCapacity` instances, from the first
+ * override's type), DescribeSpotFleetRequests
  * (unknown ids fail the call as EC2 does), DescribeSpotFleetInstances (paged by `pageSize`, live
  * members only), DescribeInstances by request tag / instance id, CreateTags, TerminateInstances,
  * ModifySpotFleetRequest and CancelSpotFleetRequests.
@@ -34,9 +45,27 @@ export class FakeSpotFleetWorld {
   readonly fleets = new Map<string, FakeSpotFleet>();
   readonly instances = new Map<string, FakeInstance>();
   pageSize = 1000;
+  /** Spot instances RequestSpotFleet can still launch, across all fleets (unbounded by default). */
+  spotCapacity = Number.POSITIVE_INFINITY;
+  private serial = 0;
 
   constructor() {
     this.client
+      .on('RequestSpotFleetCommand', (input: { SpotFleetRequestConfig: FakeFleetConfig }) => this.requestFleet(input.SpotFleetRequestConfig))
+      .on('DescribeSpotFleetRequestHistoryCommand', (input: { SpotFleetRequestId: string }) => {
+        const fleet = this.fleets.get(input.SpotFleetRequestId);
+        const short = fleet !== undefined && fleet.fulfilled < fleet.target;
+        return {
+          HistoryRecords: short
+            ? [
+                {
+                  EventType: 'error',
+                  EventInformation: { EventSubType: 'allLaunchSpecsTemporarilyBlacklisted', EventDescription: 'no spot capacity' },
+                },
+              ]
+            : [],
+        };
+      })
       .on('DescribeSpotFleetRequestsCommand', (input: { SpotFleetRequestIds: string[] }) => {
         const unknown = input.SpotFleetRequestIds.filter((id) => !this.fleets.has(id));
         if (unknown.length > 0) {
@@ -127,6 +156,29 @@ export class FakeSpotFleetWorld {
         }
         return { SuccessfulFleetRequests: successful, UnsuccessfulFleetRequests: unsuccessful };
       });
+  }
+
+  private requestFleet(config: FakeFleetConfig): { SpotFleetRequestId: string } {
+    const id = `sfr-${++this.serial}`;
+    const type = config.LaunchTemplateConfigs?.[0]?.Overrides?.[0]?.InstanceType ?? 'm5.large';
+    const onDemand = config.OnDemandTargetCapacity ?? 0;
+    const spot = Math.min(config.TargetCapacity - onDemand, this.spotCapacity);
+    this.spotCapacity -= spot;
+    const members: string[] = [];
+    for (let n = 0; n < onDemand + spot; n++) {
+      const instance = this.addInstance({ id: `i-${id}-${n}`, type, ...(n >= onDemand ? { lifecycle: 'spot' } : {}) });
+      members.push(instance.id);
+    }
+    this.addFleet({
+      id,
+      type: config.Type ?? 'request',
+      target: config.TargetCapacity,
+      onDemandTarget: onDemand,
+      fulfilled: members.length,
+      ...(config.ValidUntil ? { validUntil: config.ValidUntil } : {}),
+      members,
+    });
+    return { SpotFleetRequestId: id };
   }
 
   addFleet(fleet: Partial<FakeSpotFleet> & { id: string }): FakeSpotFleet {

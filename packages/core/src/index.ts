@@ -8,9 +8,19 @@ export {
   formatInstanceTags,
   instanceWeight,
   parseInstanceTags,
+  purchaseOf,
   templateInstanceTypes,
 } from './domain/template/template';
-export type { AttributeKind, AttributeValue, FleetType, PriceType, ProviderApi, Template, TemplateAttributes } from './domain/template/template';
+export type {
+  AttributeKind,
+  AttributeValue,
+  FleetType,
+  PriceType,
+  ProviderApi,
+  Purchase,
+  Template,
+  TemplateAttributes,
+} from './domain/template/template';
 export { CPU_COUNTINGS, hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
 export type { CpuCounting } from './domain/template/template-attributes';
 export { checkSettings, editDistance } from './domain/settings-schema';

@@ -29,7 +29,7 @@ describe('example config files', () => {
       ['Spot-Large', 'm5.large', 'spot', 'RunInstances'],
       ['Fleet-Instant-OnDemand', 'c5.xlarge', 'ondemand', 'EC2Fleet'],
       ['Fleet-Request-Spot-Weighted', 'm5.xlarge', 'spot', 'EC2Fleet'],
-      ['Fleet-Maintain-Mixed', 'r5.large', 'heterogeneous', 'EC2Fleet'],
+      ['Fleet-Maintain-Mixed', 'r5.large', 'spot', 'EC2Fleet'],
       ['SpotFleet-Spot', 'm5.large', 'spot', 'SpotFleet'],
       ['SpotFleet-OnDemand', 'c5.large', 'ondemand', 'SpotFleet'],
       ['SpotFleet-Mixed-Weighted', 'm5.large', 'heterogeneous', 'SpotFleet'],

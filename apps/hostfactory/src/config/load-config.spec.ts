@@ -551,7 +551,20 @@ describe('loadConfig: precedence', () => {
   });
 
   it.each([
-    ['a heterogeneous template without percentOnDemand', { priceType: 'Heterogeneous' }, 'percentOnDemand'],
+    ['a heterogeneous ASG template without percentOnDemand', { priceType: 'Heterogeneous', providerApi: 'ASG' }, 'percentOnDemand'],
+    ['percentOnDemand on a RunInstances spot template', { priceType: 'spot', percentOnDemand: 20 }, 'percentOnDemand'],
+    ['percentOnDemand on an ondemand template', { providerApi: 'EC2Fleet', percentOnDemand: 20 }, 'percentOnDemand'],
+    ['vmTypesOnDemand on a spot template', { priceType: 'spot', providerApi: 'EC2Fleet', vmTypesOnDemand: { 'm5.large': 1 } }, 'vmTypesOnDemand'],
+    [
+      'vmTypesOnDemand on a heterogeneous ASG template',
+      { priceType: 'heterogeneous', providerApi: 'ASG', percentOnDemand: 10, vmTypesOnDemand: { 'm5.large': 1 } },
+      'vmTypesOnDemand',
+    ],
+    [
+      'vmTypesOnDemand weighing a type unlike vmTypes',
+      { priceType: 'heterogeneous', providerApi: 'EC2Fleet', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 }, vmTypesOnDemand: { 'm5.xlarge': 4 } },
+      'vmTypesOnDemand',
+    ],
     ['a Spot Fleet template without fleetRole', { providerApi: 'SpotFleet', fleetType: 'request' }, 'fleetRole'],
   ])('refuses %s, naming the key', (_name, fields, key) => {
     writeTemplates([ibmTemplate(fields)]);
@@ -710,8 +723,35 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
   it('refuses a template key no provider knows, suggesting the near one; notices IBM keys it does not honour', () => {
     const file = writeTemplates([ibmTemplate({ subnetld: 'subnet-1' })]);
     expectConfigError(loadError(), file, 'templates[0].subnetld', /unknown template key \(did you mean subnetId\?\)/);
-    writeTemplates([ibmTemplate({ vmTypesOnDemand: { 'm5.large': 1 } })]);
-    expect(load().notices).toEqual([expect.stringMatching(/templates\[0\]\.vmTypesOnDemand is not supported and has no effect/)]);
+    writeTemplates([ibmTemplate({ vmTypesPriority: { 'm5.large': 1 } })]);
+    expect(load().notices).toEqual([expect.stringMatching(/templates\[0\]\.vmTypesPriority is not supported and has no effect/)]);
+  });
+
+  it('reads an IBM heterogeneous Spot Fleet template as IBM does: providerApi SpotFleet, vmTypesOnDemand, no percentOnDemand needed', () => {
+    const fleetRole = 'arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role';
+    writeTemplates([
+      ibmTemplate({
+        templateId: 'Hetero',
+        vmType: undefined,
+        vmTypes: { 't2.medium': 1, 'a1.xlarge': 2 },
+        vmTypesOnDemand: { 't2.medium': 1 },
+        priceType: 'heterogeneous',
+        fleetRole,
+        spotFleetRequestExpiry: 40,
+      }),
+      ibmTemplate({ templateId: 'Spot', priceType: 'spot', fleetRole, percentOnDemand: 20 }),
+      ibmTemplate({ templateId: 'Plain-Spot', priceType: 'spot' }),
+    ]);
+    const [hetero, spot, plain] = load().templates;
+    expect(hetero).toMatchObject({
+      providerApi: 'SpotFleet',
+      priceType: 'heterogeneous',
+      vmTypesOnDemand: { 't2.medium': 1 },
+      spotFleetRequestExpiry: 40,
+    });
+    expect(hetero?.percentOnDemand).toBeUndefined();
+    expect(spot).toMatchObject({ providerApi: 'SpotFleet', percentOnDemand: 20 });
+    expect(plain?.providerApi).toBe('RunInstances');
   });
 
   it('reports a duplicate templateId', () => {

@@ -27,6 +27,7 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   subnetIds: ['subnetIds', 'subnet_ids', 'subnetId', 'subnet_id'],
   vmType: ['vmType', 'vm_type'],
   vmTypes: ['vmTypes', 'vm_types'],
+  vmTypesOnDemand: ['vmTypesOnDemand', 'vm_types_on_demand'],
   priceType: ['priceType', 'price_type'],
   providerApi: ['providerApi', 'provider_api'],
   fleetType: ['fleetType', 'fleet_type'],
@@ -63,9 +64,8 @@ export const AWS_TEMPLATE_PROPERTIES: readonly string[] = Object.keys(FIELD_NAME
  * state them (IBM's files do); they are noticed once at warn and have no effect.
  */
 export const UNSUPPORTED_TEMPLATE_KEYS: Readonly<Record<string, string>> = {
-  vmTypesOnDemand: 'on-demand instance types of a heterogeneous template are not used yet: the fleet buys vmTypes for both parts',
   vmTypesPriority: 'instance type priorities are not used yet: capacity-optimized-prioritized takes the order of vmTypes',
-  onDemandTargetCapacityRatio: 'the on-demand share of a fleet comes from priceType heterogeneous and percentOnDemand',
+  onDemandTargetCapacityRatio: 'the on-demand share of a request is percentOnDemand (an integer percentage, IBM Symphony name)',
   ebsOptimized: 'EBS optimization is not set per template (current instance types are EBS-optimized by default)',
   interfaceType: 'network interfaces (EFA) are not set per template: use a launch template (launchTemplateId) that defines them',
   efaCount: 'network interfaces (EFA) are not set per template: use a launch template (launchTemplateId) that defines them',
@@ -138,7 +138,8 @@ function looksLikePath(text: string): boolean {
  * template settings written under `attributes:` (the guide's `vm_type`, `image_id`,
  * `subnet_ids`, `security_group_ids`...) taken as settings, `vmType` from them or the first
  * key of `vmTypes`, `priceType` default
- * 'ondemand', `providerApi` default 'RunInstances', `userDataScript` read from its file
+ * 'ondemand', `providerApi` default 'SpotFleet' for a spot or heterogeneous template with a
+ * `fleetRole` (IBM's Spot Fleet shape), else 'RunInstances', `userDataScript` read from its file
  * (relative to `baseDir`), `providerApi` as the registry spells it. Keys no provider knows are
  * returned in `unknown` (the loader refuses them), IBM's unsupported ones in `unsupported`.
  * Throws CONFIG_INVALID only when a user-data file cannot be read.
@@ -213,7 +214,10 @@ export function normalizeTemplate(
   }
 
   values['priceType'] = typeof values['priceType'] === 'string' ? values['priceType'].trim().toLowerCase() : (values['priceType'] ?? 'ondemand');
-  const api = values['providerApi'] ?? 'RunInstances';
+  // No providerApi: IBM's Spot Fleet template (a spot or heterogeneous price type with a
+  // fleetRole) is bought as IBM's provider buys it, with a Spot Fleet; anything else by RunInstances.
+  const ibmSpotFleet = (values['priceType'] === 'spot' || values['priceType'] === 'heterogeneous') && values['fleetRole'] !== undefined;
+  const api = values['providerApi'] ?? (ibmSpotFleet ? 'SpotFleet' : 'RunInstances');
   values['providerApi'] = typeof api === 'string' ? (registry.canonical(api) ?? api) : api;
   if (typeof values['launchTemplateVersion'] === 'number') values['launchTemplateVersion'] = String(values['launchTemplateVersion']);
 

@@ -42,6 +42,14 @@ function badAttribute(value: unknown): string | undefined {
   return undefined;
 }
 
+function badWeights(value: unknown): string | undefined {
+  if (!isPlainObject(value) || Object.keys(value).length === 0) {
+    return 'must be a non-empty map of instance type to weight ({"t3.medium": 1})';
+  }
+  const bad = Object.entries(value).find(([, weight]) => typeof weight !== 'number' || !(weight > 0));
+  return bad ? `weight of '${bad[0]}' must be a number > 0` : undefined;
+}
+
 function badStringList(value: unknown, what: string): string | undefined {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
     return `must be a list of ${what} (or one string)`;
@@ -99,14 +107,24 @@ export class TemplateRules extends CommonTemplateRules {
   vmType?: unknown;
 
   @IsOptional()
-  @Rule('vmTypes', (value) => {
-    if (!isPlainObject(value) || Object.keys(value).length === 0) {
-      return 'must be a non-empty map of instance type to weight ({"t3.medium": 1})';
-    }
-    const bad = Object.entries(value).find(([, weight]) => typeof weight !== 'number' || !(weight > 0));
-    return bad ? `weight of '${bad[0]}' must be a number > 0` : undefined;
-  })
+  @Rule('vmTypes', (value) => badWeights(value))
   vmTypes?: unknown;
+
+  @IsOptional()
+  @Rule('vmTypesOnDemand', (value, args) => {
+    const o = args.object as TemplateRules;
+    if (o.priceType !== 'heterogeneous' || (o.providerApi !== 'EC2Fleet' && o.providerApi !== 'SpotFleet')) {
+      return 'is read only by a heterogeneous EC2Fleet or SpotFleet template (the instance types of its on-demand requests)';
+    }
+    const bad = badWeights(value);
+    if (bad) return bad;
+    const spot = isPlainObject(o.vmTypes) ? o.vmTypes : {};
+    const differs = Object.entries(value as Record<string, unknown>).find(([type, weight]) => spot[type] !== undefined && spot[type] !== weight);
+    return differs
+      ? `weight of '${differs[0]}' must match its vmTypes weight (${String(spot[differs[0]])}): a type counts the same units either way`
+      : undefined;
+  })
+  vmTypesOnDemand?: unknown;
 
   @OneOf('fleetType', FLEET_TYPES, true) fleetType?: unknown;
   @OptionalString() keyName?: unknown;
@@ -124,9 +142,19 @@ export class TemplateRules extends CommonTemplateRules {
   @OptionalString() launchTemplateId?: unknown;
   @OptionalString() launchTemplateVersion?: unknown;
   @OptionalNumber(0) maxSpotPrice?: unknown;
-  // Which share to buy on demand is the point of a heterogeneous template: no silent default.
-  @ValidateIf((o: TemplateRules) => o.priceType === 'heterogeneous' || o.percentOnDemand !== undefined)
+  // An ASG's heterogeneous capacity is this split for the group's life: no silent default there.
+  // Elsewhere it is optional (0): the spot share of a spot template, the first request of a heterogeneous one.
+  @ValidateIf((o: TemplateRules) => (o.priceType === 'heterogeneous' && o.providerApi === 'ASG') || o.percentOnDemand !== undefined)
   @Int(0, 100)
+  @Rule('percentOnDemandUse', (value, args) => {
+    const o = args.object as TemplateRules;
+    if (typeof value !== 'number' || value === 0) return undefined;
+    if (o.priceType !== 'spot' && o.priceType !== 'heterogeneous')
+      return 'is read only with priceType spot or heterogeneous (an ondemand template buys everything on-demand)';
+    if (o.providerApi === 'RunInstances')
+      return 'is not read by RunInstances, which buys one price type per request: use EC2Fleet, SpotFleet or ASG for a share on-demand';
+    return undefined;
+  })
   percentOnDemand?: unknown;
   @OneOf('allocationStrategy', ALLOCATION_STRATEGIES, true) allocationStrategy?: unknown;
   @OneOf('allocationStrategyOnDemand', ON_DEMAND_ALLOCATION_STRATEGIES, true) allocationStrategyOnDemand?: unknown;

@@ -1,5 +1,5 @@
 import { aTemplate } from '../../testing/builders';
-import { formatInstanceTags, parseInstanceTags, templateInstanceTypes } from './template';
+import { formatInstanceTags, instanceWeight, parseInstanceTags, purchaseOf, templateInstanceTypes } from './template';
 import { hasMandatoryAttributes, resolveTemplateAttributes } from './template-attributes';
 
 describe('template rules', () => {
@@ -56,5 +56,44 @@ describe('template rules', () => {
 
   it('without instance-type facts the mandatory attributes may be missing', () => {
     expect(hasMandatoryAttributes(resolveTemplateAttributes(aTemplate({ attributes: {} }), undefined))).toBe(false);
+  });
+});
+
+describe('purchaseOf: IBM price types per launch attempt', () => {
+  const types = { vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } };
+
+  it('ondemand buys every unit on-demand, whatever percentOnDemand says', () => {
+    expect(purchaseOf(aTemplate({ ...types, priceType: 'ondemand', percentOnDemand: 10 }), 4, 1)).toEqual({
+      onDemand: 4,
+      instanceTypes: ['m5.large', 'm5.xlarge'],
+      phase: 'single',
+    });
+  });
+
+  it('spot buys round(count x percentOnDemand / 100) on-demand, half up within 0..count, on every attempt', () => {
+    const spot = (percentOnDemand?: number) =>
+      aTemplate({ ...types, priceType: 'spot', ...(percentOnDemand === undefined ? {} : { percentOnDemand }) });
+    expect(purchaseOf(spot(30), 10, 1).onDemand).toBe(3);
+    expect(purchaseOf(spot(30), 5, 2).onDemand).toBe(2); // 1.5 -> 2
+    expect(purchaseOf(spot(10), 3, 1).onDemand).toBe(0); // 0.3 -> 0
+    expect(purchaseOf(spot(150), 4, 1).onDemand).toBe(4);
+    expect(purchaseOf(spot(), 4, 3)).toEqual({ onDemand: 0, instanceTypes: ['m5.large', 'm5.xlarge'], phase: 'single' });
+  });
+
+  it('heterogeneous buys as spot on the first attempt, then all on-demand from vmTypesOnDemand (else the template types)', () => {
+    const hetero = aTemplate({ ...types, priceType: 'heterogeneous', percentOnDemand: 50, vmTypesOnDemand: { 'c5.large': 1, 'c5.xlarge': 2 } });
+    expect(purchaseOf(hetero, 4, 1)).toEqual({ onDemand: 2, instanceTypes: ['m5.large', 'm5.xlarge'], phase: 'spot-first' });
+    expect(purchaseOf(hetero, 3, 2)).toEqual({ onDemand: 3, instanceTypes: ['c5.large', 'c5.xlarge'], phase: 'on-demand-rest' });
+    expect(purchaseOf(hetero, 1, 5).phase).toBe('on-demand-rest');
+    const plain = aTemplate({ ...types, priceType: 'heterogeneous' });
+    expect(purchaseOf(plain, 4, 1).onDemand).toBe(0);
+    expect(purchaseOf(plain, 4, 2)).toEqual({ onDemand: 4, instanceTypes: ['m5.large', 'm5.xlarge'], phase: 'on-demand-rest' });
+  });
+
+  it('an on-demand type counts its vmTypesOnDemand weight when vmTypes does not list it', () => {
+    const hetero = aTemplate({ ...types, priceType: 'heterogeneous', vmTypesOnDemand: { 'c5.xlarge': 2, 'm5.xlarge': 5 } });
+    expect(instanceWeight(hetero, 'c5.xlarge')).toBe(2);
+    expect(instanceWeight(hetero, 'm5.xlarge')).toBe(2); // vmTypes wins
+    expect(instanceWeight(hetero, 'c5.large')).toBe(1);
   });
 });

@@ -6,7 +6,11 @@ export type AttributeValue = readonly [AttributeKind, string];
 /** HF template attributes by name (`type`, `ncores`, `nram`, ...). */
 export type TemplateAttributes = Readonly<Record<string, AttributeValue>>;
 
-/** How a template's machines are bought: on demand, spot, or a mix (`percentOnDemand`). */
+/**
+ * How a template's machines are bought (IBM's meanings): `ondemand`; `spot` (with a
+ * `percentOnDemand` share on-demand); `heterogeneous`: spot first, then on-demand for what spot
+ * did not fill (see {@link purchaseOf}).
+ */
 export type PriceType = 'ondemand' | 'spot' | 'heterogeneous';
 /**
  * The name of the capacity provider a template launches with: a provider names its own
@@ -38,6 +42,11 @@ export interface Template {
   readonly vmType?: string;
   /** Instance types with their weights (`{"t3.medium": 1}`). */
   readonly vmTypes?: Readonly<Record<string, number>>;
+  /**
+   * `heterogeneous` only: the instance types (with weights, as `vmTypes`) of the on-demand
+   * requests that follow the spot one; unset = `vmTypes`.
+   */
+  readonly vmTypesOnDemand?: Readonly<Record<string, number>>;
   readonly priceType: PriceType;
   readonly providerApi: ProviderApi;
   readonly fleetType?: FleetType;
@@ -77,12 +86,45 @@ export function templateInstanceTypes(template: Template): string[] {
 }
 
 /**
- * Capacity units one instance of `instanceType` counts for: its weight in `vmTypes`, else 1.
- * With weights, `machineCount` and `maxNumber` count units (as IBM's provider does).
+ * Capacity units one instance of `instanceType` counts for: its weight in `vmTypes` (else in
+ * `vmTypesOnDemand`), else 1. With weights, `machineCount` and `maxNumber` count units (as IBM's
+ * provider does).
  */
 export function instanceWeight(template: Template, instanceType: string): number {
-  const weight = template.vmTypes?.[instanceType];
+  const weight = template.vmTypes?.[instanceType] ?? template.vmTypesOnDemand?.[instanceType];
   return typeof weight === 'number' && weight > 0 ? weight : 1;
+}
+
+/** What one launch attempt of a template buys: how many of its units on-demand, from which types. */
+export interface Purchase {
+  /** Units to buy on-demand (0..count); the rest is spot. */
+  readonly onDemand: number;
+  /** Instance types, in preference order. */
+  readonly instanceTypes: readonly string[];
+  /** `spot-first`: the first attempt of a heterogeneous template, which may leave the rest to on-demand. */
+  readonly phase: 'single' | 'spot-first' | 'on-demand-rest';
+}
+
+/**
+ * IBM's price types, per launch attempt of `count` units:
+ *
+ * - `ondemand`: every unit on-demand.
+ * - `spot`: `round(count * percentOnDemand / 100)` units on-demand (half up; unset = 0), the rest
+ *   spot: IBM's "percentage of On-Demand capacity in a Spot Fleet request".
+ * - `heterogeneous`: the first attempt buys as `spot` does (phase `spot-first`); every later
+ *   attempt, which is made only for what the earlier ones left short, buys all of its units
+ *   on-demand, from `vmTypesOnDemand` when set (phase `on-demand-rest`): IBM's Spot Fleet first,
+ *   then On-Demand for the remaining capacity.
+ */
+export function purchaseOf(template: Template, count: number, attempt: number): Purchase {
+  const types = templateInstanceTypes(template);
+  if (template.priceType === 'ondemand') return { onDemand: count, instanceTypes: types, phase: 'single' };
+  if (template.priceType === 'heterogeneous' && attempt > 1) {
+    const onDemandTypes = Object.keys(template.vmTypesOnDemand ?? {});
+    return { onDemand: count, instanceTypes: onDemandTypes.length > 0 ? onDemandTypes : types, phase: 'on-demand-rest' };
+  }
+  const share = Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
+  return { onDemand: share, instanceTypes: types, phase: template.priceType === 'heterogeneous' ? 'spot-first' : 'single' };
 }
 
 /** `{"team": "hpc", "project": "risk"}` -> `"team=hpc;project=risk"` (HF's tag string). */
