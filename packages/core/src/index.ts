@@ -22,6 +22,8 @@ export type {
   TemplateAttributes,
 } from './domain/template/template';
 export { CPU_COUNTINGS, hasMandatoryAttributes, resolveTemplateAttributes } from './domain/template/template-attributes';
+export { EXPORT_USER_DATA_PLACEHOLDER, RC_ACCOUNT_PATTERN, TAG_RC_ACCOUNT, templateForRequest } from './domain/template/request-template';
+export type { UserDataContext } from './domain/template/request-template';
 export type { CpuCounting } from './domain/template/template-attributes';
 export { checkSettings, editDistance } from './domain/settings-schema';
 export type { CheckedSettings, SettingProblem, SettingSpec, SettingType, SettingValue, SettingsSchema } from './domain/settings-schema';

@@ -11,6 +11,7 @@ describe('request items', () => {
       providerData: { fleetId: 'f-1' },
       launchLease: { until: 5, holder: 'h:1:2', count: 3 },
       firstPolledAt: 4,
+      rcAccount: 'desk-1',
     });
     const item = requestToItem(request, context);
     expect(item).toMatchObject({
@@ -19,6 +20,7 @@ describe('request items', () => {
       statusKey: { S: 'aws#acquire#running' },
       createdAt: { N: String(request.createdAt) },
       providerData: { S: '{"fleetId":"f-1"}' },
+      rcAccount: { S: 'desk-1' },
     });
     expect(item['expiresAt']).toBeUndefined();
     expect(requestFromItem(item, 'hf-requests', 'aws')).toEqual(request);

@@ -58,6 +58,7 @@ export function requestToItem(request: Request, context: ItemContext): Item {
     item['leaseCount'] = num(request.launchLease.count);
   }
   if (request.firstPolledAt !== undefined) item['firstPolledAt'] = num(request.firstPolledAt);
+  if (request.rcAccount !== undefined) item['rcAccount'] = text(request.rcAccount);
   if (request.closedAt !== undefined) {
     item['closedAt'] = num(request.closedAt);
     item[TTL_ATTRIBUTE] = num(expiryOf(request.closedAt, context.retentionSeconds));
@@ -79,6 +80,7 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
   const launchLease = leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('leaseHolder'), count: read.count('leaseCount') };
   const firstPolledAt = read.optionalNumber('firstPolledAt');
   const closedAt = read.optionalNumber('closedAt');
+  const rcAccount = read.optionalText('rcAccount');
   return {
     requestId,
     kind: read.oneOf('kind', REQUEST_KINDS),
@@ -93,6 +95,7 @@ export function requestFromItem(item: unknown, table: string, providerName: stri
     ...(launchLease === undefined ? {} : { launchLease }),
     ...(firstPolledAt === undefined ? {} : { firstPolledAt }),
     ...(closedAt === undefined ? {} : { closedAt }),
+    ...(rcAccount === undefined ? {} : { rcAccount }),
     createdAt: read.number(SORT_ATTRIBUTE),
     updatedAt: read.number('updatedAt'),
     version: read.count('version'),

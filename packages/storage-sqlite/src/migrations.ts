@@ -88,6 +88,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS machines_quota ON machines (template_id)
     WHERE result <> 'fail' AND gone = 0 AND (return_request_id IS NULL OR status <> 'terminated');
   `,
+  // 5: HF's rc_account of an acquire request (requests stored before have none).
+  `
+  ALTER TABLE requests ADD COLUMN rc_account TEXT;
+  `,
 ];
 
 /** The schema version this code writes. */

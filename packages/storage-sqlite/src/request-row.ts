@@ -20,6 +20,7 @@ export interface RequestRow {
   readonly lease_count: number | null;
   readonly first_polled_at: number | null;
   readonly closed_at: number | null;
+  readonly rc_account: string | null;
   readonly created_at: number;
   readonly updated_at: number;
   readonly version: number;
@@ -41,6 +42,7 @@ export const REQUEST_COLUMNS: readonly (keyof RequestRow)[] = [
   'lease_count',
   'first_polled_at',
   'closed_at',
+  'rc_account',
   'created_at',
   'updated_at',
   'version',
@@ -66,6 +68,7 @@ export function requestToRow(request: Request): RequestRow {
     lease_count: request.launchLease?.count ?? null,
     first_polled_at: request.firstPolledAt ?? null,
     closed_at: request.closedAt ?? null,
+    rc_account: request.rcAccount ?? null,
     created_at: request.createdAt,
     updated_at: request.updatedAt,
     version: request.version,
@@ -82,6 +85,7 @@ export function requestFromRow(row: unknown): Request {
     leaseUntil === undefined ? undefined : { until: leaseUntil, holder: read.text('lease_holder'), count: read.count('lease_count') };
   const firstPolledAt = read.optionalNumber('first_polled_at');
   const closedAt = read.optionalNumber('closed_at');
+  const rcAccount = read.optionalText('rc_account');
   return {
     requestId: read.nonEmptyText('request_id'),
     kind: read.oneOf('kind', KINDS),
@@ -96,6 +100,7 @@ export function requestFromRow(row: unknown): Request {
     ...(launchLease === undefined ? {} : { launchLease }),
     ...(firstPolledAt === undefined ? {} : { firstPolledAt }),
     ...(closedAt === undefined ? {} : { closedAt }),
+    ...(rcAccount === undefined ? {} : { rcAccount }),
     createdAt: read.number('created_at'),
     updatedAt: read.number('updated_at'),
     version: read.count('version'),

@@ -156,10 +156,13 @@ describe('SqliteStateStore on a real file', () => {
       // Requests of older releases count as polled by HF: never taken for orphans after an upgrade.
       expect(request!.firstPolledAt).toBe(1);
       expect(request!.closedAt).toBeUndefined();
+      expect(request!.rcAccount).toBeUndefined();
       const check = new Database(filePath, { readonly: true });
       expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       check.close();
-      const [written] = (await store.write({ requests: [{ ...request!, launchLease: { until: 9, holder: 'h', count: 2 }, closedAt: 99 }] })).requests;
+      const [written] = (
+        await store.write({ requests: [{ ...request!, launchLease: { until: 9, holder: 'h', count: 2 }, closedAt: 99, rcAccount: 'desk-1' }] })
+      ).requests;
       expect((await store.getRequests(['req-v1']))[0]).toEqual(written);
       const [load] = await store.loadOf(['T']);
       expect(load!.machines.map((m) => m.machineId)).toEqual(['i-v1']);

@@ -48,7 +48,11 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
   ),
   requestMachines: command('requestMachines', parseRequestMachines, async (parsed, container) => {
     const useCase = await container.getAsync(RequestMachines);
-    const out = await useCase.execute({ templateId: parsed.templateId, machineCount: parsed.machineCount });
+    const out = await useCase.execute({
+      templateId: parsed.templateId,
+      machineCount: parsed.machineCount,
+      ...(parsed.rcAccount === undefined ? {} : { rcAccount: parsed.rcAccount }),
+    });
     return formatRequestMachines(out, parsed.dialect);
   }),
   getRequestStatus: command('getRequestStatus', parseGetRequestStatus, async (parsed, container) => {

@@ -13,6 +13,8 @@ export interface ProviderConfig {
   profile?: string;
   endpointUrl?: string;
   credentialFile?: string;
+  /** HF_CLUSTER_NAME / provider.cluster_name: exported to user data as `clustername` at `%EXPORT_USER_DATA%`; unset: not exported. */
+  clusterName?: string;
   /**
    * AWS_EVENTS_QUEUE_URL / provider.aws.events_queue_url: an SQS queue receiving EventBridge's EC2
    * rebalance recommendations and spot interruption warnings for this region (optional).

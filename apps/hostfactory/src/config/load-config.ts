@@ -201,6 +201,7 @@ export function resolveProviderDirs(env: Readonly<Record<string, string | undefi
 export function toProviderSettings(config: AppConfig): ProviderSettings {
   return {
     providerName: config.providerName,
+    ...(config.provider.clusterName === undefined ? {} : { clusterName: config.provider.clusterName }),
     pendingTimeoutSec: config.provider.pendingTimeoutSec,
     maxFailedLaunchAttempts: config.provider.maxFailedLaunchAttempts,
     capacityTimeoutSec: config.provider.capacityTimeoutSec,

@@ -155,6 +155,8 @@ export const SETTINGS = [
       convert: toLowerString,
     },
   ),
+  // The cluster's name for IBM's user-data exports (`export clustername=...;` at %EXPORT_USER_DATA%).
+  setting('clusterName', 'provider', text(), ['HF_CLUSTER_NAME', 'provider.cluster_name', 'provider.aws.cluster_name'], { env: ['HF_CLUSTER_NAME'] }),
   // IBM's: a returned spot instance EC2 is reclaiming is left to EC2 (false) or terminated anyway (true).
   setting('spotTerminateOnReclaim', 'provider', bool(), ['AWS_SPOT_TERMINATE_ON_RECLAIM', 'provider.aws.spot_terminate_on_reclaim']),
   setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),

@@ -12,6 +12,7 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   profile: (c) => c.provider.profile,
   endpointUrl: (c) => c.provider.endpointUrl,
   credentialFile: (c) => c.provider.credentialFile,
+  clusterName: (c) => c.provider.clusterName,
   eventsQueueUrl: (c) => c.provider.eventsQueueUrl,
   proxyHost: (c) => c.provider.proxyHost,
   proxyPort: (c) => c.provider.proxyPort,

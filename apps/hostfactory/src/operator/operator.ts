@@ -421,6 +421,7 @@ function requestView(request: Request): Record<string, unknown> {
     updatedAt: isoTime(request.updatedAt),
     ...(request.firstPolledAt ? { firstPolledAt: isoTime(request.firstPolledAt) } : {}),
     ...(request.closedAt ? { closedAt: isoTime(request.closedAt) } : {}),
+    ...(request.rcAccount ? { rcAccount: request.rcAccount } : {}),
     ...(Object.keys(request.providerData).length ? { providerData: request.providerData } : {}),
   };
 }

@@ -67,6 +67,20 @@ describe('parseRequestMachines', () => {
     });
   });
 
+  it('reads a top-level rc_account in both dialects; an empty one is none; a non-string is INVALID_INPUT naming it', () => {
+    expect(parseRequestMachines({ rc_account: 'desk-1', template: { templateId: 'T', machineCount: 1 } })).toEqual({
+      dialect: 'hf',
+      templateId: 'T',
+      machineCount: 1,
+      rcAccount: 'desk-1',
+    });
+    expect(parseRequestMachines({ rc_account: 'desk-2', templateId: 'T', maxNumber: 2 })).toMatchObject({ dialect: 'guide', rcAccount: 'desk-2' });
+    expect(parseRequestMachines({ rc_account: '', template: { templateId: 'T', machineCount: 1 } })).not.toHaveProperty('rcAccount');
+    expect(() => parseRequestMachines({ rc_account: 7, template: { templateId: 'T', machineCount: 1 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', details: expect.objectContaining({ field: 'rc_account' }) }),
+    );
+  });
+
   it('accepts template as a one-element array', () => {
     expect(parseRequestMachines({ template: [{ templateId: 'T', machineCount: 2 }] })).toEqual({
       dialect: 'hf',

@@ -8,6 +8,8 @@ export interface RequestMachinesCall {
   readonly dialect: Dialect;
   readonly templateId: string;
   readonly machineCount: number;
+  /** HF's top-level `rc_account`, when sent (an empty one counts as not sent). */
+  readonly rcAccount?: string;
 }
 
 export interface RequestStatusCall {
@@ -65,17 +67,21 @@ export function parseGetAvailableTemplates(doc: unknown): void {
 /**
  * requestMachines. HF: `{"template": {"templateId", "machineCount"}}` (a one-element array is
  * accepted for `template`); guide: `{"templateId", "maxNumber"}` where `maxNumber` is the count.
- * A count may be given as a string of digits (`"3"`).
+ * A count may be given as a string of digits (`"3"`). A top-level `rc_account` string is read in
+ * both dialects (its characters are checked by the use case).
  * @throws HostFactoryError INVALID_INPUT naming the missing or wrong field.
  */
 export function parseRequestMachines(doc: unknown): RequestMachinesCall {
   const root = requireObject(doc, 'requestMachines');
+  const rcAccount = optionalString(root['rc_account'], 'rc_account', 'requestMachines');
+  const account = rcAccount === undefined ? {} : { rcAccount };
   if ('template' in root) {
     const template = singleTemplate(root['template']);
     return {
       dialect: 'hf',
       templateId: requireId(template['templateId'], 'template.templateId', 'requestMachines'),
       machineCount: requireCount(template['machineCount'], 'template.machineCount'),
+      ...account,
     };
   }
   if ('templateId' in root) {
@@ -83,6 +89,7 @@ export function parseRequestMachines(doc: unknown): RequestMachinesCall {
       dialect: 'guide',
       templateId: requireId(root['templateId'], 'templateId', 'requestMachines'),
       machineCount: requireCount(root['maxNumber'], 'maxNumber'),
+      ...account,
     };
   }
   throw invalid('Missing template in requestMachines input: expected {"template": {"templateId": ..., "machineCount": ...}}', { field: 'template' });

@@ -1,5 +1,6 @@
 import { newMachine, unitsOf, type Machine } from '../domain/machine/machine';
 import { ACQUIRE_PREFIX, type Request } from '../domain/request/request';
+import { RC_ACCOUNT_PATTERN, templateForRequest } from '../domain/template/request-template';
 import type { Template } from '../domain/template/template';
 import { HostFactoryError, toHostFactoryError, type ErrorCode } from '../errors';
 import type { CapacityProviders } from '../ports/capacity-provider';
@@ -53,15 +54,22 @@ export class RequestMachines {
     const provider = this.providers.forApi(configured.providerApi);
     // Checked against the cloud before anything is stored: a template naming a subnet that does
     // not exist fails here, naming the field, instead of as a failed request.
+    if (input.rcAccount !== undefined && !RC_ACCOUNT_PATTERN.test(input.rcAccount)) {
+      throw new HostFactoryError(
+        'INVALID_INPUT',
+        `rc_account '${input.rcAccount}' must be 1-256 characters of A-Z a-z 0-9 and _ . : / = + - @ (it becomes a tag value and a shell word in the user data)`,
+        { details: { field: 'rc_account' } },
+      );
+    }
     const template = await this.validator.prepare(configured);
-    const request = await this.admit(template, input.machineCount);
+    const request = await this.admit(template, input.machineCount, input.rcAccount);
     this.logger.info('request stored', { requestId: request.requestId, templateId: template.templateId, machineCount: input.machineCount });
 
     let result;
     try {
       result = await provider.acquire({
         request,
-        template,
+        template: templateForRequest(template, request, this.settings),
         count: input.machineCount,
         attempt: 1,
         deadline: request.createdAt + this.settings.capacityTimeoutSec * 1000,
@@ -128,7 +136,7 @@ export class RequestMachines {
    * Stores the request with attempt 1 claimed, if `count` fits beside what the template already
    * uses, atomically (see StateStore.admit); MAX_NUMBER_EXCEEDED otherwise.
    */
-  private async admit(template: Template, count: number): Promise<Request> {
+  private async admit(template: Template, count: number, rcAccount: string | undefined): Promise<Request> {
     const now = this.clock.now();
     const draft: Request = {
       requestId: this.ids.next(ACQUIRE_PREFIX),
@@ -141,6 +149,7 @@ export class RequestMachines {
       launchAttempts: 1,
       failedAttempts: 0,
       launchLease: { until: now + this.settings.launchLeaseSec * 1000, holder: this.identity.self, count },
+      ...(rcAccount === undefined ? {} : { rcAccount }),
       providerData: {},
       createdAt: now,
       updatedAt: now,

@@ -17,6 +17,8 @@ export interface AvailableTemplate {
 export interface RequestMachinesInput {
   readonly templateId: string;
   readonly machineCount: number;
+  /** HF's `rc_account` (see {@link Request.rcAccount}); checked with {@link RC_ACCOUNT_PATTERN}. */
+  readonly rcAccount?: string;
 }
 /** requestMachines: the new request and what its first launch made. */
 export interface RequestMachinesOutput {

@@ -1,5 +1,6 @@
 import { newMachine, type Machine, type MachineObservation } from '../domain/machine/machine';
 import { maySeekCapacity, shortfall, type Request } from '../domain/request/request';
+import { templateForRequest } from '../domain/template/request-template';
 import type { Template } from '../domain/template/template';
 import { isHostFactoryError, toHostFactoryError, type ErrorCode, type HostFactoryError } from '../errors';
 import type { AcquireResult } from '../ports/capacity-provider';
@@ -120,7 +121,7 @@ export class TopUp {
       const ready = await this.validator.prepare(template);
       const result: AcquireResult = await this.deps.providers.forApi(template.providerApi).acquire({
         request,
-        template: ready,
+        template: templateForRequest(ready, request, this.deps.settings),
         count,
         attempt,
         deadline: request.createdAt + this.deps.settings.capacityTimeoutSec * 1000,

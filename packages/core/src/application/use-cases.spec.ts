@@ -69,6 +69,32 @@ describe('getAvailableTemplates', () => {
 });
 
 describe('requestMachines', () => {
+  it('keeps HF rc_account on the request and launches every attempt with the RC_ACCOUNT tag and the user-data exports', async () => {
+    const template = aTemplate({ userData: '#!/bin/sh\n%EXPORT_USER_DATA%\n', instanceTags: { team: 'hpc' } });
+    const h = harness({ templates: [template], launchLimit: 1 });
+    const out = await h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 2, rcAccount: 'desk-1' });
+    expect(out.request.rcAccount).toBe('desk-1');
+    expect((await h.store.getRequests([out.request.requestId]))[0]?.rcAccount).toBe('desk-1');
+    h.cloud.setAll('pending', 'running');
+    await h.getRequestStatus.execute({ requestIds: [out.request.requestId] }); // the top-up: attempt 2
+    const launched = h.cloud.calls.filter((call) => call.op === 'acquire').map((call) => (call.input as { template: Template }).template);
+    expect(launched).toHaveLength(2);
+    for (const sent of launched) {
+      expect(sent.instanceTags).toEqual({ team: 'hpc', RC_ACCOUNT: 'desk-1' });
+      expect(sent.userData).toBe('#!/bin/sh\nexport rc_account=desk-1;export template_id=OnDemand-Small;export providerName=awsinst;\n');
+    }
+  });
+
+  it('refuses an rc_account that is no tag value or shell word with INVALID_INPUT, storing nothing', async () => {
+    const h = harness();
+    await expect(h.requestMachines.execute({ templateId: 'OnDemand-Small', machineCount: 1, rcAccount: 'a;reboot' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: { field: 'rc_account' },
+    });
+    expect(await h.store.listRequests({})).toEqual([]);
+    expect(h.cloud.calls).toEqual([]);
+  });
+
   it('stores the request before the cloud call and tags machines to it', async () => {
     const h = harness();
     h.cloud.failures.acquire.push(new HostFactoryError('INSUFFICIENT_CAPACITY', 'no capacity'));

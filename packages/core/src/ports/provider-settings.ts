@@ -7,6 +7,8 @@ export type OrphanAction = 'terminate' | 'report';
 export interface ProviderSettings {
   /** The provider instance name (HF_PROVIDER_NAME). */
   readonly providerName: string;
+  /** The cluster's name, exported to user data as `clustername` (IBM's `%EXPORT_USER_DATA%`); unset: not exported. */
+  readonly clusterName?: string;
   /** A machine pending longer than this fails (AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180). */
   readonly pendingTimeoutSec: number;
   /** Launch attempts in a row that bring no machine before a request gives up (default 3). */

@@ -202,6 +202,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
           launchLease: { until: 1_700_000_300_000, holder: 'host-1:4242:99', count: 7 },
           firstPolledAt: 1_700_000_030_000,
           closedAt: 1_700_000_900_000,
+          rcAccount: 'risk-desk/emea',
           createdAt: 1_700_000_000_123,
           updatedAt: 1_700_000_999_456,
         });
@@ -223,6 +224,7 @@ export function describeStateStoreContract(name: string, makeStore: () => Promis
         expect(read!.launchLease).toBeUndefined();
         expect(read!.firstPolledAt).toBeUndefined();
         expect(read!.closedAt).toBeUndefined();
+        expect(read!.rcAccount).toBeUndefined();
       });
 
       it('keeps every field of a machine, optional ones included', async () => {

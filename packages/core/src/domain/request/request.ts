@@ -44,6 +44,11 @@ export interface Request {
    * return request that completed. Only closed requests expire (retention, DynamoDB TTL).
    */
   readonly closedAt?: number;
+  /**
+   * Acquire: HF's `rc_account` for the request (the account its capacity is charged to), when HF
+   * sent one: tagged `RC_ACCOUNT` on everything launched for it and exported to its user data.
+   */
+  readonly rcAccount?: string;
   /** Adapter bookkeeping (fleet id, group name…), opaque to core. */
   readonly providerData: Readonly<Record<string, string>>;
   /** Epoch ms. */
