@@ -126,6 +126,7 @@ export class AwsAdapters {
           providerName: this.config.providerName,
           launchTemplates: ec2.launchTemplates,
           instances: ec2.instances,
+          terminateOnReclaim: this.config.provider.spotTerminateOnReclaim,
         }),
       );
       return this.container.getAsync(asg.AsgProvider);

@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import { aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
-import { FakeAutoScaling, FixedLaunchTemplates, StaticInstanceReader } from '../test/fake-asg-client';
+import { FakeAutoScaling, FixedLaunchTemplates, StaticInstances } from '../test/fake-asg-client';
 import { createAutoScalingClient } from './asg-client';
 import { asgCapacityModule } from './asg-module';
 import { AsgProvider } from './asg-provider';
@@ -10,7 +10,7 @@ describe('asgCapacityModule', () => {
     const client = new FakeAutoScaling();
     const launchTemplates = new FixedLaunchTemplates();
     const container = new Container();
-    await container.load(asgCapacityModule({ client, providerName: 'aws-east', launchTemplates, instances: new StaticInstanceReader() }));
+    await container.load(asgCapacityModule({ client, providerName: 'aws-east', launchTemplates, instances: new StaticInstances() }));
     const provider = container.get(AsgProvider);
     expect(provider).toBeInstanceOf(AsgProvider);
     expect(provider.api).toBe('ASG');
@@ -52,7 +52,7 @@ describe('createAutoScalingClient', () => {
       connectionTimeoutMs: 1000,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
-    const provider = new AsgProvider(client, new FixedLaunchTemplates(), new StaticInstanceReader(), { providerName: 'x' });
+    const provider = new AsgProvider(client, new FixedLaunchTemplates(), new StaticInstances(), { providerName: 'x' });
     await expect(provider.describe({ requests: [anAcquireRequest({ providerApi: 'ASG' })], machines: [] })).rejects.toMatchObject({
       code: 'PROVIDER_ERROR',
       transient: true,

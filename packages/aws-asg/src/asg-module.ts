@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import type { AutoScalingClientLike } from './asg-client';
-import { AsgProvider, type InstanceReader, type LaunchTemplateSource } from './asg-provider';
+import { AsgProvider, type InstanceAccess, type LaunchTemplateSource } from './asg-provider';
 
 export interface AsgCapacityModuleOptions {
   /** The Auto Scaling client of the region (built by the app, e.g. with `createAutoScalingClient`). */
@@ -10,7 +10,9 @@ export interface AsgCapacityModuleOptions {
   /** The launch templates shared with the fleet shapes (aws-ec2's `LaunchTemplates`). */
   readonly launchTemplates: LaunchTemplateSource;
   /** The EC2 instance view (aws-ec2's `Ec2Instances`). */
-  readonly instances: InstanceReader;
+  readonly instances: InstanceAccess;
+  /** AWS_SPOT_TERMINATE_ON_RECLAIM (see {@link AsgProviderOptions.terminateOnReclaim}); default false. */
+  readonly terminateOnReclaim?: boolean;
 }
 
 /**
@@ -21,7 +23,13 @@ export interface AsgCapacityModuleOptions {
 export function asgCapacityModule(options: AsgCapacityModuleOptions): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(AsgProvider)
-      .toDynamicValue(() => new AsgProvider(options.client, options.launchTemplates, options.instances, { providerName: options.providerName }))
+      .toDynamicValue(
+        () =>
+          new AsgProvider(options.client, options.launchTemplates, options.instances, {
+            providerName: options.providerName,
+            terminateOnReclaim: options.terminateOnReclaim ?? false,
+          }),
+      )
       .inSingletonScope();
   });
 }

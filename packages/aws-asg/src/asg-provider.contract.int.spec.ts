@@ -6,7 +6,7 @@
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Template } from '@open-hostfactory/core';
 import { aTemplate, describeCapacityProviderContract, type CapacityProviderUnderTest } from '@open-hostfactory/core/testing';
-import { MOTO_AMI, MotoInstanceReader, MotoLaunchTemplates, createNetwork, motoClients } from '../test/moto';
+import { MOTO_AMI, MotoInstances, MotoLaunchTemplates, createNetwork, motoClients } from '../test/moto';
 import { AsgProvider } from './asg-provider';
 
 function underTest(
@@ -16,7 +16,7 @@ function underTest(
     const { asg, ec2 } = motoClients();
     const network = await createNetwork(ec2);
     return {
-      provider: new AsgProvider(asg, new MotoLaunchTemplates(ec2), new MotoInstanceReader(ec2), { providerName: 'contract' }),
+      provider: new AsgProvider(asg, new MotoLaunchTemplates(ec2), new MotoInstances(ec2), { providerName: 'contract' }),
       template: aTemplate({
         providerApi: 'ASG',
         imageId: MOTO_AMI,

@@ -10,7 +10,7 @@ import {
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { newMachine, type Machine, type Request, type Template } from '@open-hostfactory/core';
 import { aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
-import { MOTO_AMI, MotoInstanceReader, MotoLaunchTemplates, createNetwork, motoClients } from '../test/moto';
+import { MOTO_AMI, MotoInstances, MotoLaunchTemplates, createNetwork, motoClients } from '../test/moto';
 import { AsgProvider } from './asg-provider';
 
 describe('AsgProvider on moto_server', () => {
@@ -23,7 +23,7 @@ describe('AsgProvider on moto_server', () => {
   beforeAll(async () => {
     ({ asg, ec2 } = motoClients());
     const network = await createNetwork(ec2);
-    provider = new AsgProvider(asg, new MotoLaunchTemplates(ec2), new MotoInstanceReader(ec2), { providerName: 'int' });
+    provider = new AsgProvider(asg, new MotoLaunchTemplates(ec2), new MotoInstances(ec2), { providerName: 'int' });
     template = aTemplate({
       templateId: 'Int-ASG',
       providerApi: 'ASG',

@@ -1,7 +1,7 @@
 import type { Request, Template } from '@open-hostfactory/core';
 import { aMachine, aTemplate, anAcquireRequest, anObservation } from '@open-hostfactory/core/testing';
 import { awsError } from '@open-hostfactory/aws-common/testing';
-import { FakeAutoScaling, FixedLaunchTemplates, StaticInstanceReader, inService } from '../test/fake-asg-client';
+import { FakeAutoScaling, FixedLaunchTemplates, StaticInstances, inService } from '../test/fake-asg-client';
 import { AsgProvider } from './asg-provider';
 
 const REQ = 'req-00000000-0000-4000-8000-000000000001';
@@ -14,9 +14,9 @@ const request = (overrides: Partial<Request> = {}): Request =>
 const machine = (id: string, overrides: Parameters<typeof aMachine>[0] = {}): ReturnType<typeof aMachine> =>
   aMachine({ machineId: id, requestId: REQ, providerApi: 'ASG', ...overrides });
 
-function setup(): { asg: FakeAutoScaling; reader: StaticInstanceReader; templates: FixedLaunchTemplates; provider: AsgProvider } {
+function setup(): { asg: FakeAutoScaling; reader: StaticInstances; templates: FixedLaunchTemplates; provider: AsgProvider } {
   const asg = new FakeAutoScaling();
-  const reader = new StaticInstanceReader();
+  const reader = new StaticInstances();
   const templates = new FixedLaunchTemplates();
   return { asg, reader, templates, provider: new AsgProvider(asg, templates, reader, { providerName: 'awsinst' }) };
 }
@@ -283,9 +283,32 @@ describe('AsgProvider.describe', () => {
 describe('AsgProvider.release', () => {
   const done = (): Request => request({ status: 'complete' });
 
-  it('terminates machines in their group with the desired capacity decremented, then deletes the emptied group', async () => {
+  it('a finished request whose every machine is returned: the group is deleted with its instances in one call', async () => {
+    const { asg, provider, reader } = setup();
+    asg.addGroup(GROUP, { DesiredCapacity: 2, MaxSize: 2, Instances: [inService('i-1'), inService('i-2')] });
+    await provider.release([machine('i-1'), machine('i-2')], [done()]);
+    expect(asg.names()).toEqual(['DescribeAutoScalingGroupsCommand', 'DeleteAutoScalingGroupCommand']);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, ForceDelete: true }]);
+    expect(asg.groups.has(GROUP)).toBe(false);
+    // Given back through EC2 too (already terminating on AWS; a look-alike may leave protected instances running).
+    expect(reader.givenBack).toEqual(['i-1', 'i-2']);
+    // Again (idempotent): the group is gone, nothing more is asked.
+    await provider.release([machine('i-1'), machine('i-2')], [done()]);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toHaveLength(1);
+  });
+
+  it('terminates machines one by one, decrementing, then deletes the emptied group, when the one-call delete finds the group busy', async () => {
     const { asg, provider } = setup();
     asg.addGroup(GROUP, { DesiredCapacity: 2, MaxSize: 2, Instances: [inService('i-1'), inService('i-2')] });
+    let busy = true;
+    asg.on('DeleteAutoScalingGroupCommand', (input) => {
+      if (busy) {
+        busy = false;
+        throw awsError('ScalingActivityInProgress', 'Activity in progress');
+      }
+      asg.groups.delete(input.AutoScalingGroupName);
+      return {};
+    });
     await provider.release([machine('i-1'), machine('i-2')], [done()]);
     expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')).toEqual([
       { InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true },
@@ -293,8 +316,40 @@ describe('AsgProvider.release', () => {
     ]);
     expect(asg.calls('UpdateAutoScalingGroupCommand')).toEqual([]);
     // Only instances already terminating are left: force, so the delete does not wait for them.
-    expect(asg.calls('DeleteAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, ForceDelete: true }]);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toEqual([
+      { AutoScalingGroupName: GROUP, ForceDelete: true },
+      { AutoScalingGroupName: GROUP, ForceDelete: true },
+    ]);
     expect(asg.groups.has(GROUP)).toBe(false);
+  });
+
+  it('a spot machine EC2 is reclaiming is detached (decrementing) and left to EC2, unless terminateOnReclaim', async () => {
+    const reclaimed = (id: string) => machine(id, { notice: { kind: 'spot-interruption', deadline: 1_800_000_120 } });
+    const { asg, provider } = setup();
+    asg.addGroup(GROUP, { DesiredCapacity: 3, MaxSize: 3, Instances: [inService('i-1'), inService('i-2'), inService('i-3')] });
+    await provider.release([reclaimed('i-1'), machine('i-2')], [done()]);
+    expect(asg.calls('DetachInstancesCommand')).toEqual([
+      { AutoScalingGroupName: GROUP, InstanceIds: ['i-1'], ShouldDecrementDesiredCapacity: true },
+    ]);
+    expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')).toEqual([{ InstanceId: 'i-2', ShouldDecrementDesiredCapacity: true }]);
+    expect(asg.groups.get(GROUP)?.DesiredCapacity).toBe(1); // i-3 still held
+
+    // Every machine returned, one of them reclaimed: detach it, then the group goes with the rest in one call.
+    const whole = setup();
+    whole.asg.addGroup(GROUP, { DesiredCapacity: 2, MaxSize: 2, Instances: [inService('i-1'), inService('i-2')] });
+    await whole.provider.release([reclaimed('i-1'), machine('i-2')], [done()]);
+    expect(whole.asg.names()).toEqual(['DescribeAutoScalingGroupsCommand', 'DetachInstancesCommand', 'DeleteAutoScalingGroupCommand']);
+    expect(whole.reader.givenBack).toEqual(['i-2']); // the reclaimed one is EC2's
+
+    const asg2 = new FakeAutoScaling();
+    const terminating = new AsgProvider(asg2, new FixedLaunchTemplates(), new StaticInstances(), {
+      providerName: 'awsinst',
+      terminateOnReclaim: true,
+    });
+    asg2.addGroup(GROUP, { DesiredCapacity: 2, MaxSize: 2, Instances: [inService('i-1'), inService('i-2')] });
+    await terminating.release([reclaimed('i-1')], [done()]);
+    expect(asg2.calls('DetachInstancesCommand')).toEqual([]);
+    expect(asg2.calls('TerminateInstanceInAutoScalingGroupCommand')).toEqual([{ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true }]);
   });
 
   it('keeps the group while other machines are held in it', async () => {
@@ -349,9 +404,10 @@ describe('AsgProvider.release', () => {
       asg.groups.get(GROUP)!.Instances = [];
       throw awsError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${input.InstanceId}`);
     });
-    await expect(provider.release([machine('i-1')], [done()])).resolves.toBeUndefined();
+    // The request still seeks capacity, so the group is kept and the machine given back on its own.
+    await expect(provider.release([machine('i-1')], [request({ status: 'running' })])).resolves.toBeUndefined();
     expect(asg.calls('UpdateAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, DesiredCapacity: 0 }]);
-    expect(asg.groups.has(GROUP)).toBe(false);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toEqual([]);
   });
 
   it('a group still busy when deleted is left for a later call', async () => {
@@ -361,13 +417,16 @@ describe('AsgProvider.release', () => {
       throw awsError('ScalingActivityInProgress', 'Activity in progress');
     });
     await expect(provider.release([machine('i-1')], [done()])).resolves.toBeUndefined();
+    // The one-call delete failed: the machine was terminated in the group instead, and the empty group is left for later.
+    expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')).toEqual([{ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true }]);
     expect(asg.groups.has(GROUP)).toBe(true);
   });
 
-  it('machines of a group that is gone need nothing more', async () => {
-    const { asg, provider } = setup();
+  it('machines of a group that is gone are given back through EC2, with no other Auto Scaling call', async () => {
+    const { asg, provider, reader } = setup();
     await provider.release([machine('i-1')], [done()]);
     expect(asg.names()).toEqual(['DescribeAutoScalingGroupsCommand']);
+    expect(reader.givenBack).toEqual(['i-1']);
   });
 
   it('groups machines by request and describes the groups in one call', async () => {
@@ -377,7 +436,7 @@ describe('AsgProvider.release', () => {
     asg.addGroup(`hf-awsinst-${other}`, { DesiredCapacity: 1, MaxSize: 1, Instances: [inService('i-2')] });
     await provider.release([machine('i-1'), machine('i-2', { requestId: other })], [done()]);
     expect(asg.calls('DescribeAutoScalingGroupsCommand')[0].AutoScalingGroupNames).toEqual([GROUP, `hf-awsinst-${other}`]);
-    expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')).toHaveLength(2);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toHaveLength(2);
     // The other request was not handed in: it is not known to seek capacity, so its group goes too.
     expect(asg.groups.size).toBe(0);
   });
@@ -391,23 +450,27 @@ describe('AsgProvider.release', () => {
       { InstanceId: 'i-3', ShouldDecrementDesiredCapacity: false },
     ]);
     expect(asg.groups.get(GROUP)?.DesiredCapacity).toBe(1);
+    // The last machine: the group goes with it in one call.
     await provider.release([machine('i-1')], [done()]);
-    expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')[2]).toEqual({ InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true });
+    expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand')).toHaveLength(2);
+    expect(asg.calls('DeleteAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, ForceDelete: true }]);
     expect(asg.groups.has(GROUP)).toBe(false);
   });
 
   it('a decrement Auto Scaling refuses is retried without, and the desired capacity set after', async () => {
     const { asg, provider } = setup();
-    asg.addGroup(GROUP, { DesiredCapacity: 1, MaxSize: 1, Instances: [inService('i-1')] });
+    asg.addGroup(GROUP, { DesiredCapacity: 2, MaxSize: 2, Instances: [inService('i-1'), inService('i-2')] });
     asg.on('TerminateInstanceInAutoScalingGroupCommand', (input) => {
       if (input.ShouldDecrementDesiredCapacity)
-        throw awsError('ValidationError', 'Currently, desired capacity is 1. Cannot decrement desired capacity below min size 1');
-      asg.groups.get(GROUP)!.Instances = [];
+        throw awsError('ValidationError', 'Currently, desired capacity is 2. Cannot decrement desired capacity below min size 2');
+      const group = asg.groups.get(GROUP)!;
+      group.Instances = group.Instances.filter((instance) => instance.InstanceId !== input.InstanceId);
       return {};
     });
     await provider.release([machine('i-1')], [done()]);
     expect(asg.calls('TerminateInstanceInAutoScalingGroupCommand').map((c) => c.ShouldDecrementDesiredCapacity)).toEqual([true, false]);
-    expect(asg.calls('UpdateAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, DesiredCapacity: 0 }]);
+    // i-2 is still held: the group is set to hold just that.
+    expect(asg.calls('UpdateAutoScalingGroupCommand')).toEqual([{ AutoScalingGroupName: GROUP, DesiredCapacity: 1 }]);
   });
 
   it('maps other terminate failures', async () => {
@@ -416,7 +479,7 @@ describe('AsgProvider.release', () => {
     asg.on('TerminateInstanceInAutoScalingGroupCommand', () => {
       throw awsError('ResourceContention');
     });
-    await expect(provider.release([machine('i-1')], [done()])).rejects.toMatchObject({ code: 'THROTTLED' });
+    await expect(provider.release([machine('i-1')], [request({ status: 'running' })])).rejects.toMatchObject({ code: 'THROTTLED' });
   });
 
   it('releasing nothing calls nothing', async () => {

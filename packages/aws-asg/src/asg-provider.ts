@@ -2,6 +2,7 @@ import {
   CreateAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
   DeleteAutoScalingGroupCommand,
+  DetachInstancesCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   SuspendProcessesCommand,
@@ -50,20 +51,34 @@ export interface LaunchTemplateSource {
   preflight(template: Template): Promise<{ ref?: { launchTemplateId: string; version: string } } & PreflightResult>;
 }
 
-/** The EC2 instance view the provider reports from. aws-ec2's `Ec2Instances` satisfies it. */
-export interface InstanceReader {
+/**
+ * The EC2 instances the provider reports from and gives machines back through when no group
+ * holds them any more. aws-ec2's `Ec2Instances` satisfies it.
+ */
+export interface InstanceAccess {
   /** Instances tagged with any of requestIds (tag hf:request-id) plus the given ids; missing = asked ids unknown. */
   describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }>;
   /** Instances tagged with the provider name that still hold capacity. */
   tagged(providerName: string): Promise<MachineObservation[]>;
   /** The instances among the ids tagged with the provider name. */
   lookup(providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]>;
+  /** Terminates the machines (EC2 TerminateInstances; spot ones EC2 is reclaiming are left to it unless AWS_SPOT_TERMINATE_ON_RECLAIM). Idempotent. */
+  giveBack(machines: readonly Machine[]): Promise<void>;
 }
 
 export interface AsgProviderOptions {
   /** The HF provider instance name (HF_PROVIDER_NAME): part of every group name and tag. */
   readonly providerName: string;
+  /**
+   * AWS_SPOT_TERMINATE_ON_RECLAIM: a returned spot instance EC2 is reclaiming is terminated in its
+   * group anyway (true) or detached from it and left to EC2, which ends it within its two-minute
+   * notice (false, IBM's default).
+   */
+  readonly terminateOnReclaim?: boolean;
 }
+
+/** Instance ids per DetachInstances call (Auto Scaling takes up to 20). */
+export const DETACH_BATCH = 20;
 
 /** Names per DescribeAutoScalingGroups call (the API takes up to 50 by default). */
 export const DESCRIBE_GROUPS_BATCH = 50;
@@ -95,7 +110,7 @@ export class AsgProvider implements CapacityProvider {
   constructor(
     private readonly client: AutoScalingClientLike,
     private readonly launchTemplates: LaunchTemplateSource,
-    private readonly instances: InstanceReader,
+    private readonly instances: InstanceAccess,
     private readonly options: AsgProviderOptions,
   ) {}
 
@@ -217,7 +232,7 @@ export class AsgProvider implements CapacityProvider {
    * desired capacity and its latest scaling activity has not failed; `settled` once it holds
    * its desired capacity, when it is gone, or when its latest activity failed or was cancelled
    * (`reason` = the activity's message; one DescribeScalingActivities call per short group only).
-   * Instances come from the InstanceReader by request tag (propagated by the group) and by id,
+   * Instances come from the InstanceAccess by request tag (propagated by the group) and by id,
    * so instances the group removed by itself show as terminated or missing. Read-only.
    */
   async describe(input: DescribeInput): Promise<DescribeResult> {
@@ -245,14 +260,25 @@ export class AsgProvider implements CapacityProvider {
   }
 
   /**
-   * Gives machines back: each machine still in its group is terminated with
-   * TerminateInstanceInAutoScalingGroup (ShouldDecrementDesiredCapacity), so the group does not
-   * replace it; for machines the group no longer lists (removed by the group or the cloud) the
-   * desired capacity is lowered by their units — never below what the group still holds for HF.
-   * A group whose request no longer runs is shrunk to what it holds and deleted once it holds
-   * nothing alive (ForceDelete only when the instances left are ones already terminating, so
-   * nothing HF holds is ever force-terminated; a group still busy is left for a later
-   * release/abandon). Idempotent; machines and groups already gone are fine.
+   * Gives machines back, per group:
+   *
+   * - A group whose request no longer seeks capacity and that holds no live instance besides the
+   *   returned machines is deleted together with its instances in one call
+   *   (DeleteAutoScalingGroup, ForceDelete): nothing to decrement first, no window in which the
+   *   group replaces what was returned. The machines are then also given back through EC2
+   *   (already terminating on AWS; moto's ForceDelete leaves scale-in-protected instances
+   *   running), as are machines whose group is gone.
+   * - Otherwise each machine still in its group is terminated with
+   *   TerminateInstanceInAutoScalingGroup (ShouldDecrementDesiredCapacity), so the group does not
+   *   replace it; for machines the group no longer lists (removed by the group or the cloud) the
+   *   desired capacity is lowered by their units, never below what the group still holds for HF.
+   *   A group whose request no longer runs is shrunk to what it holds and deleted once it holds
+   *   nothing alive (ForceDelete only when the instances left are already terminating, so nothing
+   *   HF holds is ever force-terminated; a group still busy is left for a later release/abandon).
+   *
+   * Spot instances EC2 is reclaiming (a spot interruption notice) are, unless
+   * `terminateOnReclaim`, detached from their group first (DetachInstances, decrementing) and
+   * left to EC2, as the EC2 shapes leave them. Idempotent; machines and groups already gone are fine.
    */
   async release(machines: readonly Machine[], requests: readonly Request[]): Promise<void> {
     if (machines.length === 0) return;
@@ -263,34 +289,28 @@ export class AsgProvider implements CapacityProvider {
       const name = request ? this.groupOf(request) : this.groupName(machine.requestId);
       byGroup.set(name, [...(byGroup.get(name) ?? []), machine]);
     }
+    const seeking = (name: string): boolean =>
+      [...requestById.values()].some((candidate) => this.groupOf(candidate) === name && candidate.status === 'running');
     const before = await this.describeGroups([...byGroup.keys()]);
+    // Machines no group holds (the group is gone, or was deleted with them above, which some EC2
+    // look-alikes do without ending scale-in-protected instances): given back through EC2.
+    const loose = [...byGroup].filter(([name]) => !before.has(name)).flatMap(([, own]) => own);
     const outUnits = new Map<string, number>();
     for (const [name, group] of before) {
-      const listed = new Map((group.Instances ?? []).map((instance) => [instance.InstanceId, instance]));
-      let out = 0;
-      let alive = aliveUnits(group);
-      let desired = Math.max(0, group.DesiredCapacity ?? 0);
-      for (const machine of byGroup.get(name) ?? []) {
-        const instance = listed.get(machine.machineId);
-        if (!instance) {
-          out += machine.weight;
+      const mine = byGroup.get(name) ?? [];
+      const detached = await this.detachReclaimed(group, mine);
+      const returned = new Set(mine.map((machine) => machine.machineId));
+      const alive = (group.Instances ?? []).filter((instance) => isAlive(instance) && !detached.has(instance.InstanceId ?? ''));
+      if (!seeking(name) && alive.length > 0 && alive.every((instance) => returned.has(instance.InstanceId ?? ''))) {
+        if (await this.deleteWithInstances(name)) {
+          before.delete(name);
+          loose.push(...mine.filter((machine) => !detached.has(machine.machineId)));
           continue;
         }
-        if (!isAlive(instance)) continue; // already on its way out
-        const weight = unitsOf(instance);
-        // Decrement only when the group would otherwise launch a replacement: a group holding
-        // more than its desired capacity (protected instances after a shrink) must not be
-        // decremented below what Auto Scaling allows.
-        const decrement = desired > 0 && alive - weight < desired;
-        if (await this.terminateInGroup(machine.machineId, decrement)) {
-          alive -= weight;
-          if (decrement) desired = Math.max(0, desired - weight);
-        } else {
-          out += machine.weight; // the group let go of it in the meantime
-        }
       }
-      outUnits.set(name, out);
+      outUnits.set(name, await this.terminateInGroupEach(group, mine, detached));
     }
+    await this.instances.giveBack(loose);
     if (before.size === 0) return;
     const after = await this.describeGroups([...before.keys()]);
     for (const [name, group] of after) {
@@ -298,13 +318,86 @@ export class AsgProvider implements CapacityProvider {
       const held = (group.Instances ?? []).filter((instance) => isAlive(instance) && !released.has(instance.InstanceId ?? ''));
       const holdUnits = held.reduce((sum, instance) => sum + unitsOf(instance), 0);
       const desired = group.DesiredCapacity ?? 0;
-      const request = [...requestById.values()].find((candidate) => this.groupOf(candidate) === name);
-      const seeking = request?.status === 'running';
       // While the request seeks capacity the group keeps filling; otherwise it holds only HF's machines.
-      const wanted = seeking ? Math.max(holdUnits, desired - (outUnits.get(name) ?? 0)) : holdUnits;
+      const wanted = seeking(name) ? Math.max(holdUnits, desired - (outUnits.get(name) ?? 0)) : holdUnits;
       const target = Math.max(0, Math.min(desired, wanted));
       if (target !== desired) await this.updateGroup(name, { DesiredCapacity: target });
-      if (!seeking && target === 0 && held.length === 0) await this.deleteGroup(group);
+      if (!seeking(name) && target === 0 && held.length === 0) await this.deleteGroup(group);
+    }
+  }
+
+  /**
+   * The per-machine return of one group: each returned machine still alive in it is terminated
+   * there (decrementing when the group would otherwise replace it). Returns the units of returned
+   * machines the group no longer lists (or let go meanwhile), for the caller to lower its desired
+   * capacity by.
+   */
+  private async terminateInGroupEach(group: AutoScalingGroup, machines: readonly Machine[], detached: ReadonlySet<string>): Promise<number> {
+    const listed = new Map((group.Instances ?? []).map((instance) => [instance.InstanceId, instance]));
+    let out = 0;
+    let alive = aliveUnits(group);
+    let desired = Math.max(0, group.DesiredCapacity ?? 0);
+    for (const machine of machines) {
+      if (detached.has(machine.machineId)) continue; // detached with a decrement already
+      const instance = listed.get(machine.machineId);
+      if (!instance) {
+        out += machine.weight;
+        continue;
+      }
+      if (!isAlive(instance)) continue; // already on its way out
+      const weight = unitsOf(instance);
+      // Decrement only when the group would otherwise launch a replacement: a group holding
+      // more than its desired capacity (protected instances after a shrink) must not be
+      // decremented below what Auto Scaling allows.
+      const decrement = desired > 0 && alive - weight < desired;
+      if (await this.terminateInGroup(machine.machineId, decrement)) {
+        alive -= weight;
+        if (decrement) desired = Math.max(0, desired - weight);
+      } else {
+        out += machine.weight; // the group let go of it in the meantime
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Unless `terminateOnReclaim`: the returned machines EC2 is reclaiming that are alive in the
+   * group are detached from it, decrementing its desired capacity (so it neither replaces nor
+   * terminates them; EC2 ends them). Returns the ids detached.
+   */
+  private async detachReclaimed(group: AutoScalingGroup, machines: readonly Machine[]): Promise<Set<string>> {
+    if (this.options.terminateOnReclaim) return new Set();
+    const aliveIds = new Set((group.Instances ?? []).filter(isAlive).map((instance) => instance.InstanceId));
+    const reclaimed = machines.filter((machine) => machine.notice?.kind === 'spot-interruption' && aliveIds.has(machine.machineId));
+    const detached = new Set<string>();
+    for (const ids of chunk(
+      reclaimed.map((machine) => machine.machineId),
+      DETACH_BATCH,
+    )) {
+      try {
+        await this.client.send(
+          new DetachInstancesCommand({ AutoScalingGroupName: group.AutoScalingGroupName, InstanceIds: ids, ShouldDecrementDesiredCapacity: true }),
+        );
+        for (const id of ids) detached.add(id);
+      } catch (error) {
+        // Detaching would take the group below its minimum, or the instances left it already:
+        // they are then terminated in the group like the others (ending them early is safe).
+        if (asgErrorCode(error) !== 'ValidationError') throw mapAsgError(error, 'DetachInstances');
+      }
+    }
+    return detached;
+  }
+
+  /** DeleteAutoScalingGroup with ForceDelete (its instances terminated with it); false when Auto Scaling says the group is busy. */
+  private async deleteWithInstances(name: string): Promise<boolean> {
+    try {
+      await this.client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true }));
+      return true;
+    } catch (error) {
+      if (isGroupNotFound(error)) return true;
+      const code = asgErrorCode(error);
+      if (code === 'ResourceInUse' || code === 'ScalingActivityInProgress') return false;
+      throw mapAsgError(error, 'DeleteAutoScalingGroup');
     }
   }
 

@@ -1,6 +1,6 @@
-import type { MachineObservation } from '@open-hostfactory/core';
+import type { Machine, MachineObservation } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
-import type { InstanceReader, LaunchTemplateSource } from '../src/asg-provider';
+import type { InstanceAccess, LaunchTemplateSource } from '../src/asg-provider';
 
 /** A launch template source that hands out one fixed template and counts its calls. */
 export class FixedLaunchTemplates implements LaunchTemplateSource {
@@ -16,7 +16,7 @@ export class FixedLaunchTemplates implements LaunchTemplateSource {
 }
 
 /** An instance reader answering from a fixed list; records what it was asked. */
-export class StaticInstanceReader implements InstanceReader {
+export class StaticInstances implements InstanceAccess {
   readonly asked: { requestIds: string[]; machineIds: string[] }[] = [];
   constructor(public observations: MachineObservation[] = []) {}
   async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }> {
@@ -32,6 +32,10 @@ export class StaticInstanceReader implements InstanceReader {
   }
   async lookup(_providerName: string, machineIds: readonly string[]): Promise<MachineObservation[]> {
     return this.observations.filter((o) => machineIds.includes(o.machineId));
+  }
+  readonly givenBack: string[] = [];
+  async giveBack(machines: readonly Machine[]): Promise<void> {
+    this.givenBack.push(...machines.map((machine) => machine.machineId));
   }
 }
 
@@ -111,6 +115,16 @@ export class FakeAutoScaling extends FakeAwsClient {
           return { Activity: { StatusCode: 'InProgress' } };
         }
         throw awsError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${input.InstanceId}`);
+      })
+      .on('DetachInstancesCommand', (input) => {
+        const group = this.must(input.AutoScalingGroupName);
+        for (const id of input.InstanceIds) {
+          const instance = group.Instances.find((i) => i.InstanceId === id);
+          if (!instance) throw awsError('ValidationError', `The instance ${id} is not part of Auto Scaling group ${input.AutoScalingGroupName}`);
+          group.Instances = group.Instances.filter((i) => i !== instance);
+          if (input.ShouldDecrementDesiredCapacity) group.DesiredCapacity -= Number(instance.WeightedCapacity ?? '1');
+        }
+        return { Activities: [] };
       })
       .on('DeleteAutoScalingGroupCommand', (input) => {
         const group = this.must(input.AutoScalingGroupName);

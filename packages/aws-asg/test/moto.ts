@@ -5,13 +5,14 @@ import {
   CreateVpcCommand,
   DescribeInstancesCommand,
   EC2Client,
+  TerminateInstancesCommand,
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { MACHINE_STATES, instanceWeight, type MachineObservation, type MachineState, type Template } from '@open-hostfactory/core';
+import { MACHINE_STATES, instanceWeight, type Machine, type MachineObservation, type MachineState, type Template } from '@open-hostfactory/core';
 import { createAutoScalingClient } from '../src/asg-client';
-import type { InstanceReader, LaunchTemplateSource } from '../src/asg-provider';
+import type { InstanceAccess, LaunchTemplateSource } from '../src/asg-provider';
 
 /** moto's default images include this Amazon AMI. */
 export const MOTO_AMI = 'ami-12c6146b';
@@ -88,8 +89,8 @@ export class MotoLaunchTemplates implements LaunchTemplateSource {
   }
 }
 
-/** Test stand-in for aws-ec2's Ec2Instances.describe: by `hf:request-id` tag and by instance id. */
-export class MotoInstanceReader implements InstanceReader {
+/** Test stand-in for aws-ec2's Ec2Instances: describe by `hf:request-id` tag and by instance id, giveBack by TerminateInstances. */
+export class MotoInstances implements InstanceAccess {
   constructor(private readonly ec2: EC2Client) {}
 
   async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<{ observations: MachineObservation[]; missing: string[] }> {
@@ -119,6 +120,11 @@ export class MotoInstanceReader implements InstanceReader {
       { Name: 'tag:hf:provider-name', Values: [providerName] },
       { Name: 'instance-id', Values: [...machineIds] },
     ]);
+  }
+
+  async giveBack(machines: readonly Machine[]): Promise<void> {
+    if (machines.length === 0) return;
+    await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: machines.map((machine) => machine.machineId) }));
   }
 
   private async filtered(filters: Filter[]): Promise<MachineObservation[]> {

@@ -34,7 +34,7 @@ export interface ProviderConfig {
   describeIntervalMs: number;
   /** EGO_DEFINE_NCPUS / provider.aws.ego_define_ncpus: how EGO counts CPUs (procs, cores, threads), default `cores` like EGO. */
   egoDefineNcpus: CpuCounting;
-  /** AWS_SPOT_TERMINATE_ON_RECLAIM / provider.aws.spot_terminate_on_reclaim, default false (IBM's): a returned spot instance EC2 reclaims is left to EC2 (RunInstances, EC2 Fleet, Spot Fleet; ASG always terminates in the group). */
+  /** AWS_SPOT_TERMINATE_ON_RECLAIM / provider.aws.spot_terminate_on_reclaim, default false (IBM's): a returned spot instance EC2 reclaims is left to EC2 (an ASG detaches it from its group first). */
   spotTerminateOnReclaim: boolean;
   /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
   pendingTimeoutSec: number;
