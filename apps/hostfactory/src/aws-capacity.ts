@@ -7,11 +7,12 @@ import {
   type Template,
   type TemplateValidator,
 } from '@open-hostfactory/core';
-import type { AwsClientOptions, AwsRequestObserver, DescribeRetry } from '@open-hostfactory/aws-common';
+import type { AwsClientOptions, AwsCredentials, AwsRequestObserver, DescribeRetry } from '@open-hostfactory/aws-common';
 import type { Ec2Instances, Ec2TemplateCheck, LaunchTemplates, TemplateCheckResult } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
 import type { AppConfig } from './config';
+import { credentialScriptProvider } from './credential-script';
 import type { ProviderRegistry } from './providers/registry';
 
 /**
@@ -28,12 +29,26 @@ export function awsClientOptions(
     region: overrides.region ?? provider.region,
     endpoint: 'endpoint' in overrides ? overrides.endpoint : provider.endpointUrl,
     profile: provider.profile,
+    ...(provider.credentialScript === undefined ? {} : { credentials: scriptCredentials(config, provider.credentialScript) }),
     maxAttempts: provider.maxRetries + 1,
     connectionTimeoutMs: provider.connectionTimeoutMs,
     maxSockets: provider.connectionPoolSize,
     proxy: provider.proxy,
     observer: overrides.observer,
   };
+}
+
+const scriptProviders = new Map<string, () => Promise<AwsCredentials>>();
+
+/** One AWS_CREDENTIAL_SCRIPT provider per script and work dir for the process, shared by every client. */
+function scriptCredentials(config: AppConfig, script: string): () => Promise<AwsCredentials> {
+  const key = `${script}\n${config.workDir}\n${config.provider.credentialRenewMarginSec}`;
+  let provider = scriptProviders.get(key);
+  if (!provider) {
+    provider = credentialScriptProvider({ script, renewMarginSec: config.provider.credentialRenewMarginSec, workDir: config.workDir });
+    scriptProviders.set(key, provider);
+  }
+  return provider;
 }
 
 /** What the EC2 side brings once loaded. */

@@ -170,6 +170,23 @@ describe('allocation strategies', () => {
     expect(onDemandPercentage(asg({ priceType: 'heterogeneous', percentOnDemand: 40 }))).toBe(40);
   });
 
+  it('vmTypesPriority orders the overrides (lower first, unnamed last) and makes the prioritized strategies the defaults', () => {
+    const input = build(
+      asg({
+        priceType: 'spot',
+        vmType: 'm5.large',
+        vmTypes: { 'm5.large': 1, 'm6i.large': 1, 'c5.large': 1 },
+        vmTypesPriority: { 'c5.large': 0, 'm5.large': 2 },
+      }),
+    );
+    const policy = input.MixedInstancesPolicy!;
+    expect(policy.LaunchTemplate!.Overrides!.map((o) => o.InstanceType)).toEqual(['c5.large', 'm5.large', 'm6i.large']);
+    expect(policy.InstancesDistribution).toMatchObject({
+      SpotAllocationStrategy: 'capacity-optimized-prioritized',
+      OnDemandAllocationStrategy: 'prioritized',
+    });
+  });
+
   it('weighted only when some type weighs other than 1', () => {
     expect(isWeighted(asg({ vmTypes: { 'm5.large': 1, 'm6i.large': 1 } }))).toBe(false);
     expect(isWeighted(asg({ vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }))).toBe(true);

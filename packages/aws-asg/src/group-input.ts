@@ -1,5 +1,5 @@
 import type { CreateAutoScalingGroupCommandInput, InstancesDistribution, LaunchTemplateOverrides } from '@aws-sdk/client-auto-scaling';
-import { HostFactoryError, instanceWeight, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import { HostFactoryError, instancePriority, instanceWeight, templateInstanceTypes, type Template } from '@open-hostfactory/core';
 import { groupTags } from './tags';
 
 /**
@@ -136,13 +136,21 @@ export function groupInput(options: GroupInputOptions): CreateAutoScalingGroupCo
   };
   if (plain) return { ...base, LaunchTemplate: spec };
 
-  const overrides: LaunchTemplateOverrides[] = types.map((type) => ({
+  // An Auto Scaling group reads priority from the order of its overrides.
+  const ranked = template.vmTypesPriority !== undefined;
+  const ordered = ranked
+    ? types
+        .map((type, index) => ({ type, rank: instancePriority(template, type, index), index }))
+        .sort((a, b) => a.rank - b.rank || a.index - b.index)
+        .map(({ type }) => type)
+    : types;
+  const overrides: LaunchTemplateOverrides[] = ordered.map((type) => ({
     InstanceType: type,
     ...(weighted ? { WeightedCapacity: String(instanceWeight(template, type)) } : {}),
   }));
   const percent = onDemandPercentage(template);
-  const spotStrategy = percent < 100 ? spotAllocationStrategy(template) : undefined;
-  const onDemandStrategy = onDemandAllocationStrategy(template);
+  const spotStrategy = percent < 100 ? (spotAllocationStrategy(template) ?? (ranked ? 'capacity-optimized-prioritized' : undefined)) : undefined;
+  const onDemandStrategy = onDemandAllocationStrategy(template) ?? (ranked ? 'prioritized' : undefined);
   const distribution: InstancesDistribution = {
     OnDemandBaseCapacity: 0,
     OnDemandPercentageAboveBaseCapacity: percent,

@@ -8,6 +8,14 @@ import { proxyAgents, type ProxySettings } from './proxy';
  * The settings every AWS SDK client of the plugin is built from (EC2, SSM, SQS, Auto Scaling,
  * DynamoDB): one place, so that a timeout, a proxy or a pool limit is the same on every client.
  */
+/** Credentials as the SDK takes them. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
 export interface AwsClientOptions {
   readonly region: string;
   /** Another endpoint (moto_server in tests, a VPC endpoint in production). */
@@ -22,8 +30,8 @@ export interface AwsClientOptions {
   readonly maxSockets?: number | undefined;
   /** A named profile of the shared AWS config files. */
   readonly profile?: string | undefined;
-  /** Explicit credentials (tests against moto); otherwise the default provider chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined;
+  /** Explicit credentials (tests against moto), or a provider of them (AWS_CREDENTIAL_SCRIPT); otherwise the default provider chain. */
+  readonly credentials?: AwsCredentials | (() => Promise<AwsCredentials>) | undefined;
   /** The forward proxy to reach AWS through, and the hosts that bypass it. */
   readonly proxy?: ProxySettings | undefined;
   /** Told of every request's outcome and every throttled attempt (metrics). */
@@ -52,7 +60,7 @@ export interface SdkClientConfig {
   maxAttempts?: number;
   retryStrategy?: ConfiguredRetryStrategy;
   profile?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
   requestHandler: {
     connectionTimeout: number;
     requestTimeout: number;
@@ -99,7 +107,7 @@ export function awsClientConfig(
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...retrySettings(options, describeRetry),
     ...(options.profile ? { profile: options.profile } : {}),
-    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
+    ...(options.credentials ? { credentials: typeof options.credentials === 'function' ? options.credentials : { ...options.credentials } } : {}),
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 5000,
       requestTimeout: options.requestTimeoutMs ?? 20000,

@@ -229,6 +229,18 @@ describe('Ec2FleetProvider.acquire', () => {
     expect(client.calls('CreateFleetCommand')).toEqual([]);
   });
 
+  it('vmTypesPriority: Priority per override as stated, prioritized strategies by default', async () => {
+    const client = fakeEc2().on('CreateFleetCommand', (_input, call) => ({ FleetId: `fleet-${call + 1}` }));
+    const ranked = template({ fleetType: 'request', priceType: 'spot', subnetIds: ['subnet-a'], vmTypesPriority: { 'm5.xlarge': 0, 'm5.large': 1 } });
+    await provider(client).acquire({ request: anAcquireRequest(), template: ranked, count: 2, attempt: 1, deadline: DEADLINE });
+    const [sent] = client.calls('CreateFleetCommand');
+    expect(sent.LaunchTemplateConfigs[0].Overrides.map((o: { InstanceType: string; Priority: number }) => [o.InstanceType, o.Priority])).toEqual([
+      ['m5.large', 1],
+      ['m5.xlarge', 0],
+    ]);
+    expect(sent.SpotOptions).toEqual({ AllocationStrategy: 'capacity-optimized-prioritized' });
+  });
+
   it('targetCapacity puts the attempt on-demand units on-demand and the rest spot', () => {
     expect(targetCapacity(template(), 10, 3)).toEqual({
       TotalTargetCapacity: 10,

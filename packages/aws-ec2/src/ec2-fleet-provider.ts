@@ -12,6 +12,7 @@ import {
 import {
   HostFactoryError,
   formatInstanceTags,
+  instancePriority,
   instanceWeight,
   systemClock,
   purchaseOf,
@@ -103,8 +104,8 @@ export const ON_DEMAND_ALLOCATION_STRATEGIES: Readonly<Record<string, FleetOnDem
  * still missing, all on-demand from `vmTypesOnDemand` (else the template's types). `maxSpotPrice` (per
  * instance-hour, as IBM defines it) becomes each override's `MaxPrice` per unit-hour, i.e.
  * `maxSpotPrice / weight`. With a `*Prioritized` / `prioritized` allocation strategy, override
- * `Priority` follows the template's instance-type order (first = highest). `vmTypesPriority` is
- * not supported.
+ * `Priority` follows `vmTypesPriority` (which also makes the prioritized strategies the defaults
+ * and is always sent), else the template's instance-type order (first = highest).
  */
 export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
   readonly api: ProviderApi = 'EC2Fleet';
@@ -259,14 +260,17 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     }
     // An explicit strategy on every fleet (never EC2's legacy default): AWS recommends
     // price-capacity-optimized for spot; on-demand defaults to lowest-price.
+    // With vmTypesPriority the defaults are the prioritized strategies, which read the priorities.
+    const ranked = template.vmTypesPriority !== undefined;
     const spotStrategy =
-      mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_ALLOCATION_STRATEGIES) ?? DEFAULT_EC2_FLEET_SPOT_STRATEGY;
+      mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_ALLOCATION_STRATEGIES) ??
+      (ranked ? 'capacity-optimized-prioritized' : DEFAULT_EC2_FLEET_SPOT_STRATEGY);
     const onDemandStrategy =
       mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, ON_DEMAND_ALLOCATION_STRATEGIES) ??
-      DEFAULT_EC2_FLEET_ON_DEMAND_STRATEGY;
+      (ranked ? 'prioritized' : DEFAULT_EC2_FLEET_ON_DEMAND_STRATEGY);
     const target = targetCapacity(template, count, purchase.onDemand);
     const launchTemplate = await resolve();
-    const prioritized = spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
+    const prioritized = ranked || spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
     const tags = launchTags({
       providerName: this.options.providerName,
@@ -364,7 +368,7 @@ function overrides(
       };
       if (subnetId) override.SubnetId = subnetId;
       if (weighted) override.WeightedCapacity = weight;
-      if (options.prioritized) override.Priority = index;
+      if (options.prioritized) override.Priority = instancePriority(template, type, index);
       if (options.hasSpot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0) {
         override.MaxPrice = formatPrice(template.maxSpotPrice / weight);
       }

@@ -190,6 +190,34 @@ describe('SpotFleetProvider.acquire', () => {
     ]);
   });
 
+  it('vmTypesPriority: each override gets its stated Priority (unnamed types after), and the prioritized strategies become the defaults', async () => {
+    const { client, provider } = setup();
+    const template = spotTemplate({
+      vmType: 'c5.large',
+      vmTypes: { 'c5.large': 1, 'm5.large': 1, 'r5.large': 1 },
+      vmTypesPriority: { 'm5.large': 0, 'c5.large': 3 },
+    });
+    await provider.acquire({ request: aRequest(), template, count: 2, attempt: 1, deadline: DEADLINE });
+    const config = client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig;
+    expect(config.LaunchTemplateConfigs[0].Overrides.map((o: { InstanceType: string; Priority: number }) => [o.InstanceType, o.Priority])).toEqual([
+      ['c5.large', 3],
+      ['m5.large', 0],
+      ['r5.large', 4],
+    ]);
+    expect(config).toMatchObject({ AllocationStrategy: 'capacityOptimizedPrioritized', OnDemandAllocationStrategy: 'prioritized' });
+    // A strategy the template names is kept; the priorities are sent all the same.
+    await provider.acquire({
+      request: aRequest(),
+      template: { ...template, allocationStrategy: 'capacityOptimized' },
+      count: 2,
+      attempt: 2,
+      deadline: DEADLINE,
+    });
+    const named = client.calls('RequestSpotFleetCommand')[1].SpotFleetRequestConfig;
+    expect(named.AllocationStrategy).toBe('capacityOptimized');
+    expect(named.LaunchTemplateConfigs[0].Overrides[1].Priority).toBe(0);
+  });
+
   it('on-demand templates put all units on-demand and send no spot price; spot templates none', async () => {
     const onDemand = setup();
     await onDemand.provider.acquire({

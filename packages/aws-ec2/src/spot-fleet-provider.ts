@@ -9,6 +9,7 @@ import {
 import {
   HostFactoryError,
   formatInstanceTags,
+  instancePriority,
   instanceWeight,
   systemClock,
   purchaseOf,
@@ -249,15 +250,21 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     }
     // An explicit strategy on every request (never EC2's legacy default): priceCapacityOptimized,
     // AWS's recommendation, unless poolsCount asks for pools, which only lowestPrice honours.
+    // With vmTypesPriority the defaults are the prioritized strategies, which read the priorities.
+    const ranked = template.vmTypesPriority !== undefined;
     const spotStrategy =
       mapStrategy(template, 'allocationStrategy', template.allocationStrategy, SPOT_FLEET_ALLOCATION_STRATEGIES) ??
-      (template.poolsCount !== undefined && template.poolsCount > 0 ? 'lowestPrice' : DEFAULT_SPOT_FLEET_STRATEGY);
+      (template.poolsCount !== undefined && template.poolsCount > 0
+        ? 'lowestPrice'
+        : ranked
+          ? 'capacityOptimizedPrioritized'
+          : DEFAULT_SPOT_FLEET_STRATEGY);
     const onDemandStrategy =
       mapStrategy(template, 'allocationStrategyOnDemand', template.allocationStrategyOnDemand, SPOT_FLEET_ON_DEMAND_ALLOCATION_STRATEGIES) ??
-      'lowestPrice';
+      (ranked ? 'prioritized' : 'lowestPrice');
     const onDemand = purchase.onDemand;
     const launchTemplate = await resolve();
-    const prioritized = spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
+    const prioritized = ranked || spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
     const overrides = spotFleetOverrides(template, types, { prioritized, spot: onDemand < count });
     const tags = launchTags({
       providerName: this.options.providerName,
@@ -326,7 +333,7 @@ export function spotFleetOverrides(
       if (type) {
         override.InstanceType = type as LaunchTemplateOverrides['InstanceType'];
         override.WeightedCapacity = instanceWeight(template, type);
-        if (options.prioritized) override.Priority = index;
+        if (options.prioritized) override.Priority = instancePriority(template, type, index);
       }
       if (subnetId) override.SubnetId = subnetId;
       // maxSpotPrice is per instance-hour (as for RunInstances and EC2 Fleet); Spot Fleet prices

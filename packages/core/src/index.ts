@@ -6,6 +6,7 @@ export {
   PRICE_TYPES,
   TEMPLATE_ID_PATTERN,
   formatInstanceTags,
+  instancePriority,
   instanceWeight,
   parseInstanceTags,
   purchaseOf,

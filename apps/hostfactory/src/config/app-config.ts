@@ -1,5 +1,6 @@
 import type { CpuCounting, Template } from '@open-hostfactory/core';
 import type { ProviderRegistry } from '../providers/registry';
+import { DEFAULT_CREDENTIAL_RENEW_MARGIN_SEC } from '../credential-script';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -13,6 +14,10 @@ export interface ProviderConfig {
   profile?: string;
   endpointUrl?: string;
   credentialFile?: string;
+  /** AWS_CREDENTIAL_SCRIPT (resolved from the file that names it): credentials from this program's output; wins over credentialFile, as in IBM's provider. */
+  credentialScript?: string;
+  /** AWS_CREDENTIAL_RENEW_MARGIN, seconds (default 1770, IBM's): the script runs again once its kept output is this old. */
+  credentialRenewMarginSec: number;
   /** HF_CLUSTER_NAME / provider.cluster_name: exported to user data as `clustername` at `%EXPORT_USER_DATA%`; unset: not exported. */
   clusterName?: string;
   /**
@@ -163,6 +168,7 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   returnTimeoutSec: 600,
   egoDefineNcpus: 'cores',
   spotTerminateOnReclaim: false,
+  credentialRenewMarginSec: DEFAULT_CREDENTIAL_RENEW_MARGIN_SEC,
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

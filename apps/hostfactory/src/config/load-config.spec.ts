@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHostFactoryError, type HostFactoryError } from '@open-hostfactory/core';
@@ -66,6 +66,7 @@ describe('loadConfig: defaults and directories', () => {
       region: 'us-east-1',
       connectionTimeoutMs: 10000,
       maxRetries: 3,
+      credentialRenewMarginSec: 1770,
       describeRetryAttempts: 3,
       describeIntervalMs: 0,
       pendingTimeoutSec: 180,
@@ -554,6 +555,14 @@ describe('loadConfig: precedence', () => {
     ['a heterogeneous ASG template without percentOnDemand', { priceType: 'Heterogeneous', providerApi: 'ASG' }, 'percentOnDemand'],
     ['percentOnDemand on a RunInstances spot template', { priceType: 'spot', percentOnDemand: 20 }, 'percentOnDemand'],
     ['percentOnDemand on an ondemand template', { providerApi: 'EC2Fleet', percentOnDemand: 20 }, 'percentOnDemand'],
+    ['vmTypesPriority on a RunInstances template', { vmTypesPriority: { 't3.medium': 0 } }, 'vmTypesPriority'],
+    [
+      'vmTypesPriority naming a type the template does not launch',
+      { providerApi: 'EC2Fleet', vmTypesPriority: { 'c5.large': 0 } },
+      'vmTypesPriority',
+    ],
+    ['vmTypesPriority with a fractional priority', { providerApi: 'EC2Fleet', vmTypesPriority: { 't3.medium': 0.5 } }, 'vmTypesPriority'],
+    ["LSF's ec2FleetConfig (an EC2 Fleet request file)", { ec2FleetConfig: '/opt/lsf/fleet.json' }, 'ec2FleetConfig'],
     ['vmTypesOnDemand on a spot template', { priceType: 'spot', providerApi: 'EC2Fleet', vmTypesOnDemand: { 'm5.large': 1 } }, 'vmTypesOnDemand'],
     [
       'vmTypesOnDemand on a heterogeneous ASG template',
@@ -723,8 +732,8 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
   it('refuses a template key no provider knows, suggesting the near one; notices IBM keys it does not honour', () => {
     const file = writeTemplates([ibmTemplate({ subnetld: 'subnet-1' })]);
     expectConfigError(loadError(), file, 'templates[0].subnetld', /unknown template key \(did you mean subnetId\?\)/);
-    writeTemplates([ibmTemplate({ vmTypesPriority: { 'm5.large': 1 } })]);
-    expect(load().notices).toEqual([expect.stringMatching(/templates\[0\]\.vmTypesPriority is not supported and has no effect/)]);
+    writeTemplates([ibmTemplate({ ebsOptimized: true })]);
+    expect(load().notices).toEqual([expect.stringMatching(/templates\[0\]\.ebsOptimized is not supported and has no effect/)]);
   });
 
   it('reads an IBM heterogeneous Spot Fleet template as IBM does: providerApi SpotFleet, vmTypesOnDemand, no percentOnDemand needed', () => {
@@ -735,6 +744,7 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
         vmType: undefined,
         vmTypes: { 't2.medium': 1, 'a1.xlarge': 2 },
         vmTypesOnDemand: { 't2.medium': 1 },
+        vmTypesPriority: { 'a1.xlarge': 0, 't2.medium': 1 },
         priceType: 'heterogeneous',
         fleetRole,
         spotFleetRequestExpiry: 40,
@@ -752,6 +762,25 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     expect(hetero?.percentOnDemand).toBeUndefined();
     expect(spot).toMatchObject({ providerApi: 'SpotFleet', percentOnDemand: 20 });
     expect(plain?.providerApi).toBe('RunInstances');
+  });
+
+  it('reads AWS_CREDENTIAL_SCRIPT relative to its file, refuses one that is not an executable file, and notices AWS_CREDENTIAL_FILE beside it', () => {
+    const script = join(confDir, 'creds.sh');
+    writeFileSync(script, '#!/bin/sh\n');
+    chmodSync(script, 0o755);
+    write(join(confDir, 'awsprov_config.json'), {
+      AWS_CREDENTIAL_SCRIPT: './creds.sh',
+      AWS_CREDENTIAL_RENEW_MARGIN: 60,
+      AWS_CREDENTIAL_FILE: './creds',
+    });
+    writeTemplates([ibmTemplate()]);
+    const config = load({});
+    expect(config.provider).toMatchObject({ credentialScript: script, credentialRenewMarginSec: 60 });
+    expect(config.notices).toEqual([expect.stringMatching(/AWS_CREDENTIAL_SCRIPT and AWS_CREDENTIAL_FILE are both set: the script is used/)]);
+    chmodSync(script, 0o644);
+    expect(() => load({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('AWS_CREDENTIAL_SCRIPT') }));
+    write(join(confDir, 'awsprov_config.json'), {});
+    expect(load({}).provider.credentialRenewMarginSec).toBe(1770);
   });
 
   it('reports a duplicate templateId', () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_PROVIDER_SETTINGS, checkSettings, type ProviderSettings, type Template } from '@open-hostfactory/core';
 import { loadPlugins, resolvePlugin, type PluginRef } from '../providers/plugins';
@@ -115,6 +115,9 @@ export function loadConfig(options: LoadConfigOptions): AppConfig {
       (layer.unsupported ?? []).map((key) => `${layer.file}: ${key} is not supported and has no effect (${UNSUPPORTED_KEYS[key]})`),
     ),
     ...templateNotices,
+    ...(settings.credentialScript !== undefined && settings.credentialFile !== undefined
+      ? ["AWS_CREDENTIAL_SCRIPT and AWS_CREDENTIAL_FILE are both set: the script is used, as in IBM's provider; AWS_CREDENTIAL_FILE has no effect"]
+      : []),
   ];
 
   return {
@@ -315,6 +318,13 @@ function readLayer(file: string): Layer {
   if (settings.credentialFile !== undefined) {
     settings.credentialFile = resolve(dirname(file), settings.credentialFile);
   }
+  if (settings.credentialScript !== undefined) {
+    const script = resolve(dirname(file), settings.credentialScript);
+    const key = statedAt['credentialScript'] ?? 'AWS_CREDENTIAL_SCRIPT';
+    if (!isExecutableFile(script))
+      throw configError(file, key, `'${script}' is not an executable file (the program that prints the AWS credentials)`);
+    settings.credentialScript = script;
+  }
   const plugins = settings.plugins?.map((specifier) => resolvePlugin(specifier, file, statedAt['plugins'] ?? 'PROVIDER_PLUGINS'));
   return { file, settings, statedAt, unsupported, document, ...(plugins ? { plugins } : {}) };
 }
@@ -410,4 +420,13 @@ function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]
   const picked = {} as Pick<T, K>;
   for (const key of keys) if (object[key] !== undefined) picked[key] = object[key];
   return picked;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

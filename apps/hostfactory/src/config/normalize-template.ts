@@ -28,6 +28,7 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   vmType: ['vmType', 'vm_type'],
   vmTypes: ['vmTypes', 'vm_types'],
   vmTypesOnDemand: ['vmTypesOnDemand', 'vm_types_on_demand'],
+  vmTypesPriority: ['vmTypesPriority', 'vm_types_priority'],
   priceType: ['priceType', 'price_type'],
   providerApi: ['providerApi', 'provider_api'],
   fleetType: ['fleetType', 'fleet_type'],
@@ -64,7 +65,6 @@ export const AWS_TEMPLATE_PROPERTIES: readonly string[] = Object.keys(FIELD_NAME
  * state them (IBM's files do); they are noticed once at warn and have no effect.
  */
 export const UNSUPPORTED_TEMPLATE_KEYS: Readonly<Record<string, string>> = {
-  vmTypesPriority: 'instance type priorities are not used yet: capacity-optimized-prioritized takes the order of vmTypes',
   onDemandTargetCapacityRatio: 'the on-demand share of a request is percentOnDemand (an integer percentage, IBM Symphony name)',
   ebsOptimized: 'EBS optimization is not set per template (current instance types are EBS-optimized by default)',
   interfaceType: 'network interfaces (EFA) are not set per template: use a launch template (launchTemplateId) that defines them',

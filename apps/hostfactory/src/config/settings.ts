@@ -128,6 +128,9 @@ export const SETTINGS = [
     env: ['AWS_ENDPOINT_URL'],
   }),
   setting('credentialFile', 'provider', text(), ['AWS_CREDENTIAL_FILE', 'provider.aws.credential_file', 'provider.credential_file']),
+  // IBM's: a program printing temporary credentials, run again once its output is the margin old (seconds).
+  setting('credentialScript', 'provider', text(), ['AWS_CREDENTIAL_SCRIPT', 'provider.aws.credential_script']),
+  setting('credentialRenewMarginSec', 'provider', int(0), ['AWS_CREDENTIAL_RENEW_MARGIN', 'provider.aws.credential_renew_margin']),
   setting('eventsQueueUrl', 'provider', url(), ['AWS_EVENTS_QUEUE_URL', 'provider.aws.events_queue_url', 'provider.events_queue_url']),
   setting('proxyHost', 'provider', text(), ['AWS_PROXY_HOST', 'provider.aws.proxy_host', 'provider.proxy_host']),
   setting('proxyPort', 'provider', int(1, 65535), ['AWS_PROXY_PORT', 'provider.aws.proxy_port', 'provider.proxy_port']),
@@ -319,9 +322,6 @@ function readSettings(
  */
 export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   AWS_KEY_FILE: 'SSH key files are not fetched: templates name a key pair (keyName) and EC2 injects it',
-  AWS_CREDENTIAL_SCRIPT:
-    'credentials come from the SDK default chain, AWS_CREDENTIAL_FILE or AWS_PROFILE (a credential_process in the profile does what the script did)',
-  AWS_CREDENTIAL_RENEW_MARGIN: 'the SDK renews temporary credentials itself',
   INSTANCE_CREATION_TIMEOUT: 'use AWS_INSTANCE_PENDING_TIMEOUT_SEC (seconds a machine may stay pending)',
   AWS_TAG_InstanceID: 'instances carry hf:* tags (request, template, provider); an InstanceID tag is not added',
   'caching.config_cache_ttl':

@@ -126,6 +126,23 @@ export class TemplateRules extends CommonTemplateRules {
   })
   vmTypesOnDemand?: unknown;
 
+  @IsOptional()
+  @Rule('vmTypesPriority', (value, args) => {
+    const o = args.object as TemplateRules;
+    if (o.providerApi === 'RunInstances') return 'is not read by RunInstances, which launches one instance type (use EC2Fleet, SpotFleet or ASG)';
+    if (!isPlainObject(value) || Object.keys(value).length === 0) return 'must be a non-empty map of instance type to priority ({"m5.large": 0})';
+    const bad = Object.entries(value).find(([, rank]) => typeof rank !== 'number' || !Number.isInteger(rank) || rank < 0);
+    if (bad) return `priority of '${bad[0]}' must be an integer >= 0 (lower first)`;
+    const known = new Set([
+      ...(typeof o.vmType === 'string' ? [o.vmType] : []),
+      ...Object.keys(isPlainObject(o.vmTypes) ? o.vmTypes : {}),
+      ...Object.keys(isPlainObject(o.vmTypesOnDemand) ? o.vmTypesOnDemand : {}),
+    ]);
+    const stranger = Object.keys(value).find((type) => !known.has(type));
+    return stranger ? `names '${stranger}', which is not one of the template's instance types (vmType, vmTypes, vmTypesOnDemand)` : undefined;
+  })
+  vmTypesPriority?: unknown;
+
   @OneOf('fleetType', FLEET_TYPES, true) fleetType?: unknown;
   @OptionalString() keyName?: unknown;
 

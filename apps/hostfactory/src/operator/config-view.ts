@@ -12,6 +12,8 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   profile: (c) => c.provider.profile,
   endpointUrl: (c) => c.provider.endpointUrl,
   credentialFile: (c) => c.provider.credentialFile,
+  credentialScript: (c) => c.provider.credentialScript,
+  credentialRenewMarginSec: (c) => c.provider.credentialRenewMarginSec,
   clusterName: (c) => c.provider.clusterName,
   eventsQueueUrl: (c) => c.provider.eventsQueueUrl,
   proxyHost: (c) => c.provider.proxyHost,

@@ -1,5 +1,5 @@
 import { aTemplate } from '../../testing/builders';
-import { formatInstanceTags, instanceWeight, parseInstanceTags, purchaseOf, templateInstanceTypes } from './template';
+import { formatInstanceTags, instancePriority, instanceWeight, parseInstanceTags, purchaseOf, templateInstanceTypes } from './template';
 import { hasMandatoryAttributes, resolveTemplateAttributes } from './template-attributes';
 
 describe('template rules', () => {
@@ -95,5 +95,15 @@ describe('purchaseOf: IBM price types per launch attempt', () => {
     expect(instanceWeight(hetero, 'c5.xlarge')).toBe(2);
     expect(instanceWeight(hetero, 'm5.xlarge')).toBe(2); // vmTypes wins
     expect(instanceWeight(hetero, 'c5.large')).toBe(1);
+  });
+});
+
+describe('instancePriority', () => {
+  it('is the stated vmTypesPriority, after every stated one for an unnamed type, and the position without the map', () => {
+    const ranked = aTemplate({ vmTypesPriority: { 'm5.large': 4, 'c5.large': 1 } });
+    expect(instancePriority(ranked, 'c5.large', 0)).toBe(1);
+    expect(instancePriority(ranked, 'm5.large', 1)).toBe(4);
+    expect(instancePriority(ranked, 'r5.large', 2)).toBe(5);
+    expect(instancePriority(aTemplate(), 'r5.large', 2)).toBe(2);
   });
 });

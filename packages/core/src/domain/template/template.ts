@@ -47,6 +47,12 @@ export interface Template {
    * requests that follow the spot one; unset = `vmTypes`.
    */
   readonly vmTypesOnDemand?: Readonly<Record<string, number>>;
+  /**
+   * IBM's instance type priorities (`{"type": n}`, lower first, as EC2 orders overrides): sent as
+   * each override's `Priority` (an ASG orders its overrides by them), and the default strategies
+   * become the prioritized ones. Unset: template order.
+   */
+  readonly vmTypesPriority?: Readonly<Record<string, number>>;
   readonly priceType: PriceType;
   readonly providerApi: ProviderApi;
   readonly fleetType?: FleetType;
@@ -93,6 +99,19 @@ export function templateInstanceTypes(template: Template): string[] {
 export function instanceWeight(template: Template, instanceType: string): number {
   const weight = template.vmTypes?.[instanceType] ?? template.vmTypesOnDemand?.[instanceType];
   return typeof weight === 'number' && weight > 0 ? weight : 1;
+}
+
+/**
+ * The launch priority of an instance type, lower first: its `vmTypesPriority` value; a type the
+ * map does not name comes after every named one; without `vmTypesPriority`, its position `index`
+ * in the template's order.
+ */
+export function instancePriority(template: Template, instanceType: string, index: number): number {
+  const priorities = template.vmTypesPriority;
+  if (!priorities) return index;
+  const stated = priorities[instanceType];
+  if (typeof stated === 'number') return stated;
+  return Math.max(0, ...Object.values(priorities)) + 1;
 }
 
 /** What one launch attempt of a template buys: how many of its units on-demand, from which types. */
