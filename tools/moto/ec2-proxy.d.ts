@@ -16,7 +16,12 @@ export interface Ec2Proxy {
   fail(action: string, code: string, message?: string, status?: number): void;
   /** Answers `action` with `body(params)` without forwarding it, until cleared. */
   swallow(action: string, body: (params: URLSearchParams) => string): void;
+  /** Clears `action`'s fault and refusals. */
   clear(action: string): void;
+  /** Answers the `action` calls `when` matches with EC2's error XML (one pool's capacity refusal), until cleared. */
+  refuse(action: string, when: (params: URLSearchParams) => boolean, code: string, message?: string, status?: number): void;
+  /** The parameters of every `action` call seen, in order. */
+  sent(action: string): URLSearchParams[];
   /** Waits until every request in flight is answered. */
   drain(): Promise<void>;
   close(): Promise<void>;

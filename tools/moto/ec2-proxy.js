@@ -29,6 +29,8 @@ async function startEc2Proxy(target, options = {}) {
   const ledger = new Map(); // requestId -> { units, calls: [{ action, units }] }
   const groupDesired = new Map(); // ASG group name -> highest desired capacity set
   const faults = new Map(); // action -> { kind: 'error', code, message, status } | { kind: 'swallow', body }
+  const refusals = []; // { action, when(params), code, message, status }: errors for the matching calls only
+  const sent = new Map(); // action -> params of every call seen (launches and Auto Scaling changes)
   let hold = options.hold ?? (() => 0);
   const pending = new Set();
 
@@ -83,6 +85,7 @@ async function startEc2Proxy(target, options = {}) {
       const params = form ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
       const action = params.get('Action') || '';
       if (action) counts.set(action, (counts.get(action) || 0) + 1);
+      if (action) sent.set(action, [...(sent.get(action) || []), params]);
       seen.total += 1;
       if (incoming.headers.via) seen.via += 1;
       const send = (status, headers, payload) => {
@@ -100,6 +103,11 @@ async function startEc2Proxy(target, options = {}) {
             () => undefined,
             () => undefined,
           );
+        const refusal = refusals.find((rule) => rule.action === action && rule.when(params));
+        if (refusal) {
+          send(refusal.status, { 'content-type': 'text/xml' }, Buffer.from(ec2ErrorXml(refusal.code, refusal.message)));
+          return;
+        }
         const fault = faults.get(action);
         if (fault?.kind === 'error') {
           send(fault.status, { 'content-type': 'text/xml' }, Buffer.from(ec2ErrorXml(fault.code, fault.message)));
@@ -157,7 +165,14 @@ async function startEc2Proxy(target, options = {}) {
     fail: (action, code, message = code, status = 400) => faults.set(action, { kind: 'error', code, message, status }),
     /** Answers `action` with `body(params)` without forwarding it, until cleared. */
     swallow: (action, body) => faults.set(action, { kind: 'swallow', body }),
-    clear: (action) => faults.delete(action),
+    clear: (action) => {
+      faults.delete(action);
+      for (let i = refusals.length - 1; i >= 0; i--) if (refusals[i].action === action) refusals.splice(i, 1);
+    },
+    /** Answers the `action` calls whose parameters `when` matches with EC2's error XML, until cleared (capacity refusals of one pool). */
+    refuse: (action, when, code, message = code, status = 400) => refusals.push({ action, when, code, message, status }),
+    /** The parameters of every `action` call seen, in order. */
+    sent: (action) => [...(sent.get(action) || [])],
     /** Waits for every request in flight to be answered. */
     drain: async () => {
       while (pending.size > 0) await Promise.allSettled([...pending]);

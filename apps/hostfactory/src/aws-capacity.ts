@@ -6,11 +6,13 @@ import {
   type ProviderApi,
   type Template,
   type TemplateValidator,
+  UnavailablePools,
 } from '@open-hostfactory/core';
 import type { AwsClientOptions, AwsCredentials, AwsRequestObserver, DescribeRetry } from '@open-hostfactory/aws-common';
 import type { Ec2Instances, Ec2TemplateCheck, LaunchTemplates, TemplateCheckResult } from '@open-hostfactory/aws-ec2';
 import type { Container } from 'inversify';
 import { withinBudget, type CallBudget } from './call-budget';
+import { resolve } from './wiring';
 import type { AppConfig } from './config';
 import { credentialScriptProvider } from './credential-script';
 import type { ProviderRegistry } from './providers/registry';
@@ -110,6 +112,7 @@ export class AwsAdapters {
           client,
           providerName: this.config.providerName,
           terminateOnReclaim: provider.spotTerminateOnReclaim,
+          pools: await resolve(this.container, UnavailablePools),
           ...(queueUrl ? { events: { queueUrl, sqs: () => this.bounded(ec2.createSqsClient(options), 'SQS') } } : {}),
         }),
       );

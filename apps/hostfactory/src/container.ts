@@ -15,6 +15,8 @@ import {
   RequestMachines,
   RequestReturnMachines,
   StateStore,
+  StoredUnavailablePools,
+  UnavailablePools,
   TemplateSource,
   TemplateValidator,
   portToken,
@@ -96,7 +98,20 @@ export async function createContainer(
     [StateStore, Clock],
   );
 
-  bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [TemplateSource, CachedCatalog, StateStore, Logger, ProviderSettings]);
+  bindFactory(
+    container,
+    UnavailablePools,
+    (store: StateStore, clock: Clock, logger: Logger) => new StoredUnavailablePools(store, clock, config.provider.unavailableCapacityTtlSec, logger),
+    [StateStore, Clock, Logger],
+  );
+  bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [
+    TemplateSource,
+    CachedCatalog,
+    StateStore,
+    Logger,
+    ProviderSettings,
+    UnavailablePools,
+  ]);
   bindClass(container, RequestMachines, RequestMachines, [
     TemplateSource,
     StateStore,

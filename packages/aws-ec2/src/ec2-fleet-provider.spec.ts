@@ -1,6 +1,6 @@
 import type { Instance } from '@aws-sdk/client-ec2';
-import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
-import type { Request, Template } from '@open-hostfactory/core';
+import { FixedClock, InMemoryStateStore, aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
+import { StoredUnavailablePools, type Request, type Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { fleetIdsOf } from './ec2-fleet-api';
 import { Ec2FleetProvider, targetCapacity } from './ec2-fleet-provider';
@@ -346,6 +346,55 @@ describe('Ec2FleetProvider.acquire', () => {
     const result = await provider(client).acquire({ request: anAcquireRequest(), template: template(), count: 3, attempt: 1, deadline: DEADLINE });
     expect(result.machines).toHaveLength(1);
     expect(result.shortfallReason).toBe('EC2 Fleet fleet-1 launched 2 of 3 units: InsufficientInstanceCapacity: no m5.large in us-east-1a');
+  });
+
+  it('instant: pools the fleet errors refuse are remembered; later fleets leave those overrides out, and none is sent when every pool is out', async () => {
+    const pools = new StoredUnavailablePools(new InMemoryStateStore(), new FixedClock(NOW), 180);
+    const refusal = (type: string, subnet: string) => ({
+      ErrorCode: 'InsufficientInstanceCapacity',
+      ErrorMessage: `no ${type} in ${subnet}`,
+      Lifecycle: 'on-demand',
+      LaunchTemplateAndOverrides: { Overrides: { InstanceType: type, SubnetId: subnet } },
+    });
+    const client = fakeEc2([instance('i-1', { InstanceType: 'm5.xlarge' })]).on('CreateFleetCommand', (_input, call) =>
+      call === 1
+        ? {
+            FleetId: 'fleet-1',
+            Instances: [{ InstanceIds: ['i-1'], InstanceType: 'm5.xlarge' }],
+            Errors: [
+              refusal('m5.large', 'subnet-a'),
+              refusal('m5.large', 'subnet-b'),
+              { ErrorCode: 'InvalidFleetConfiguration', ErrorMessage: 'not a pool' },
+            ],
+          }
+        : { FleetId: `fleet-${call + 1}`, Instances: [], Errors: [refusal('m5.xlarge', 'subnet-a'), refusal('m5.xlarge', 'subnet-b')] },
+    );
+    const withPools = new Ec2FleetProvider(client, launchTemplates, { providerName: 'aws', clock, pools });
+    await withPools.acquire({ request: anAcquireRequest(), template: template(), count: 3, attempt: 1, deadline: DEADLINE });
+    await expect(
+      withPools.acquire({ request: anAcquireRequest(), template: template(), count: 1, attempt: 2, deadline: DEADLINE }),
+    ).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CAPACITY',
+    });
+    const second = client.calls('CreateFleetCommand')[1];
+    expect(
+      second.LaunchTemplateConfigs[0].Overrides.map((o: { InstanceType: string; SubnetId: string }) => `${o.InstanceType}@${o.SubnetId}`),
+    ).toEqual(['m5.xlarge@subnet-a', 'm5.xlarge@subnet-b']);
+    await expect(
+      withPools.acquire({ request: anAcquireRequest(), template: template(), count: 1, attempt: 3, deadline: DEADLINE }),
+    ).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CAPACITY',
+      transient: true,
+      message: expect.stringContaining(
+        'every capacity pool was refused lately, none asked: m5.large on-demand in subnet-a (InsufficientInstanceCapacity: no m5.large in subnet-a)',
+      ),
+    });
+    expect(client.calls('CreateFleetCommand')).toHaveLength(2);
+    // A spot fleet of the same types still asks them: spot is another pool.
+    await withPools
+      .acquire({ request: anAcquireRequest(), template: template({ priceType: 'spot' }), count: 1, attempt: 4, deadline: DEADLINE })
+      .catch(() => undefined);
+    expect(client.calls('CreateFleetCommand')[2].LaunchTemplateConfigs[0].Overrides).toHaveLength(4);
   });
 
   it('instant instances EC2 does not show yet are reported pending from the fleet answer', async () => {

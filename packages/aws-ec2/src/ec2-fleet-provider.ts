@@ -1,6 +1,7 @@
 import {
   CreateFleetCommand,
   type CreateFleetCommandInput,
+  type CreateFleetError,
   type CreateFleetInstance,
   type FleetData,
   type FleetLaunchTemplateOverridesRequest,
@@ -26,6 +27,9 @@ import {
   type Request,
   type Template,
   templateProblemOf,
+  noPoolMemory,
+  type PoolRefusal,
+  type UnavailablePools,
 } from '@open-hostfactory/core';
 import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
@@ -43,7 +47,8 @@ import {
   fleetErrorsReason,
   fleetIdsOf,
 } from './ec2-fleet-api';
-import { fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
+import { availableOverrides, fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
+import { isPoolRefusal } from './errors';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
 
@@ -56,6 +61,8 @@ export interface Ec2FleetProviderOptions {
    * queue, when configured); a private one over `client` otherwise.
    */
   readonly instances?: Ec2Instances;
+  /** The pools the cloud refused lately (shared through the store): overrides in them are left out. */
+  readonly pools?: UnavailablePools;
 }
 
 /** The spot allocation strategy of a fleet whose template names none (AWS's recommendation). */
@@ -138,7 +145,8 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const fleetType = template.fleetType ?? DEFAULT_FLEET_TYPE;
     const replayed = input.replay ? await this.replayed(input, fleetType) : undefined;
     if (replayed) return replayed;
-    const params = await this.createFleetInput(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template));
+    const memory = this.options.pools ?? noPoolMemory;
+    const params = await this.createFleetInput(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template), memory);
     let response;
     try {
       response = await this.client.send(new CreateFleetCommand(params));
@@ -151,6 +159,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const providerData = this.providerDataWith(request, template, fleetType, response.FleetId);
     if (fleetType !== 'instant') return { machines: [], providerData };
 
+    await memory.remember(refusedPools(response.Errors ?? []));
     const reason = fleetErrorsReason(response.Errors ?? []);
     const launched = response.Instances ?? [];
     const ids = unique(launched.flatMap((instance) => instance.InstanceIds ?? []));
@@ -249,6 +258,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     requestId: string,
     fleetType: FleetType,
     resolve: () => Promise<LaunchTemplateRef>,
+    memory: UnavailablePools = noPoolMemory,
   ): Promise<CreateFleetCommandInput> {
     const { template, count } = input;
     const purchase = purchaseOf(template, count, input.attempt);
@@ -272,6 +282,8 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const launchTemplate = await resolve();
     const prioritized = ranked || spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
+    const buys = [...((target.OnDemandTargetCapacity ?? 0) > 0 ? ['ondemand' as const] : []), ...(hasSpot ? ['spot' as const] : [])];
+    const fleetOverrides = await availableOverrides(memory, template, overrides(template, types, { prioritized, hasSpot }), buys);
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,
@@ -286,7 +298,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
       LaunchTemplateConfigs: [
         {
           LaunchTemplateSpecification: { LaunchTemplateId: launchTemplate.launchTemplateId, Version: launchTemplate.version },
-          Overrides: overrides(template, types, { prioritized, hasSpot }),
+          Overrides: fleetOverrides,
         },
       ],
       TargetCapacitySpecification: target,
@@ -376,4 +388,18 @@ function overrides(
     }
   }
   return result;
+}
+
+/** The pools an instant fleet's errors refuse (capacity codes only; see {@link isPoolRefusal}), by the override and lifecycle each names. */
+export function refusedPools(errors: readonly CreateFleetError[]): PoolRefusal[] {
+  return errors.flatMap((error) => {
+    const override = error.LaunchTemplateAndOverrides?.Overrides;
+    if (!isPoolRefusal(error.ErrorCode) || !override?.InstanceType) return [];
+    return [
+      {
+        pool: { instanceType: override.InstanceType, location: override.SubnetId ?? '', priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand' },
+        reason: `${error.ErrorCode}: ${error.ErrorMessage ?? ''}`.slice(0, 200),
+      },
+    ];
+  });
 }

@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { systemClock, type Clock } from '@open-hostfactory/core';
+import { systemClock, type Clock, type UnavailablePools } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { Ec2FleetProvider } from './ec2-fleet-provider';
 import { Ec2EventNotices, type SqsClient } from './ec2-event-notices';
@@ -23,6 +23,8 @@ export interface Ec2CapacityModuleOptions {
   readonly events?: { readonly queueUrl: string; readonly sqs: () => SqsClient };
   /** AWS_SPOT_TERMINATE_ON_RECLAIM: terminate a returned spot instance EC2 is reclaiming instead of leaving it to EC2. */
   readonly terminateOnReclaim?: boolean;
+  /** The pools the cloud refused lately, shared through the store (AWS_UNAVAILABLE_CAPACITY_TTL_SEC); none known without it. */
+  readonly pools?: UnavailablePools;
 }
 
 /**
@@ -33,6 +35,7 @@ export interface Ec2CapacityModuleOptions {
  */
 export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerModule {
   const clock = options.clock ?? systemClock;
+  const pools = options.pools ? { pools: options.pools } : {};
   return new ContainerModule(({ bind }) => {
     bind(Ec2Instances)
       .toDynamicValue(() => {
@@ -45,21 +48,21 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
       .inSingletonScope();
     bind(RunInstancesProvider)
       .toResolvedValue(
-        (instances: Ec2Instances) => new RunInstancesProvider(options.client, { providerName: options.providerName, clock, instances }),
+        (instances: Ec2Instances) => new RunInstancesProvider(options.client, { providerName: options.providerName, clock, instances, ...pools }),
         [Ec2Instances],
       )
       .inSingletonScope();
     bind(Ec2FleetProvider)
       .toResolvedValue(
         (launchTemplates: LaunchTemplates, instances: Ec2Instances) =>
-          new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances }),
+          new Ec2FleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances, ...pools }),
         [LaunchTemplates, Ec2Instances],
       )
       .inSingletonScope();
     bind(SpotFleetProvider)
       .toResolvedValue(
         (launchTemplates: LaunchTemplates, instances: Ec2Instances) =>
-          new SpotFleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances }),
+          new SpotFleetProvider(options.client, launchTemplates, { providerName: options.providerName, clock, instances, ...pools }),
         [LaunchTemplates, Ec2Instances],
       )
       .inSingletonScope();

@@ -39,3 +39,33 @@ export { awsErrorCode };
 export function mapEc2Error(error: unknown, action: string): HostFactoryError {
   return mapAwsError(error, 'EC2', action, ec2Codes);
 }
+
+/**
+ * EC2 codes by which the cloud refuses one pool (an instance type in a zone or subnet, bought one
+ * way) rather than the request: no capacity, no spot capacity or price, the type not offered
+ * there, the subnet out of addresses, the spot instance count reached. Launches remember the pool
+ * as unavailable and use the others.
+ */
+export const POOL_REFUSALS: ReadonlySet<string> = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'InsufficientFreeAddressesInSubnet',
+  'capacity-not-available',
+  'MaxSpotInstanceCountExceeded',
+  'SpotMaxPriceTooLow',
+  'price-too-low',
+  'Unsupported',
+]);
+
+/** True when an EC2 error code refuses a pool (see {@link POOL_REFUSALS}). */
+export function isPoolRefusal(code: string | undefined): boolean {
+  return code !== undefined && code !== '' && POOL_REFUSALS.has(code);
+}
+
+/** `InsufficientInstanceCapacity: We currently do not have sufficient...` (at most 200 characters). */
+export function refusalReason(error: unknown, code = awsErrorCode(error)): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `${code || 'refused'}: ${message}`.slice(0, 200);
+}

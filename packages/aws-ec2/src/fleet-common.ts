@@ -1,5 +1,9 @@
 import {
   HostFactoryError,
+  describePool,
+  poolKey,
+  type CapacityPool,
+  type UnavailablePools,
   TAG_LAUNCH_ATTEMPT,
   TAG_PROVIDER_NAME,
   TAG_REQUEST_ID,
@@ -123,4 +127,43 @@ export function fleetTags(tags: readonly { Key?: string; Value?: string }[] | un
     ...(requestId === undefined ? {} : { requestId }),
     ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
   };
+}
+
+/** What an override of either fleet API names: its instance type and subnet (either may be absent). */
+interface PoolOverride {
+  readonly InstanceType?: string | undefined;
+  readonly SubnetId?: string | undefined;
+}
+
+/**
+ * The overrides a fleet may use: an override goes when its pool (type x subnet) is known
+ * unavailable for every way the fleet buys (`buys`: spot, on-demand or both); the fleet then
+ * launches from the others. Overrides that name no type are kept (their launch template decides).
+ * Throws INSUFFICIENT_CAPACITY (transient, naming every pool and why) when none is left.
+ */
+export async function availableOverrides<O extends PoolOverride>(
+  memory: UnavailablePools,
+  template: Template,
+  overrides: readonly O[],
+  buys: readonly CapacityPool['priceType'][],
+): Promise<O[]> {
+  const poolsOf = (override: O): CapacityPool[] =>
+    override.InstanceType
+      ? buys.map((priceType) => ({ instanceType: override.InstanceType as string, location: override.SubnetId ?? '', priceType }))
+      : [];
+  const known = await memory.find(overrides.flatMap(poolsOf));
+  if (known.size === 0) return [...overrides];
+  const kept = overrides.filter((override) => {
+    const pools = poolsOf(override);
+    return pools.length === 0 || pools.some((pool) => !known.has(poolKey(pool)));
+  });
+  if (kept.length === 0 && overrides.length > 0) {
+    const reasons = overrides.flatMap(poolsOf).map((pool) => `${describePool(pool)} (${known.get(poolKey(pool))})`);
+    throw new HostFactoryError(
+      'INSUFFICIENT_CAPACITY',
+      `Template '${template.templateId}': every capacity pool was refused lately, none asked: ${reasons.join('; ')}`,
+      { transient: true, details: { templateId: template.templateId } },
+    );
+  }
+  return kept;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
-import type { AcquireInput, Template } from '@open-hostfactory/core';
+import { FixedClock, InMemoryStateStore, aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
+import { StoredUnavailablePools, type AcquireInput, type Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { toBase64UserData } from './launch-settings';
 import { RunInstancesProvider, clientToken, subnetForAttempt } from './run-instances-provider';
@@ -293,6 +293,91 @@ describe('RunInstancesProvider.acquire', () => {
       code: 'INSUFFICIENT_CAPACITY',
       cause,
     });
+  });
+});
+
+describe('RunInstancesProvider.acquire: unavailable pools', () => {
+  const twoTypes = { vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 }, subnetIds: ['subnet-a', 'subnet-b'] };
+  const refusing = (refused: (input: { InstanceType: string; SubnetId: string }) => boolean): FakeAwsClient =>
+    new FakeAwsClient().on('RunInstancesCommand', (input, call) => {
+      if (refused(input)) throw awsError('InsufficientInstanceCapacity', `no ${input.InstanceType} in ${input.SubnetId}`);
+      return { Instances: Array.from({ length: input.MaxCount }, (_, i) => ec2Instance(`i-${call}${i}abc`, { InstanceType: input.InstanceType })) };
+    });
+  const memory = (ttlSec = 180) => {
+    const clock = new FixedClock(1_700_000_000_000);
+    return { clock, pools: new StoredUnavailablePools(new InMemoryStateStore(), clock, ttlSec) };
+  };
+  const sent = (client: FakeAwsClient): string[] =>
+    client.calls('RunInstancesCommand').map((input: { InstanceType: string; SubnetId: string }) => `${input.InstanceType}@${input.SubnetId}`);
+
+  it('a pool refused for capacity is remembered and the next pool is tried in the same call: other subnet, then other type', async () => {
+    const client = refusing((input) => input.InstanceType === 'm5.large');
+    const { pools } = memory();
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst', pools });
+    const result = await provider.acquire(acquireInput({ count: 4 }, twoTypes));
+    expect(sent(client)).toEqual(['m5.large@subnet-a', 'm5.large@subnet-b', 'm5.xlarge@subnet-a']);
+    // 4 units of a type that weighs 2: 2 instances.
+    expect(client.calls('RunInstancesCommand')[2].MaxCount).toBe(2);
+    expect(result.machines).toHaveLength(2);
+    expect(result.shortfallReason).toBeUndefined();
+    const tokens = client.calls('RunInstancesCommand').map((input: { ClientToken: string }) => input.ClientToken);
+    expect(tokens[0]).toBe(clientToken(REQUEST_ID, 1));
+    expect(new Set(tokens).size).toBe(3);
+    expect(await pools.find([{ instanceType: 'm5.large', location: 'subnet-b', priceType: 'ondemand' }])).toEqual(
+      new Map([['ondemand/m5.large/subnet-b', 'InsufficientInstanceCapacity: no m5.large in subnet-b']]),
+    );
+
+    // The next attempt, for any request, asks nothing of the refused pools.
+    const next = await provider.acquire(acquireInput({ count: 2, attempt: 2 }, twoTypes));
+    expect(sent(client).slice(3)).toEqual(['m5.xlarge@subnet-b']);
+    expect(next.machines).toHaveLength(1);
+  });
+
+  it('every pool refused: INSUFFICIENT_CAPACITY naming each pool and why; within the TTL no call at all; after it, EC2 is asked again', async () => {
+    const client = refusing(() => true);
+    const { clock, pools } = memory(180);
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst', pools });
+    await expect(provider.acquire(acquireInput({}, { vmType: 't3.medium', subnetIds: ['subnet-a', 'subnet-b'] }))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CAPACITY',
+      message:
+        "EC2 RunInstances found no capacity for template 'OnDemand-Small': t3.medium on-demand in subnet-a: InsufficientInstanceCapacity: no t3.medium in subnet-a; t3.medium on-demand in subnet-b: InsufficientInstanceCapacity: no t3.medium in subnet-b",
+    });
+    expect(sent(client)).toHaveLength(2);
+    await expect(provider.acquire(acquireInput({ attempt: 2 }, { vmType: 't3.medium', subnetIds: ['subnet-a', 'subnet-b'] }))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CAPACITY',
+      transient: true,
+      message: expect.stringContaining('every capacity pool was refused lately, none asked'),
+    });
+    expect(sent(client)).toHaveLength(2);
+    clock.advance(181_000);
+    await expect(provider.acquire(acquireInput({ attempt: 3 }, { vmType: 't3.medium', subnetIds: ['subnet-a', 'subnet-b'] }))).rejects.toMatchObject({
+      code: 'INSUFFICIENT_CAPACITY',
+    });
+    expect(sent(client)).toHaveLength(4);
+  });
+
+  it('spot and on-demand are different pools', async () => {
+    const client = refusing((input) => input.SubnetId === 'subnet-a');
+    const { pools } = memory();
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst', pools });
+    await provider.acquire(acquireInput({ count: 1 }, { priceType: 'spot', subnetIds: ['subnet-a', 'subnet-b'] }));
+    expect([...(await pools.find([{ instanceType: 't3.medium', location: 'subnet-a', priceType: 'spot' }])).keys()]).toEqual([
+      'spot/t3.medium/subnet-a',
+    ]);
+    // On-demand in subnet-a was never refused: it is asked first again.
+    await provider.acquire(acquireInput({ count: 1 }, { priceType: 'ondemand', subnetIds: ['subnet-a', 'subnet-b'] }));
+    expect(sent(client).slice(2)).toEqual(['t3.medium@subnet-a', 't3.medium@subnet-b']);
+  });
+
+  it('an error that is not about the pool is thrown at once, with no other pool tried and nothing remembered', async () => {
+    const client = new FakeAwsClient().on('RunInstancesCommand', () => {
+      throw awsError('InvalidParameterValue', 'bad key pair');
+    });
+    const { pools } = memory();
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst', pools });
+    await expect(provider.acquire(acquireInput({}, twoTypes))).rejects.toMatchObject({ code: 'TEMPLATE_INVALID' });
+    expect(client.calls('RunInstancesCommand')).toHaveLength(1);
+    expect((await pools.find([{ instanceType: 'm5.large', location: 'subnet-a', priceType: 'ondemand' }])).size).toBe(0);
   });
 });
 

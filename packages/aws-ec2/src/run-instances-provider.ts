@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import {
   HostFactoryError,
+  describePool,
   instanceWeight,
+  noPoolMemory,
+  poolKey,
   systemClock,
   templateInstanceTypes,
+  type CapacityPool,
+  type PoolRefusal,
+  type UnavailablePools,
   type AcquireInput,
   type AcquireResult,
   type CapacityProvider,
@@ -22,7 +28,7 @@ import {
 import { dryRun } from './dry-run';
 import { launchSettings } from './launch-settings';
 import type { Ec2Client } from './ec2-client';
-import { mapEc2Error } from './errors';
+import { awsErrorCode, isPoolRefusal, mapEc2Error, refusalReason } from './errors';
 import { Ec2Instances } from './ec2-instances';
 import { launchTags } from './tags';
 
@@ -36,6 +42,18 @@ export interface RunInstancesProviderOptions {
    * queue, when configured); a private one over `client` otherwise.
    */
   readonly instances?: Ec2Instances;
+  /** The pools the cloud refused lately (shared through the store); none known without it. */
+  readonly pools?: UnavailablePools;
+}
+
+/** Most pools one RunInstances attempt tries before it gives up (each a call within HF's action timeout). */
+export const MAX_POOLS_PER_ATTEMPT = 8;
+
+/** One place RunInstances can launch in: an instance type in a subnet (none: the launch template's). */
+interface RunPool {
+  readonly instanceType: string | undefined;
+  readonly subnetId: string | undefined;
+  readonly pool: CapacityPool;
 }
 
 /**
@@ -58,28 +76,66 @@ export class RunInstancesProvider implements CapacityProvider {
   }
 
   /**
-   * Launches up to `count` instances. Returns the instances EC2 started (possibly fewer, with
-   * `shortfallReason`). Throws HostFactoryError (see {@link mapEc2Error}); `TEMPLATE_INVALID`
-   * when the template cannot be launched by RunInstances. Idempotent per (request, attempt).
+   * Launches up to `count` units. Pools (instance type x subnet, bought as the template's price
+   * type) go in order: the template's first type in the attempt's subnet (round-robin), then its
+   * other subnets, then the next types. Pools the cloud refused lately are skipped; a pool that
+   * refuses now for capacity (see {@link isPoolRefusal}) is remembered and the next one is tried in
+   * the same call, up to {@link MAX_POOLS_PER_ATTEMPT}. Returns the instances EC2 started (possibly
+   * fewer, with `shortfallReason`). Throws INSUFFICIENT_CAPACITY naming every pool and why when
+   * none can launch, other errors as {@link mapEc2Error}; `TEMPLATE_INVALID` when the template
+   * cannot be launched by RunInstances. Idempotent per (request, attempt, pool): the first pool
+   * of the template's order uses `clientToken(requestId, attempt)`, the others a token of the pool.
    */
   async acquire(input: AcquireInput): Promise<AcquireResult> {
-    const params = await this.buildRunInstancesInput(input.template, input.request.requestId, input.attempt, input.count);
-    const wanted = params.MaxCount ?? input.count;
+    const { template, request } = input;
+    const first = await this.buildRunInstancesInput(template, request.requestId, input.attempt, input.count);
     if (input.replay) {
       // The attempt may have reached EC2 before its caller died: what it made carries its tags.
-      const made = await this.instances.launchedBy(input.request.requestId, input.attempt);
-      if (made.length > 0) return this.launched(made, wanted, input.attempt);
+      const made = await this.instances.launchedBy(request.requestId, input.attempt);
+      if (made.length > 0) return this.launched(made, first.MaxCount ?? input.count, input.attempt);
     }
-    let response;
-    try {
-      response = await this.client.send(new RunInstancesCommand(params));
-    } catch (error) {
-      throw mapEc2Error(error, 'RunInstances');
+    const memory = this.options.pools ?? noPoolMemory;
+    const order = runPools(template, input.attempt);
+    const known = await memory.find(order.map((candidate) => candidate.pool));
+    const open = order.filter((candidate) => !known.has(poolKey(candidate.pool))).slice(0, MAX_POOLS_PER_ATTEMPT);
+    const tried: string[] = order
+      .filter((candidate) => known.has(poolKey(candidate.pool)))
+      .map((candidate) => `${describePool(candidate.pool)}: refused lately (${known.get(poolKey(candidate.pool))})`);
+    if (open.length === 0) {
+      throw new HostFactoryError(
+        'INSUFFICIENT_CAPACITY',
+        `Template '${template.templateId}': every capacity pool was refused lately, none asked: ${tried.join('; ')}`,
+        { transient: true, details: { templateId: template.templateId } },
+      );
     }
-    const machines = (response.Instances ?? [])
-      .map((instance) => this.instances.toObservation(instance, input.request.requestId, input.template.templateId))
-      .filter((observation): observation is MachineObservation => observation !== undefined);
-    return this.launched(machines, wanted, input.attempt);
+    const firstKey = order[0] ? poolKey(order[0].pool) : '';
+    let lastRefusal: unknown;
+    for (const candidate of open) {
+      const key = poolKey(candidate.pool);
+      const params = inPool(first, template, input.count, candidate, key === firstKey ? undefined : poolToken(request.requestId, input.attempt, key));
+      let response;
+      try {
+        response = await this.client.send(new RunInstancesCommand(params));
+      } catch (error) {
+        if (!isPoolRefusal(awsErrorCode(error))) throw mapEc2Error(error, 'RunInstances');
+        lastRefusal = error;
+        const refusal: PoolRefusal = { pool: candidate.pool, reason: refusalReason(error) };
+        await memory.remember([refusal]);
+        tried.push(`${describePool(candidate.pool)}: ${refusal.reason}`);
+        continue;
+      }
+      const machines = (response.Instances ?? [])
+        .map((instance) => this.instances.toObservation(instance, request.requestId, template.templateId))
+        .filter((observation): observation is MachineObservation => observation !== undefined);
+      const result = this.launched(machines, params.MaxCount ?? input.count, input.attempt);
+      if (tried.length === 0 || result.shortfallReason === undefined) return result;
+      return { ...result, shortfallReason: `${result.shortfallReason}; pools refused: ${tried.join('; ')}` };
+    }
+    const mapped = mapEc2Error(lastRefusal, 'RunInstances');
+    throw new HostFactoryError(mapped.code, `EC2 RunInstances found no capacity for template '${template.templateId}': ${tried.join('; ')}`, {
+      cause: lastRefusal,
+      details: { ...mapped.details, templateId: template.templateId },
+    });
   }
 
   private launched(machines: MachineObservation[], wanted: number, attempt: number): AcquireResult {
@@ -211,6 +267,45 @@ export function clientToken(requestId: string, attempt: number): string {
   const raw = `${requestId}:${attempt}`;
   if (raw.length <= 64 && /^[\x21-\x7e]+$/.test(raw)) return raw;
   return createHash('sha256').update(raw).digest('hex').slice(0, 64);
+}
+
+/** The attempt's RunInstances input moved to `pool`: its type (and instance count for `units`), its subnet, and `token` when given. */
+function inPool(
+  base: RunInstancesCommandInput,
+  template: Template,
+  units: number,
+  pool: RunPool,
+  token: string | undefined,
+): RunInstancesCommandInput {
+  const params: RunInstancesCommandInput = { ...base, ...(token ? { ClientToken: token } : {}) };
+  if (pool.instanceType) {
+    params.InstanceType = pool.instanceType as RunInstancesCommandInput['InstanceType'];
+    params.MaxCount = Math.ceil(units / instanceWeight(template, pool.instanceType));
+  }
+  if (pool.subnetId) params.SubnetId = pool.subnetId;
+  return params;
+}
+
+/** The pool token of a RunInstances call in a pool other than the template's first: sha256 of request, attempt and pool. */
+function poolToken(requestId: string, attempt: number, key: string): string {
+  return createHash('sha256').update(`${requestId}:${attempt}:${key}`).digest('hex').slice(0, 64);
+}
+
+/**
+ * The pools an attempt tries, in order: the template's types in order, each over its subnets
+ * starting at the attempt's one (round-robin); one pool with no type or subnet (the launch
+ * template decides) when the template names neither.
+ */
+function runPools(template: Template, attempt: number): RunPool[] {
+  const priceType = template.priceType === 'spot' ? 'spot' : 'ondemand';
+  const types: (string | undefined)[] = templateInstanceTypes(template);
+  if (types.length === 0) types.push(undefined);
+  const subnets = template.subnetIds;
+  const start = subnets.length === 0 ? 0 : (Math.max(1, Math.trunc(attempt)) - 1) % subnets.length;
+  const rotated: (string | undefined)[] = subnets.length === 0 ? [undefined] : [...subnets.slice(start), ...subnets.slice(0, start)];
+  return types.flatMap((instanceType) =>
+    rotated.map((subnetId) => ({ instanceType, subnetId, pool: { instanceType: instanceType ?? '', location: subnetId ?? '', priceType } })),
+  );
 }
 
 /** Subnet of an attempt: round-robin over the template's subnets, so retries move across AZs. */

@@ -1,5 +1,5 @@
-import { FixedClock, aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
-import type { Request, Template } from '@open-hostfactory/core';
+import { FixedClock, InMemoryStateStore, aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
+import { StoredUnavailablePools, type Request, type Template } from '@open-hostfactory/core';
 import { FakeAwsClient, awsError } from '@open-hostfactory/aws-common/testing';
 import { FakeSpotFleetWorld } from '../test/fake-spot-fleet-world';
 import { clientToken } from './run-instances-provider';
@@ -216,6 +216,20 @@ describe('SpotFleetProvider.acquire', () => {
     const named = client.calls('RequestSpotFleetCommand')[1].SpotFleetRequestConfig;
     expect(named.AllocationStrategy).toBe('capacityOptimized');
     expect(named.LaunchTemplateConfigs[0].Overrides[1].Priority).toBe(0);
+  });
+
+  it('leaves out overrides whose pool was refused lately for the way the fleet buys', async () => {
+    const pools = new StoredUnavailablePools(new InMemoryStateStore(), new FixedClock(NOW), 180);
+    await pools.remember([{ pool: { instanceType: 'm5.large', location: 'subnet-a', priceType: 'spot' }, reason: 'capacity-not-available: none' }]);
+    const client = new FakeAwsClient().on('RequestSpotFleetCommand', () => ({ SpotFleetRequestId: 'sfr-1' }));
+    const provider = new SpotFleetProvider(client, new FakeLaunchTemplates(), { providerName: 'aws', clock: new FixedClock(NOW), pools });
+    const template = spotTemplate({ vmType: 'm5.large', vmTypes: { 'm5.large': 1, 'c5.large': 1 } });
+    await provider.acquire({ request: aRequest(), template, count: 2, attempt: 1, deadline: DEADLINE });
+    const overrides = client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.LaunchTemplateConfigs[0].Overrides;
+    expect(overrides.map((o: { InstanceType: string }) => o.InstanceType)).toEqual(['c5.large']);
+    // Bought on demand, the same type and subnet is another pool: kept.
+    await provider.acquire({ request: aRequest(), template: { ...template, priceType: 'ondemand' }, count: 2, attempt: 2, deadline: DEADLINE });
+    expect(client.calls('RequestSpotFleetCommand')[1].SpotFleetRequestConfig.LaunchTemplateConfigs[0].Overrides).toHaveLength(2);
   });
 
   it('on-demand templates put all units on-demand and send no spot price; spot templates none', async () => {

@@ -20,6 +20,8 @@ import {
   type ProviderApi,
   type Template,
   templateProblemOf,
+  noPoolMemory,
+  type UnavailablePools,
 } from '@open-hostfactory/core';
 import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
@@ -28,7 +30,7 @@ import { mapEc2Error } from './errors';
 import { dryRun } from './dry-run';
 import type { LaunchTemplateRef } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
-import { fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
+import { availableOverrides, fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import {
   SPOT_FLEET_INSTANCE_TAGS_KEY,
@@ -60,6 +62,8 @@ export interface SpotFleetProviderOptions {
    * queue, when configured); a private one over `client` otherwise.
    */
   readonly instances?: Ec2Instances;
+  /** The pools the cloud refused lately (shared through the store): overrides in them are left out. */
+  readonly pools?: UnavailablePools;
 }
 
 /** Spot Fleet request type when the template sets no `fleetType` (IBM's provider uses one-time requests). */
@@ -147,7 +151,7 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     // A replayed attempt first looks for the fleet its dead caller requested (by its tags).
     let fleetId = input.replay ? await this.replayedFleet(request.requestId, input.attempt) : undefined;
     if (!fleetId) {
-      const config = await this.requestConfig(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template));
+      const config = await this.requestConfig(input, request.requestId, fleetType, () => this.launchTemplates.ensure(template), this.options.pools);
       let response;
       try {
         response = await this.client.send(new RequestSpotFleetCommand({ SpotFleetRequestConfig: config }));
@@ -232,6 +236,7 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     requestId: string,
     fleetType: 'request' | 'maintain',
     resolve: () => Promise<LaunchTemplateRef>,
+    memory: UnavailablePools = noPoolMemory,
   ): Promise<SpotFleetRequestConfigData> {
     const { template, count } = input;
     if (!template.fleetRole) {
@@ -265,7 +270,8 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     const onDemand = purchase.onDemand;
     const launchTemplate = await resolve();
     const prioritized = ranked || spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
-    const overrides = spotFleetOverrides(template, types, { prioritized, spot: onDemand < count });
+    const buys = [...(onDemand > 0 ? ['ondemand' as const] : []), ...(onDemand < count ? ['spot' as const] : [])];
+    const overrides = await availableOverrides(memory, template, spotFleetOverrides(template, types, { prioritized, spot: onDemand < count }), buys);
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,

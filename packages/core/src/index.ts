@@ -11,6 +11,7 @@ export {
   parseInstanceTags,
   purchaseOf,
   templateInstanceTypes,
+  templatePools,
 } from './domain/template/template';
 export type {
   AttributeKind,
@@ -92,6 +93,10 @@ export type {
   TemplateProblem,
 } from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
+export { UnavailablePools, noPoolMemory } from './ports/unavailable-pools';
+export { describePool, poolKey } from './domain/capacity-pool';
+export type { CapacityPool, PoolRefusal } from './domain/capacity-pool';
+export { StoredUnavailablePools } from './application/stored-unavailable-pools';
 export type { OrphanAction } from './ports/provider-settings';
 export { ProcessIdentity, unknownProcess } from './ports/process-identity';
 export { Logger, silentLogger } from './ports/logger';

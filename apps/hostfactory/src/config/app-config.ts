@@ -41,6 +41,8 @@ export interface ProviderConfig {
   egoDefineNcpus: CpuCounting;
   /** AWS_SPOT_TERMINATE_ON_RECLAIM / provider.aws.spot_terminate_on_reclaim, default false (IBM's): a returned spot instance EC2 reclaims is left to EC2 (an ASG detaches it from its group first). */
   spotTerminateOnReclaim: boolean;
+  /** AWS_UNAVAILABLE_CAPACITY_TTL_SEC, default 180 (Karpenter's 3 minutes): how long a pool the cloud refused for capacity is skipped; 0 remembers nothing. */
+  unavailableCapacityTtlSec: number;
   /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
   pendingTimeoutSec: number;
   /** How long a request keeps seeking missing capacity, default 600 (AWS_CAPACITY_TIMEOUT_SEC). */
@@ -169,6 +171,7 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   egoDefineNcpus: 'cores',
   spotTerminateOnReclaim: false,
   credentialRenewMarginSec: DEFAULT_CREDENTIAL_RENEW_MARGIN_SEC,
+  unavailableCapacityTtlSec: 180,
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

@@ -67,6 +67,7 @@ describe('loadConfig: defaults and directories', () => {
       connectionTimeoutMs: 10000,
       maxRetries: 3,
       credentialRenewMarginSec: 1770,
+      unavailableCapacityTtlSec: 180,
       describeRetryAttempts: 3,
       describeIntervalMs: 0,
       pendingTimeoutSec: 180,

@@ -162,6 +162,12 @@ export const SETTINGS = [
   setting('clusterName', 'provider', text(), ['HF_CLUSTER_NAME', 'provider.cluster_name', 'provider.aws.cluster_name'], { env: ['HF_CLUSTER_NAME'] }),
   // IBM's: a returned spot instance EC2 is reclaiming is left to EC2 (false) or terminated anyway (true).
   setting('spotTerminateOnReclaim', 'provider', bool(), ['AWS_SPOT_TERMINATE_ON_RECLAIM', 'provider.aws.spot_terminate_on_reclaim']),
+  // How long a capacity pool the cloud refused (type x subnet x price type) is skipped by every launch.
+  setting('unavailableCapacityTtlSec', 'provider', int(0), [
+    'AWS_UNAVAILABLE_CAPACITY_TTL_SEC',
+    'provider.aws.unavailable_capacity_ttl',
+    'provider.unavailable_capacity_ttl',
+  ]),
   setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),
   setting('capacityTimeoutSec', 'provider', int(0), ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout']),
   setting('maxFailedLaunchAttempts', 'provider', int(1), [

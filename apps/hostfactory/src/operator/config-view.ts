@@ -23,6 +23,7 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   describeRetryAttempts: (c) => c.provider.describeRetryAttempts,
   describeIntervalMs: (c) => c.provider.describeIntervalMs,
   pendingTimeoutSec: (c) => c.provider.pendingTimeoutSec,
+  unavailableCapacityTtlSec: (c) => c.provider.unavailableCapacityTtlSec,
   capacityTimeoutSec: (c) => c.provider.capacityTimeoutSec,
   maxFailedLaunchAttempts: (c) => c.provider.maxFailedLaunchAttempts,
   connectionPoolSize: (c) => c.provider.connectionPoolSize,

@@ -1,5 +1,7 @@
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from '../ports/provider-settings';
-import { templateInstanceTypes, type Template } from '../domain/template/template';
+import { templateInstanceTypes, templatePools, type Template } from '../domain/template/template';
+import { describePool, poolKey } from '../domain/capacity-pool';
+import { noPoolMemory, type UnavailablePools } from '../ports/unavailable-pools';
 import { hasMandatoryAttributes, resolveTemplateAttributes } from '../domain/template/template-attributes';
 import { HostFactoryError, toHostFactoryError } from '../errors';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '../ports/instance-type-catalog';
@@ -24,6 +26,7 @@ export class GetAvailableTemplates {
     private readonly store: StateStore,
     private readonly logger: Logger,
     private readonly settings: Pick<ProviderSettings, 'cpuCounting'> = DEFAULT_PROVIDER_SETTINGS,
+    private readonly pools: UnavailablePools = noPoolMemory,
   ) {}
 
   /** Every configured template with the machines it can still give and why not, in configured order. */
@@ -34,6 +37,7 @@ export class GetAvailableTemplates {
       this.store,
       templates.map((t) => t.templateId),
     );
+    const blocked = await this.unavailableTemplates(templates);
     return templates.map((template) => {
       const type = templateInstanceTypes(template)[0];
       const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined, this.settings.cpuCounting);
@@ -48,8 +52,28 @@ export class GetAvailableTemplates {
           problem,
         };
       }
+      const unavailable = blocked.get(template.templateId);
+      if (unavailable) return { template, attributes, availableNumber: 0, problem: unavailable };
       return { template, attributes, availableNumber: availableNumber(template, used.get(template.templateId) ?? 0) };
     });
+  }
+
+  /**
+   * Templates every pool of which the cloud refused lately (see {@link UnavailablePools}): offered
+   * with nothing available, maxNumber unchanged, until the first of their pools is known again.
+   */
+  private async unavailableTemplates(templates: readonly Template[]): Promise<Map<string, string>> {
+    const poolsOf = new Map(templates.map((template) => [template.templateId, templatePools(template)]));
+    const known = await this.pools.find([...poolsOf.values()].flat());
+    const blocked = new Map<string, string>();
+    for (const [templateId, pools] of poolsOf) {
+      if (pools.length === 0 || !pools.every((pool) => known.has(poolKey(pool)))) continue;
+      const reasons = pools.map((pool) => `${describePool(pool)} (${known.get(poolKey(pool))})`);
+      const problem = `every capacity pool was refused lately: ${reasons.join('; ')}`;
+      this.logger.warn('template held back: no capacity pool available', { templateId, reason: problem });
+      blocked.set(templateId, problem);
+    }
+    return blocked;
   }
 
   private async instanceTypeInfos(templates: readonly Template[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {

@@ -1,4 +1,5 @@
 import type { SettingValue } from '../settings-schema';
+import type { CapacityPool } from '../capacity-pool';
 /** The kind of an HF template attribute, as HF's `attributes` name it. */
 export type AttributeKind = 'String' | 'Numeric' | 'Boolean';
 /** HF attribute: `[kind, value-as-string]`, e.g. `["Numeric", "2"]`. */
@@ -167,4 +168,27 @@ export function parseInstanceTags(text: string | undefined): Record<string, stri
     }
   }
   return tags;
+}
+
+/**
+ * Every capacity pool a template may launch in: its instance types x its subnets (`''` when it
+ * names none) x the ways it buys (spot for `spot`/`heterogeneous`; on-demand for `ondemand`, a
+ * spot template with a `percentOnDemand` share, and the on-demand rest of a heterogeneous one,
+ * from `vmTypesOnDemand` when set). Empty when the template names no instance type (its launch
+ * template decides).
+ */
+export function templatePools(template: Template): CapacityPool[] {
+  const locations = template.subnetIds.length > 0 ? template.subnetIds : [''];
+  const types = templateInstanceTypes(template);
+  const onDemandTypes =
+    template.priceType === 'heterogeneous' && Object.keys(template.vmTypesOnDemand ?? {}).length > 0
+      ? Object.keys(template.vmTypesOnDemand ?? {})
+      : types;
+  const pools: CapacityPool[] = [];
+  const add = (list: readonly string[], priceType: CapacityPool['priceType']): void => {
+    for (const instanceType of list) for (const location of locations) pools.push({ instanceType, location, priceType });
+  };
+  if (template.priceType !== 'ondemand') add(types, 'spot');
+  if (template.priceType !== 'spot' || (template.percentOnDemand ?? 0) > 0) add(onDemandTypes, 'ondemand');
+  return pools;
 }

@@ -1,0 +1,85 @@
+// Unavailable capacity pools through the real scripts: a loopback proxy in front of moto_server
+// answers chosen RunInstances with EC2's own capacity error; the plugin remembers the pool for
+// AWS_UNAVAILABLE_CAPACITY_TTL_SEC in the state store, every later call (another process each)
+// skips it, and a template with no pool left offers nothing until the TTL ends.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
+
+const { startEc2Proxy } = require('../../../tools/moto/ec2-proxy.js') as typeof import('../../../tools/moto/ec2-proxy');
+
+const TTL_SEC = 4;
+
+describe('unavailable capacity pools through the scripts', () => {
+  let proxy: Awaited<ReturnType<typeof startEc2Proxy>>;
+  let environment: HfEnvironment;
+  const launchesOf = (type: string): number => proxy.sent('RunInstances').filter((params) => params.get('InstanceType') === type).length;
+  const available = async (): Promise<Map<string, { availableNumber: number; maxNumber: number }>> => {
+    const answer = await runOk('getAvailableTemplates', {}, environment.env);
+    return new Map(answer.templates.map((t: { templateId: string; availableNumber: number; maxNumber: number }) => [t.templateId, t]));
+  };
+
+  beforeAll(async () => {
+    proxy = await startEc2Proxy(motoEndpoint());
+    const network = await hf.createNetwork(motoEndpoint());
+    const subnet = network.subnetIds[0] as string;
+    environment = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf failover ')), endpoint: proxy.endpoint });
+    hf.writeProviderFiles(environment.confDir, {
+      config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: proxy.endpoint, AWS_UNAVAILABLE_CAPACITY_TTL_SEC: TTL_SEC },
+      templates: [
+        hf.ondemandTemplate(
+          { ...network, subnetIds: [subnet] },
+          { templateId: 'TwoTypes', vmType: 't3.medium', vmTypes: { 't3.medium': 1, 't3.large': 1 } },
+        ),
+        hf.ondemandTemplate({ ...network, subnetIds: [subnet] }, { templateId: 'Single', vmType: 'm5.large' }),
+      ],
+    });
+    const noCapacity = (type: string) => (params: URLSearchParams) => params.get('InstanceType') === type;
+    proxy.refuse(
+      'RunInstances',
+      noCapacity('t3.medium'),
+      'InsufficientInstanceCapacity',
+      'We currently do not have sufficient t3.medium capacity in the Availability Zone you requested.',
+    );
+    proxy.refuse('RunInstances', noCapacity('m5.large'), 'InsufficientInstanceCapacity', 'We currently do not have sufficient m5.large capacity.');
+  });
+  afterAll(() => proxy.close());
+
+  it('a two-type template completes from the other type in the same call; the next request asks nothing of the refused pool', async () => {
+    const first = await runOk('requestMachines', { template: { templateId: 'TwoTypes', machineCount: 1 } }, environment.env);
+    expect(launchesOf('t3.medium')).toBe(1);
+    expect(launchesOf('t3.large')).toBe(1);
+    const done = await untilComplete(first.requestId, environment.env);
+    expect(done.machines).toHaveLength(1);
+
+    // Another call, another process: the pool is known from the store.
+    const second = await runOk('requestMachines', { template: { templateId: 'TwoTypes', machineCount: 1 } }, environment.env);
+    await untilComplete(second.requestId, environment.env);
+    expect(launchesOf('t3.medium')).toBe(1);
+    expect(launchesOf('t3.large')).toBe(2);
+  });
+
+  it('a single-pool template: the request fails naming the pool, the template offers 0 (maxNumber kept) until the TTL ends, then EC2 is asked again', async () => {
+    const refused = await hf.runScript('requestMachines', { template: { templateId: 'Single', machineCount: 1 } }, environment.env);
+    expect(refused.status).not.toBe(0);
+    expect(refused.json.error.code).toBe('INSUFFICIENT_CAPACITY');
+    expect(refused.json.message).toContain('m5.large on-demand in subnet-');
+    expect(launchesOf('m5.large')).toBe(1);
+
+    const during = await available();
+    expect(during.get('Single')).toMatchObject({ availableNumber: 0, maxNumber: 10 });
+    expect(during.get('TwoTypes')?.availableNumber).toBeGreaterThan(0);
+    // Asked anyway within the TTL: refused without a call to EC2.
+    const again = await hf.runScript('requestMachines', { template: { templateId: 'Single', machineCount: 1 } }, environment.env);
+    expect(again.json.error.code).toBe('INSUFFICIENT_CAPACITY');
+    expect(launchesOf('m5.large')).toBe(1);
+
+    await new Promise((resolve) => setTimeout(resolve, TTL_SEC * 1000 + 200));
+    proxy.clear('RunInstances');
+    expect((await available()).get('Single')).toMatchObject({ availableNumber: 10, maxNumber: 10 });
+    const later = await runOk('requestMachines', { template: { templateId: 'Single', machineCount: 1 } }, environment.env);
+    await untilComplete(later.requestId, environment.env);
+    expect(launchesOf('m5.large')).toBe(2);
+  });
+});
