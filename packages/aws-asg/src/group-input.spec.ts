@@ -187,6 +187,14 @@ describe('allocation strategies', () => {
     });
   });
 
+  it('instanceRequirements: an attribute-based override in the MixedInstancesPolicy (never the launch template alone)', () => {
+    const input = build(asg({ vmType: undefined, instanceRequirements: { vCpuCount: { min: 2 }, memoryMiB: { min: 4096 } } }));
+    expect(input.LaunchTemplate).toBeUndefined();
+    expect(input.MixedInstancesPolicy!.LaunchTemplate!.Overrides).toEqual([
+      { InstanceRequirements: { VCpuCount: { Min: 2 }, MemoryMiB: { Min: 4096 } } },
+    ]);
+  });
+
   it('weighted only when some type weighs other than 1', () => {
     expect(isWeighted(asg({ vmTypes: { 'm5.large': 1, 'm6i.large': 1 } }))).toBe(false);
     expect(isWeighted(asg({ vmTypes: { 'm5.large': 1, 'm5.xlarge': 2 } }))).toBe(true);

@@ -1,5 +1,6 @@
 import type { CreateAutoScalingGroupCommandInput, InstancesDistribution, LaunchTemplateOverrides } from '@aws-sdk/client-auto-scaling';
 import { HostFactoryError, instancePriority, instanceWeight, templateInstanceTypes, type Template } from '@open-hostfactory/core';
+import { apiShape } from '@open-hostfactory/aws-common';
 import { groupTags } from './tags';
 
 /**
@@ -116,7 +117,11 @@ export function groupInput(options: GroupInputOptions): CreateAutoScalingGroupCo
   const weighted = isWeighted(template);
   // The launch template alone fixes the instance type only when it is ours (made from vmType)
   // or when the template names no type; a template's own launch template may hold another type.
-  const plain = template.priceType === 'ondemand' && !weighted && (types.length === 0 || (types.length === 1 && !template.launchTemplateId));
+  const plain =
+    template.priceType === 'ondemand' &&
+    !weighted &&
+    !template.instanceRequirements &&
+    (types.length === 0 || (types.length === 1 && !template.launchTemplateId));
   const base: CreateAutoScalingGroupCommandInput = {
     AutoScalingGroupName: options.groupName,
     MinSize: 0,
@@ -148,6 +153,9 @@ export function groupInput(options: GroupInputOptions): CreateAutoScalingGroupCo
     InstanceType: type,
     ...(weighted ? { WeightedCapacity: String(instanceWeight(template, type)) } : {}),
   }));
+  // Attribute-based selection: the group picks every type that matches (each counts one unit).
+  if (template.instanceRequirements)
+    overrides.push({ InstanceRequirements: apiShape(template.instanceRequirements) as LaunchTemplateOverrides['InstanceRequirements'] });
   const percent = onDemandPercentage(template);
   const spotStrategy = percent < 100 ? (spotAllocationStrategy(template) ?? (ranked ? 'capacity-optimized-prioritized' : undefined)) : undefined;
   const onDemandStrategy = onDemandAllocationStrategy(template) ?? (ranked ? 'prioritized' : undefined);

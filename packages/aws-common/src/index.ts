@@ -3,6 +3,7 @@ export { createAwsClient } from './client-config';
 export type { AwsClientOptions, AwsCredentials, AwsRequestObserver, DescribeRetry, Sender } from './client-config';
 export { awsErrorCode, classifyAwsError, mapAwsError } from './errors';
 export type { ServiceCodes } from './errors';
+export { apiShape } from './api-shape';
 export { allItems } from './paginate';
 export { chunk, idsIn, unique, withoutUnknownIds } from './batch';
 export { loadProxyAgents } from './proxy';

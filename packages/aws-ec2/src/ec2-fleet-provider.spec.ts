@@ -241,6 +241,59 @@ describe('Ec2FleetProvider.acquire', () => {
     expect(sent.SpotOptions).toEqual({ AllocationStrategy: 'capacity-optimized-prioritized' });
   });
 
+  it('instant fleets of a template with a Capacity Reservation use reservations first; request fleets cannot say so', async () => {
+    const client = fakeEc2([instance('i-1')]).on('CreateFleetCommand', () => ({
+      FleetId: 'fleet-1',
+      Instances: [{ InstanceIds: ['i-1'], InstanceType: 'm5.large' }],
+    }));
+    const reserved = template({ priceType: 'ondemand', capacityReservationId: 'cr-0123' });
+    await provider(client).acquire({ request: anAcquireRequest(), template: reserved, count: 1, attempt: 1, deadline: DEADLINE });
+    await provider(client).acquire({
+      request: anAcquireRequest(),
+      template: { ...reserved, fleetType: 'request' },
+      count: 1,
+      attempt: 2,
+      deadline: DEADLINE,
+    });
+    const [instant, request] = client.calls('CreateFleetCommand');
+    expect(instant.OnDemandOptions).toEqual({
+      AllocationStrategy: 'lowest-price',
+      CapacityReservationOptions: { UsageStrategy: 'use-capacity-reservations-first' },
+    });
+    expect(request.OnDemandOptions).toEqual({ AllocationStrategy: 'lowest-price' });
+  });
+
+  it('instanceRequirements: one attribute-based override per subnet beside the typed ones', async () => {
+    const client = fakeEc2().on('CreateFleetCommand', (_input, call) => ({ FleetId: `fleet-${call}` }));
+    const requirements = { vCpuCount: { min: 2, max: 4 }, memoryMiB: { min: 4096 }, burstablePerformance: 'excluded' };
+    await provider(client).acquire({
+      request: anAcquireRequest(),
+      template: template({ fleetType: 'request', vmTypes: { 'm5.large': 1 }, instanceRequirements: requirements }),
+      count: 2,
+      attempt: 1,
+      deadline: DEADLINE,
+    });
+    await provider(client).acquire({
+      request: anAcquireRequest(),
+      template: template({ fleetType: 'request', vmType: undefined, vmTypes: undefined, instanceRequirements: requirements }),
+      count: 2,
+      attempt: 2,
+      deadline: DEADLINE,
+    });
+    const [beside, alone] = client.calls('CreateFleetCommand').map((call) => call.LaunchTemplateConfigs[0].Overrides);
+    const attributeBased = { InstanceRequirements: { VCpuCount: { Min: 2, Max: 4 }, MemoryMiB: { Min: 4096 }, BurstablePerformance: 'excluded' } };
+    expect(beside).toEqual([
+      { InstanceType: 'm5.large', SubnetId: 'subnet-a', WeightedCapacity: 1 },
+      { InstanceType: 'm5.large', SubnetId: 'subnet-b', WeightedCapacity: 1 },
+      { ...attributeBased, SubnetId: 'subnet-a' },
+      { ...attributeBased, SubnetId: 'subnet-b' },
+    ]);
+    expect(alone).toEqual([
+      { ...attributeBased, SubnetId: 'subnet-a' },
+      { ...attributeBased, SubnetId: 'subnet-b' },
+    ]);
+  });
+
   it('targetCapacity puts the attempt on-demand units on-demand and the rest spot', () => {
     expect(targetCapacity(template(), 10, 3)).toEqual({
       TotalTargetCapacity: 10,

@@ -31,7 +31,7 @@ import {
   type PoolRefusal,
   type UnavailablePools,
 } from '@open-hostfactory/core';
-import { unique } from '@open-hostfactory/aws-common';
+import { apiShape, unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
@@ -263,10 +263,14 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const { template, count } = input;
     const purchase = purchaseOf(template, count, input.attempt);
     const types = purchase.instanceTypes;
-    if (!template.launchTemplateId && types.length === 0) {
-      throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType or vmTypes for EC2 Fleet`, {
-        details: { templateId: template.templateId },
-      });
+    if (!template.launchTemplateId && types.length === 0 && !template.instanceRequirements) {
+      throw new HostFactoryError(
+        'TEMPLATE_INVALID',
+        `Template '${template.templateId}' needs vmType, vmTypes or instanceRequirements for EC2 Fleet`,
+        {
+          details: { templateId: template.templateId },
+        },
+      );
     }
     // An explicit strategy on every fleet (never EC2's legacy default): AWS recommends
     // price-capacity-optimized for spot; on-demand defaults to lowest-price.
@@ -310,6 +314,10 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     if (hasSpot) params.SpotOptions = { AllocationStrategy: spotStrategy };
     if ((target.OnDemandTargetCapacity ?? 0) > 0) {
       params.OnDemandOptions = { AllocationStrategy: onDemandStrategy };
+      // The launch template targets the reservation; an instant fleet uses it before other capacity.
+      if (fleetType === 'instant' && (template.capacityReservationId || template.capacityReservationResourceGroupArn)) {
+        params.OnDemandOptions.CapacityReservationOptions = { UsageStrategy: 'use-capacity-reservations-first' };
+      }
     }
     if (fleetType !== 'instant') {
       // Past the deadline the request seeks no capacity; instances already running stay (HF holds them).
@@ -385,6 +393,19 @@ function overrides(
         override.MaxPrice = formatPrice(template.maxSpotPrice / weight);
       }
       result.push(override);
+    }
+  }
+  // Attribute-based selection: one more override per subnet, with the requirements instead of a type.
+  if (template.instanceRequirements) {
+    const requirements = apiShape(template.instanceRequirements) as FleetLaunchTemplateOverridesRequest['InstanceRequirements'];
+    for (const subnetId of subnets) {
+      result.push({
+        InstanceRequirements: requirements,
+        ...(subnetId ? { SubnetId: subnetId } : {}),
+        ...(options.hasSpot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0
+          ? { MaxPrice: formatPrice(template.maxSpotPrice) }
+          : {}),
+      });
     }
   }
   return result;

@@ -117,3 +117,37 @@ describe('Ec2InstanceTypeCatalog', () => {
     await expect(new Ec2InstanceTypeCatalog(client).describe(['t3.medium'])).rejects.toMatchObject({ code: 'AUTH_ERROR' });
   });
 });
+
+describe('Ec2InstanceTypeCatalog.smallestMatching', () => {
+  it('asks EC2 for the types that match (camelCase turned into the API shape, all pages) and answers the smallest', async () => {
+    const client = ec2Like(() => true).on('GetInstanceTypesFromInstanceRequirementsCommand', (input) =>
+      input.NextToken
+        ? { InstanceTypes: [{ InstanceType: 't3.medium' }] }
+        : { InstanceTypes: [{ InstanceType: 'm5.xlarge' }, { InstanceType: 'm5.large' }], NextToken: 'more' },
+    );
+    const smallest = await new Ec2InstanceTypeCatalog(client).smallestMatching(
+      { vCpuCount: { min: 2 }, memoryMiB: { min: 4096 }, cpuManufacturers: ['intel'] },
+      'x86_64',
+    );
+    expect(smallest).toBe('t3.medium'); // 2 vCPUs and 4096 MiB: fewer than m5.large's 8192
+    expect(client.calls('GetInstanceTypesFromInstanceRequirementsCommand')[0]).toEqual({
+      ArchitectureTypes: ['x86_64'],
+      VirtualizationTypes: ['hvm'],
+      InstanceRequirements: { VCpuCount: { Min: 2 }, MemoryMiB: { Min: 4096 }, CpuManufacturers: ['intel'] },
+      NextToken: undefined,
+    });
+  });
+
+  it('answers undefined when nothing matches, and maps a failure', async () => {
+    const none = new FakeAwsClient().on('GetInstanceTypesFromInstanceRequirementsCommand', () => ({ InstanceTypes: [] }));
+    expect(await new Ec2InstanceTypeCatalog(none).smallestMatching({ vCpuCount: { min: 512 }, memoryMiB: { min: 1 } }, 'arm64')).toBeUndefined();
+    const denied = new FakeAwsClient().on('GetInstanceTypesFromInstanceRequirementsCommand', () => {
+      throw awsError('UnauthorizedOperation', 'no');
+    });
+    await expect(
+      new Ec2InstanceTypeCatalog(denied).smallestMatching({ vCpuCount: { min: 2 }, memoryMiB: { min: 1 } }, 'x86_64'),
+    ).rejects.toMatchObject({
+      code: 'AUTH_ERROR',
+    });
+  });
+});

@@ -1,10 +1,13 @@
 import {
   DescribeInstanceTypesCommand,
+  GetInstanceTypesFromInstanceRequirementsCommand,
+  type ArchitectureType,
+  type InstanceRequirementsRequest,
   type DescribeInstanceTypesCommandInput,
   type InstanceTypeInfo as Ec2InstanceTypeInfo,
 } from '@aws-sdk/client-ec2';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '@open-hostfactory/core';
-import { allItems, chunk, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
+import { allItems, apiShape, chunk, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
 
@@ -29,6 +32,36 @@ export class Ec2InstanceTypeCatalog implements InstanceTypeCatalog {
       for (const info of await this.describeBatch(batch)) found.set(info.instanceType, info);
     }
     return found;
+  }
+
+  /**
+   * The smallest type (fewest vCPUs, then least memory, then name) EC2 offers for attribute-based
+   * `requirements` (camelCase `InstanceRequirements`) on `architecture`, hvm:
+   * GetInstanceTypesFromInstanceRequirements (all pages), then DescribeInstanceTypes of the
+   * matches. Undefined when none matches. Throws as {@link mapEc2Error}. Read-only.
+   */
+  async smallestMatching(requirements: Readonly<Record<string, unknown>>, architecture: string): Promise<string | undefined> {
+    let names: string[];
+    try {
+      const found = await allItems(
+        (NextToken) =>
+          this.client.send(
+            new GetInstanceTypesFromInstanceRequirementsCommand({
+              ArchitectureTypes: [architecture as ArchitectureType],
+              VirtualizationTypes: ['hvm'],
+              InstanceRequirements: apiShape(requirements) as InstanceRequirementsRequest,
+              NextToken,
+            }),
+          ),
+        (page) => page.InstanceTypes,
+      );
+      names = unique(found.flatMap((entry) => (entry.InstanceType ? [entry.InstanceType] : [])));
+    } catch (error) {
+      throw mapEc2Error(error, 'GetInstanceTypesFromInstanceRequirements');
+    }
+    const infos = [...(await this.describe(names)).values()];
+    infos.sort((a, b) => a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB || a.instanceType.localeCompare(b.instanceType));
+    return infos[0]?.instanceType;
   }
 
   private async describeBatch(types: readonly string[]): Promise<InstanceTypeInfo[]> {

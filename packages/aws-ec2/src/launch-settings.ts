@@ -15,7 +15,16 @@ export const DEFAULT_ROOT_DEVICE = '/dev/xvda';
  */
 export type LaunchSettings = Pick<
   RunInstancesCommandInput,
-  'ImageId' | 'InstanceType' | 'KeyName' | 'SecurityGroupIds' | 'IamInstanceProfile' | 'UserData' | 'BlockDeviceMappings' | 'Placement'
+  | 'ImageId'
+  | 'InstanceType'
+  | 'KeyName'
+  | 'SecurityGroupIds'
+  | 'IamInstanceProfile'
+  | 'UserData'
+  | 'BlockDeviceMappings'
+  | 'Placement'
+  | 'CapacityReservationSpecification'
+  | 'InstanceMarketOptions'
 >;
 
 /**
@@ -53,6 +62,10 @@ export async function launchSettings(client: Ec2Client, template: Template): Pro
     };
     settings.BlockDeviceMappings = [mapping];
   }
+  const reservation = capacityReservation(template);
+  if (reservation) settings.CapacityReservationSpecification = reservation;
+  // A Capacity Block is bought as its own market: the instances launch into the block.
+  if (template.capacityBlockId) settings.InstanceMarketOptions = { MarketType: 'capacity-block' };
   if (template.placementGroupName || template.tenancy) {
     settings.Placement = {
       ...(template.placementGroupName ? { GroupName: template.placementGroupName } : {}),
@@ -60,6 +73,24 @@ export async function launchSettings(client: Ec2Client, template: Template): Pro
     };
   }
   return settings;
+}
+
+/**
+ * The template's Capacity Reservation settings as RunInstances and launch templates take them: a
+ * target (`capacityBlockId`, `capacityReservationId` or `capacityReservationResourceGroupArn`)
+ * and/or a preference (`open`, `none`, `capacity-reservations-only`); undefined when it states none.
+ */
+export function capacityReservation(template: Template): LaunchSettings['CapacityReservationSpecification'] {
+  const id = template.capacityBlockId ?? template.capacityReservationId;
+  const target = id
+    ? { CapacityReservationId: id }
+    : template.capacityReservationResourceGroupArn
+      ? { CapacityReservationResourceGroupArn: template.capacityReservationResourceGroupArn }
+      : undefined;
+  const preference = template.capacityReservationPreference as
+    NonNullable<LaunchSettings['CapacityReservationSpecification']>['CapacityReservationPreference'] | undefined;
+  if (!target && !preference) return undefined;
+  return { ...(preference ? { CapacityReservationPreference: preference } : {}), ...(target ? { CapacityReservationTarget: target } : {}) };
 }
 
 async function rootDeviceName(client: Ec2Client, imageId: string): Promise<string> {

@@ -89,6 +89,35 @@ describe('LaunchTemplates', () => {
     expect(client.calls('DescribeImagesCommand')).toEqual([]);
   });
 
+  it('carries the Capacity Reservation target and preference, and a Capacity Block as its market', async () => {
+    const client = fakeClient()
+      .on('DescribeLaunchTemplatesCommand', () => ({ LaunchTemplates: [] }))
+      .on('CreateLaunchTemplateCommand', (_input, call) => ({ LaunchTemplate: { LaunchTemplateId: `lt-${call}`, LatestVersionNumber: 1 } }));
+    const templates = new LaunchTemplates(client, { providerName: 'aws' });
+    await templates.ensure(
+      aTemplate({ templateId: 'R', capacityReservationId: 'cr-0123', capacityReservationPreference: 'capacity-reservations-only' }),
+    );
+    await templates.ensure(
+      aTemplate({ templateId: 'G', capacityReservationResourceGroupArn: 'arn:aws:resource-groups:us-east-1:123456789012:group/hf' }),
+    );
+    await templates.ensure(aTemplate({ templateId: 'B', capacityBlockId: 'cr-0b10c' }));
+    await templates.ensure(aTemplate({ templateId: 'O', capacityReservationPreference: 'open' }));
+    const data = client.calls('CreateLaunchTemplateCommand').map((call: { LaunchTemplateData: Record<string, unknown> }) => call.LaunchTemplateData);
+    expect(data[0]!.CapacityReservationSpecification).toEqual({
+      CapacityReservationPreference: 'capacity-reservations-only',
+      CapacityReservationTarget: { CapacityReservationId: 'cr-0123' },
+    });
+    expect(data[1]!.CapacityReservationSpecification).toEqual({
+      CapacityReservationTarget: { CapacityReservationResourceGroupArn: 'arn:aws:resource-groups:us-east-1:123456789012:group/hf' },
+    });
+    expect(data[2]).toMatchObject({
+      CapacityReservationSpecification: { CapacityReservationTarget: { CapacityReservationId: 'cr-0b10c' } },
+      InstanceMarketOptions: { MarketType: 'capacity-block' },
+    });
+    expect(data[3]!.CapacityReservationSpecification).toEqual({ CapacityReservationPreference: 'open' });
+    expect(data[3]!.InstanceMarketOptions).toBeUndefined();
+  });
+
   it('reuses the version whose description holds the same settings hash (no new version)', async () => {
     const template = aTemplate({ templateId: 'T1' });
     const probe = new LaunchTemplates(fakeClient(), { providerName: 'aws' });

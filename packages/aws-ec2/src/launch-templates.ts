@@ -162,7 +162,7 @@ export class LaunchTemplates {
 
   /** The launch settings of a template, as a launch template version holds them (see {@link launchSettings}). */
   async launchTemplateData(template: Template): Promise<RequestLaunchTemplateData> {
-    if (!template.imageId || templateInstanceTypes(template).length === 0) {
+    if (!template.imageId || (templateInstanceTypes(template).length === 0 && !template.instanceRequirements)) {
       throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs imageId and vmType/vmTypes (or a launchTemplateId)`, {
         details: { templateId: template.templateId },
       });

@@ -283,6 +283,22 @@ describe('RunInstancesProvider.acquire', () => {
     expect(machine).toMatchObject({ requestId: REQUEST_ID, templateId: 'OnDemand-Small', launchTime: 1_700_000_000, name: '10.0.0.7' });
   });
 
+  it('launches into the template Capacity Reservation (and a Capacity Block as its market)', async () => {
+    const client = launchingClient();
+    const provider = new RunInstancesProvider(client, { providerName: 'awsinst' });
+    await provider.acquire(acquireInput({}, { capacityReservationId: 'cr-0123', capacityReservationPreference: 'capacity-reservations-only' }));
+    await provider.acquire(acquireInput({ attempt: 2 }, { capacityBlockId: 'cr-0b10c' }));
+    const [reserved, block] = client.calls('RunInstancesCommand');
+    expect(reserved.CapacityReservationSpecification).toEqual({
+      CapacityReservationPreference: 'capacity-reservations-only',
+      CapacityReservationTarget: { CapacityReservationId: 'cr-0123' },
+    });
+    expect(block).toMatchObject({
+      CapacityReservationSpecification: { CapacityReservationTarget: { CapacityReservationId: 'cr-0b10c' } },
+      InstanceMarketOptions: { MarketType: 'capacity-block' },
+    });
+  });
+
   it('maps EC2 errors to core codes keeping the cause', async () => {
     const cause = awsError('InsufficientInstanceCapacity', 'no t3.medium in us-east-1a');
     const client = new FakeAwsClient().on('RunInstancesCommand', () => {

@@ -232,6 +232,20 @@ describe('SpotFleetProvider.acquire', () => {
     expect(client.calls('RequestSpotFleetCommand')[1].SpotFleetRequestConfig.LaunchTemplateConfigs[0].Overrides).toHaveLength(2);
   });
 
+  it('instanceRequirements: attribute-based overrides per subnet, and no type-less override beside them', async () => {
+    const { client, provider } = setup();
+    const template = spotTemplate({
+      vmType: undefined,
+      subnetIds: ['subnet-a', 'subnet-b'],
+      instanceRequirements: { vCpuCount: { min: 2 }, memoryMiB: { min: 2048 } },
+    });
+    await provider.acquire({ request: aRequest(), template, count: 2, attempt: 1, deadline: DEADLINE });
+    expect(client.calls('RequestSpotFleetCommand')[0].SpotFleetRequestConfig.LaunchTemplateConfigs[0].Overrides).toEqual([
+      { InstanceRequirements: { VCpuCount: { Min: 2 }, MemoryMiB: { Min: 2048 } }, SubnetId: 'subnet-a' },
+      { InstanceRequirements: { VCpuCount: { Min: 2 }, MemoryMiB: { Min: 2048 } }, SubnetId: 'subnet-b' },
+    ]);
+  });
+
   it('on-demand templates put all units on-demand and send no spot price; spot templates none', async () => {
     const onDemand = setup();
     await onDemand.provider.acquire({

@@ -23,7 +23,7 @@ import {
   noPoolMemory,
   type UnavailablePools,
 } from '@open-hostfactory/core';
-import { unique } from '@open-hostfactory/aws-common';
+import { apiShape, unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
@@ -248,10 +248,14 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     }
     const purchase = purchaseOf(template, count, input.attempt);
     const types = purchase.instanceTypes;
-    if (!template.launchTemplateId && types.length === 0) {
-      throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType or vmTypes for Spot Fleet`, {
-        details: { templateId: template.templateId },
-      });
+    if (!template.launchTemplateId && types.length === 0 && !template.instanceRequirements) {
+      throw new HostFactoryError(
+        'TEMPLATE_INVALID',
+        `Template '${template.templateId}' needs vmType, vmTypes or instanceRequirements for Spot Fleet`,
+        {
+          details: { templateId: template.templateId },
+        },
+      );
     }
     // An explicit strategy on every request (never EC2's legacy default): priceCapacityOptimized,
     // AWS's recommendation, unless poolsCount asks for pools, which only lowestPrice honours.
@@ -330,7 +334,7 @@ export function spotFleetOverrides(
   options: { readonly prioritized: boolean; readonly spot: boolean },
 ): LaunchTemplateOverrides[] {
   const subnets: (string | undefined)[] = template.subnetIds.length > 0 ? [...template.subnetIds] : [undefined];
-  const typeList: (string | undefined)[] = types.length > 0 ? [...types] : [undefined];
+  const typeList: (string | undefined)[] = types.length > 0 ? [...types] : template.instanceRequirements ? [] : [undefined];
   const price = options.spot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0 ? template.maxSpotPrice : undefined;
   const result: LaunchTemplateOverrides[] = [];
   for (const [index, type] of typeList.entries()) {
@@ -346,6 +350,17 @@ export function spotFleetOverrides(
       // per unit-hour, so a type that counts for several units may cost that many times more.
       if (price !== undefined) override.SpotPrice = formatPrice(price / (type ? instanceWeight(template, type) : 1));
       if (Object.keys(override).length > 0) result.push(override);
+    }
+  }
+  // Attribute-based selection: one more override per subnet, with the requirements instead of a type.
+  if (template.instanceRequirements) {
+    const requirements = apiShape(template.instanceRequirements) as LaunchTemplateOverrides['InstanceRequirements'];
+    for (const subnetId of subnets) {
+      result.push({
+        InstanceRequirements: requirements,
+        ...(subnetId ? { SubnetId: subnetId } : {}),
+        ...(price !== undefined ? { SpotPrice: formatPrice(price) } : {}),
+      });
     }
   }
   return result;

@@ -27,7 +27,10 @@ describe('example config files', () => {
     expect(config.templates.map((t) => [t.templateId, t.vmType, t.priceType, t.providerApi])).toEqual([
       ['OnDemand-Small', 't3.medium', 'ondemand', 'RunInstances'],
       ['Spot-Large', 'm5.large', 'spot', 'RunInstances'],
+      ['Failover-OnDemand', 'm5.large', 'ondemand', 'RunInstances'],
+      ['Reserved-OnDemand', 'c5.2xlarge', 'ondemand', 'RunInstances'],
       ['Fleet-Instant-OnDemand', 'c5.xlarge', 'ondemand', 'EC2Fleet'],
+      ['Fleet-Attributes-Spot', undefined, 'spot', 'EC2Fleet'],
       ['Fleet-Request-Spot-Weighted', 'm5.xlarge', 'spot', 'EC2Fleet'],
       ['Fleet-Maintain-Mixed', 'r5.large', 'spot', 'EC2Fleet'],
       ['SpotFleet-Spot', 'm5.large', 'spot', 'SpotFleet'],
@@ -44,6 +47,10 @@ describe('example config files', () => {
     });
     expect(config.templates[0]?.attributes['ncpus']).toBeUndefined();
     expect(config.templates[1]?.attributes['nram']).toEqual(['Numeric', '8192']);
+    expect(config.templates.find((t) => t.templateId === 'Reserved-OnDemand')).toMatchObject({
+      capacityReservationId: 'cr-0123456789abcdef0',
+      capacityReservationPreference: 'capacity-reservations-only',
+    });
   });
 
   it('loads config.yml through CONFIG_PATH', () => {
@@ -64,7 +71,10 @@ describe('example config files', () => {
     expect(config.templates.map((t) => t.templateId)).toEqual([
       'OnDemand-Small',
       'Spot-Large',
+      'Failover-OnDemand',
+      'Reserved-OnDemand',
       'Fleet-Instant-OnDemand',
+      'Fleet-Attributes-Spot',
       'Fleet-Request-Spot-Weighted',
       'Fleet-Maintain-Mixed',
       'SpotFleet-Spot',

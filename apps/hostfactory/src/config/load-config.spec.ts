@@ -563,6 +563,23 @@ describe('loadConfig: precedence', () => {
       'vmTypesPriority',
     ],
     ['vmTypesPriority with a fractional priority', { providerApi: 'EC2Fleet', vmTypesPriority: { 't3.medium': 0.5 } }, 'vmTypesPriority'],
+    ['instanceRequirements on RunInstances', { instanceRequirements: { vCpuCount: { min: 2 }, memoryMiB: { min: 1024 } } }, 'instanceRequirements'],
+    ['instanceRequirements without memoryMiB', { providerApi: 'EC2Fleet', instanceRequirements: { vCpuCount: { min: 2 } } }, 'instanceRequirements'],
+    [
+      'instanceRequirements with an unknown field',
+      { providerApi: 'EC2Fleet', instanceRequirements: { vCpuCount: { min: 2 }, memoryMiB: { min: 1 }, cores: 4 } },
+      'instanceRequirements',
+    ],
+    ['two reservation targets', { capacityReservationId: 'cr-01', capacityBlockId: 'cr-02' }, 'capacityReservationId'],
+    ['a reservation on a spot template', { priceType: 'spot', capacityReservationId: 'cr-01' }, 'capacityReservationId'],
+    ['a malformed reservation id', { capacityReservationId: 'res-1' }, 'capacityReservationId'],
+    ['preference none beside a target', { capacityReservationId: 'cr-01', capacityReservationPreference: 'none' }, 'capacityReservationPreference'],
+    ['an unknown reservation preference', { capacityReservationPreference: 'sometimes' }, 'capacityReservationPreference'],
+    [
+      'a Capacity Block on a Spot Fleet',
+      { providerApi: 'SpotFleet', fleetRole: 'arn:aws:iam::1:role/r', capacityBlockId: 'cr-01' },
+      'capacityBlockId',
+    ],
     ["LSF's ec2FleetConfig (an EC2 Fleet request file)", { ec2FleetConfig: '/opt/lsf/fleet.json' }, 'ec2FleetConfig'],
     ['vmTypesOnDemand on a spot template', { priceType: 'spot', providerApi: 'EC2Fleet', vmTypesOnDemand: { 'm5.large': 1 } }, 'vmTypesOnDemand'],
     [
@@ -803,7 +820,7 @@ describe('loadConfig: validation errors name the file, the key and the reason', 
     const file = write(join(confDir, 'config.yml'), 'templates:\n  - {template_id: G, max_number: 1, image_id: ami-1}\n');
     expectConfigError(loadError(), file, 'templates[0].subnet_ids', /at least one subnet/);
     write(file, 'templates:\n  - {template_id: G, max_number: 1, image_id: ami-1, subnet_ids: [s-1]}\n');
-    expectConfigError(loadError(), file, 'templates[0].attributes.vm_type', /vmType or vmTypes is required/);
+    expectConfigError(loadError(), file, 'templates[0].attributes.vm_type', /vmType, vmTypes or instanceRequirements is required/);
   });
 
   it('reports a malformed attribute naming the entry', () => {

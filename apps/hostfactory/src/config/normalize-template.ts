@@ -29,6 +29,7 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   vmTypes: ['vmTypes', 'vm_types'],
   vmTypesOnDemand: ['vmTypesOnDemand', 'vm_types_on_demand'],
   vmTypesPriority: ['vmTypesPriority', 'vm_types_priority'],
+  instanceRequirements: ['instanceRequirements', 'instance_requirements'],
   priceType: ['priceType', 'price_type'],
   providerApi: ['providerApi', 'provider_api'],
   fleetType: ['fleetType', 'fleet_type'],
@@ -52,6 +53,10 @@ const FIELD_NAMES: Readonly<Record<string, readonly string[]>> = {
   fleetRole: ['fleetRole', 'fleet_role'],
   spotFleetRequestExpiry: ['spotFleetRequestExpiry', 'spot_fleet_request_expiry'],
   poolsCount: ['poolsCount', 'pools_count'],
+  capacityReservationId: ['capacityReservationId', 'capacity_reservation_id'],
+  capacityReservationResourceGroupArn: ['capacityReservationResourceGroupArn', 'capacity_reservation_resource_group_arn'],
+  capacityReservationPreference: ['capacityReservationPreference', 'capacity_reservation_preference'],
+  capacityBlockId: ['capacityBlockId', 'capacity_block_id'],
   providerSettings: ['providerSettings', 'provider_settings'],
 };
 

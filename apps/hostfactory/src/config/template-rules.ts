@@ -50,6 +50,75 @@ function badWeights(value: unknown): string | undefined {
   return bad ? `weight of '${bad[0]}' must be a number > 0` : undefined;
 }
 
+/** EC2 InstanceRequirements fields (camelCase) and the shape of each value. */
+const REQUIREMENT_FIELDS: Readonly<Record<string, 'range' | 'list' | 'word' | 'number'>> = {
+  vCpuCount: 'range',
+  memoryMiB: 'range',
+  memoryGiBPerVCpu: 'range',
+  acceleratorCount: 'range',
+  acceleratorTotalMemoryMiB: 'range',
+  baselineEbsBandwidthMbps: 'range',
+  networkBandwidthGbps: 'range',
+  networkInterfaceCount: 'range',
+  totalLocalStorageGB: 'range',
+  cpuManufacturers: 'list',
+  excludedInstanceTypes: 'list',
+  allowedInstanceTypes: 'list',
+  instanceGenerations: 'list',
+  acceleratorTypes: 'list',
+  acceleratorManufacturers: 'list',
+  acceleratorNames: 'list',
+  localStorageTypes: 'list',
+  burstablePerformance: 'word',
+  bareMetal: 'word',
+  localStorage: 'word',
+  requireHibernateSupport: 'word',
+  spotMaxPricePercentageOverLowestPrice: 'number',
+  onDemandMaxPricePercentageOverLowestPrice: 'number',
+  maxSpotPriceAsPercentageOfOptimalOnDemandPrice: 'number',
+};
+
+/** What is wrong with an `instanceRequirements` value (EC2 checks the rest at the first request or `templates check`). */
+function badRequirements(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'must be a map of EC2 InstanceRequirements fields ({"vCpuCount": {"min": 2}, "memoryMiB": {"min": 4096}})';
+  for (const required of ['vCpuCount', 'memoryMiB']) {
+    const range = value[required];
+    if (!isPlainObject(range) || typeof range['min'] !== 'number') return `needs ${required} with a min (EC2 requires it)`;
+  }
+  for (const [field, inner] of Object.entries(value)) {
+    const shape = REQUIREMENT_FIELDS[field];
+    if (!shape) return `unknown field '${field}' (${Object.keys(REQUIREMENT_FIELDS).join(', ')})`;
+    if (shape === 'range') {
+      if (
+        !isPlainObject(inner) ||
+        Object.keys(inner).some((k) => k !== 'min' && k !== 'max') ||
+        Object.values(inner).some((n) => typeof n !== 'number' || n < 0)
+      ) {
+        return `${field} must be {"min": n, "max": n} with numbers >= 0`;
+      }
+    } else if (shape === 'list') {
+      if (!Array.isArray(inner) || inner.some((item) => typeof item !== 'string' || item === '')) return `${field} must be a list of strings`;
+    } else if (shape === 'word') {
+      if (typeof inner !== 'string' && typeof inner !== 'boolean') return `${field} must be a string (or true/false)`;
+    } else if (typeof inner !== 'number' || inner < 0) {
+      return `${field} must be a number >= 0`;
+    }
+  }
+  return undefined;
+}
+
+export const CAPACITY_RESERVATION_PREFERENCES: readonly string[] = ['open', 'none', 'capacity-reservations-only'];
+
+/** What is wrong with a reservation target: its form, another target beside it, or a price type reservations do not serve. */
+function reservationProblem(value: unknown, form: RegExp, what: string, args: ValidationArguments): string | undefined {
+  if (typeof value !== 'string' || !form.test(value)) return `must be ${what}`;
+  const o = args.object as TemplateRules;
+  const targets = [o.capacityReservationId, o.capacityReservationResourceGroupArn, o.capacityBlockId].filter((target) => target !== undefined);
+  if (targets.length > 1) return 'is one of capacityReservationId, capacityReservationResourceGroupArn and capacityBlockId: name one';
+  if (o.priceType !== 'ondemand') return 'needs priceType ondemand (reservations and Capacity Blocks serve on-demand capacity)';
+  return undefined;
+}
+
 function badStringList(value: unknown, what: string): string | undefined {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
     return `must be a list of ${what} (or one string)`;
@@ -102,9 +171,20 @@ export class TemplateRules extends CommonTemplateRules {
   })
   subnetIds?: unknown;
 
-  @ValidateIf((o: TemplateRules) => (o.launchTemplateId === undefined && o.vmTypes === undefined) || o.vmType !== undefined)
-  @RequiredString('vmType or vmTypes is required unless launchTemplateId is set')
+  @ValidateIf(
+    (o: TemplateRules) =>
+      (o.launchTemplateId === undefined && o.vmTypes === undefined && o.instanceRequirements === undefined) || o.vmType !== undefined,
+  )
+  @RequiredString('vmType, vmTypes or instanceRequirements is required unless launchTemplateId is set')
   vmType?: unknown;
+
+  @IsOptional()
+  @Rule('instanceRequirements', (value, args) => {
+    const o = args.object as TemplateRules;
+    if (o.providerApi === 'RunInstances') return 'is not read by RunInstances, which launches named types (use EC2Fleet, SpotFleet or ASG)';
+    return badRequirements(value);
+  })
+  instanceRequirements?: unknown;
 
   @IsOptional()
   @Rule('vmTypes', (value) => badWeights(value))
@@ -180,4 +260,37 @@ export class TemplateRules extends CommonTemplateRules {
   fleetRole?: unknown;
   @OptionalInt(0) spotFleetRequestExpiry?: unknown;
   @OptionalInt(1) poolsCount?: unknown;
+
+  @IsOptional()
+  @Rule('capacityReservationId', (value, args) => reservationProblem(value, /^cr-[0-9a-z]+$/, 'a Capacity Reservation id (cr-...)', args))
+  capacityReservationId?: unknown;
+
+  @IsOptional()
+  @Rule('capacityReservationResourceGroupArn', (value, args) =>
+    reservationProblem(
+      value,
+      /^arn:aws[a-z-]*:resource-groups:[^:]*:\d{12}:group\/.+$/,
+      'a resource group ARN (arn:aws:resource-groups:...:group/...)',
+      args,
+    ),
+  )
+  capacityReservationResourceGroupArn?: unknown;
+
+  @OneOf('capacityReservationPreference', CAPACITY_RESERVATION_PREFERENCES, true)
+  @Rule('capacityReservationPreferenceTarget', (value, args) => {
+    const o = args.object as TemplateRules;
+    const targeted = o.capacityReservationId !== undefined || o.capacityReservationResourceGroupArn !== undefined || o.capacityBlockId !== undefined;
+    return value === 'none' && targeted ? "is 'none' but the template names a reservation to launch into" : undefined;
+  })
+  capacityReservationPreference?: unknown;
+
+  @IsOptional()
+  @Rule('capacityBlockId', (value, args) => {
+    const bad = reservationProblem(value, /^cr-[0-9a-z]+$/, 'a Capacity Block id (cr-...)', args);
+    if (bad) return bad;
+    const o = args.object as TemplateRules;
+    if (o.providerApi !== 'RunInstances' && o.providerApi !== 'ASG') return 'is read by RunInstances and ASG templates only';
+    return undefined;
+  })
+  capacityBlockId?: unknown;
 }

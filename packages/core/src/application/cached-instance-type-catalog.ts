@@ -4,6 +4,7 @@ import type { StateStore } from '../ports/state-store';
 
 // v2: entries carry GPUs; older entries are not read (they would hide a type's GPUs until they expire).
 const KEY_PREFIX = 'instance-type:v2:';
+const MATCHING_PREFIX = 'instance-requirements:v1:';
 
 /**
  * Decorates a catalog with the state store's cache, so a type is described by the cloud once
@@ -33,6 +34,18 @@ export class CachedInstanceTypeCatalog implements InstanceTypeCatalog {
       found.set(type, info);
       await this.store.putCached(KEY_PREFIX + type, JSON.stringify(info), now + this.ttlSec * 1000).catch(() => undefined);
     }
+    return found;
+  }
+
+  /** The inner catalog's answer, cached for the TTL under the requirements' JSON ('' caches "none matches"). */
+  async smallestMatching(requirements: Readonly<Record<string, unknown>>, architecture: string): Promise<string | undefined> {
+    if (!this.inner.smallestMatching) return undefined;
+    const now = this.clock.now();
+    const key = `${MATCHING_PREFIX}${architecture}:${JSON.stringify(requirements)}`;
+    const cached = await this.store.getCached(key, now).catch(() => undefined);
+    if (cached !== undefined) return cached === '' ? undefined : cached;
+    const found = await this.inner.smallestMatching(requirements, architecture);
+    await this.store.putCached(key, found ?? '', now + this.ttlSec * 1000).catch(() => undefined);
     return found;
   }
 }

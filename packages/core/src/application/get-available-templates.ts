@@ -32,14 +32,15 @@ export class GetAvailableTemplates {
   /** Every configured template with the machines it can still give and why not, in configured order. */
   async execute(): Promise<AvailableTemplate[]> {
     const templates = await this.templates.list();
-    const infos = await this.instanceTypeInfos(templates);
+    const typeOf = await this.attributeTypes(templates);
+    const infos = await this.instanceTypeInfos(templates, typeOf);
     const used = await unitsInUseByTemplate(
       this.store,
       templates.map((t) => t.templateId),
     );
     const blocked = await this.unavailableTemplates(templates);
     return templates.map((template) => {
-      const type = templateInstanceTypes(template)[0];
+      const type = typeOf.get(template.templateId);
       const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined, this.settings.cpuCounting);
       if (!hasMandatoryAttributes(attributes)) {
         // One broken template must not hide the others: it is listed, with nothing available.
@@ -76,12 +77,31 @@ export class GetAvailableTemplates {
     return blocked;
   }
 
-  private async instanceTypeInfos(templates: readonly Template[]): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
+  /**
+   * The instance type each template's attributes come from: its first type; for a template that
+   * selects types by attributes only (`instanceRequirements`) and does not state its attributes,
+   * the smallest type that matches (asked of the catalog, cached).
+   */
+  private async attributeTypes(templates: readonly Template[]): Promise<Map<string, string | undefined>> {
+    const types = new Map<string, string | undefined>();
+    for (const template of templates) {
+      let type: string | undefined = templateInstanceTypes(template)[0];
+      if (!type && template.instanceRequirements && !statesAttributes(template) && this.catalog.smallestMatching) {
+        type = await this.catalog.smallestMatching(template.instanceRequirements, architectureOf(template));
+      }
+      types.set(template.templateId, type);
+    }
+    return types;
+  }
+
+  private async instanceTypeInfos(
+    templates: readonly Template[],
+    typeOf: ReadonlyMap<string, string | undefined>,
+  ): Promise<ReadonlyMap<string, InstanceTypeInfo>> {
     const needed = new Set<string>();
     for (const template of templates) {
-      const a = template.attributes;
-      const type = templateInstanceTypes(template)[0];
-      if (type && !(a['ncpus'] && a['nram'] && a['type'])) needed.add(type);
+      const type = typeOf.get(template.templateId);
+      if (type && !statesAttributes(template)) needed.add(type);
     }
     if (needed.size === 0) return new Map();
     try {
@@ -96,4 +116,16 @@ export class GetAvailableTemplates {
       });
     }
   }
+}
+
+/** True when the template states every attribute HF needs (no instance type is asked). */
+function statesAttributes(template: Template): boolean {
+  const a = template.attributes;
+  return Boolean(a['ncpus'] && a['nram'] && a['type']);
+}
+
+/** The EC2 architecture a template's `type` attribute names (`X86_64` -> `x86_64`, `ARM64` -> `arm64`); x86_64 by default. */
+export function architectureOf(template: Template): string {
+  const type = template.attributes['type']?.[1]?.toLowerCase();
+  return type === 'arm64' || type === 'aarch64' ? 'arm64' : 'x86_64';
 }

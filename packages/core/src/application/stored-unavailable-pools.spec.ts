@@ -4,6 +4,7 @@ import { InMemoryStateStore } from '../testing/in-memory-state-store';
 import { silentLogger } from '../ports/logger';
 import { DEFAULT_PROVIDER_SETTINGS } from '../ports/provider-settings';
 import { templatePools } from '../domain/template/template';
+import { CachedInstanceTypeCatalog } from './cached-instance-type-catalog';
 import { GetAvailableTemplates } from './get-available-templates';
 import { StoredUnavailablePools } from './stored-unavailable-pools';
 
@@ -74,5 +75,32 @@ describe('getAvailableTemplates with unavailable pools', () => {
     expect(open?.problem).toBeUndefined();
     clock.advance(60_000);
     expect((await useCase.execute())[0]?.availableNumber).toBe(10);
+  });
+});
+
+describe('getAvailableTemplates with instanceRequirements', () => {
+  it("a template selecting types by attributes only reports the smallest matching type's attributes (asked once, cached)", async () => {
+    const store = new InMemoryStateStore();
+    const clock = new FixedClock();
+    const asked: string[] = [];
+    const inner = new StaticInstanceTypeCatalog([{ instanceType: 'c5.large', vcpus: 2, cores: 1, memoryMiB: 4096, architecture: 'x86_64' }]);
+    const catalog = Object.assign(inner, {
+      smallestMatching: async (_requirements: Readonly<Record<string, unknown>>, architecture: string) => {
+        asked.push(architecture);
+        return 'c5.large';
+      },
+    });
+    const cached = new CachedInstanceTypeCatalog(catalog, store, clock, 3600);
+    const template = aTemplate({
+      templateId: 'Attr',
+      vmType: undefined,
+      attributes: {},
+      instanceRequirements: { vCpuCount: { min: 2 }, memoryMiB: { min: 4096 } },
+    });
+    const useCase = new GetAvailableTemplates(new StaticTemplateSource([template]), cached, store, silentLogger);
+    const [offered] = await useCase.execute();
+    expect(offered?.attributes).toMatchObject({ ncpus: ['Numeric', '1'], nram: ['Numeric', '4096'] });
+    await useCase.execute();
+    expect(asked).toEqual(['x86_64']);
   });
 });

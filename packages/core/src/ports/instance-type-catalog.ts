@@ -24,6 +24,13 @@ export interface InstanceTypeCatalog {
    * Idempotent, read-only.
    */
   describe(instanceTypes: readonly string[]): Promise<ReadonlyMap<string, InstanceTypeInfo>>;
+  /**
+   * The smallest instance type (fewest vCPUs, then least memory) that matches attribute-based
+   * `requirements` (a template's `instanceRequirements`) on `architecture`; undefined when none
+   * does or the catalog cannot tell. Optional: a catalog without it leaves such templates' HF
+   * attributes to what they state.
+   */
+  smallestMatching?(requirements: Readonly<Record<string, unknown>>, architecture: string): Promise<string | undefined>;
 }
 /** The injection token of {@link InstanceTypeCatalog}. */
 export const InstanceTypeCatalog: Token<InstanceTypeCatalog> = portToken<InstanceTypeCatalog>('InstanceTypeCatalog');

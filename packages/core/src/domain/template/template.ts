@@ -54,6 +54,13 @@ export interface Template {
    * become the prioritized ones. Unset: template order.
    */
   readonly vmTypesPriority?: Readonly<Record<string, number>>;
+  /**
+   * Attribute-based instance type selection (EC2Fleet, SpotFleet, ASG): EC2's
+   * `InstanceRequirements` in camelCase (`{"vCpuCount": {"min": 2, "max": 8}, "memoryMiB": {"min":
+   * 4096}, "cpuManufacturers": ["intel"]}`), instead of or beside `vmTypes`. Every matching type
+   * counts one unit; HF's attributes come from the smallest type that matches.
+   */
+  readonly instanceRequirements?: Readonly<Record<string, unknown>>;
   readonly priceType: PriceType;
   readonly providerApi: ProviderApi;
   readonly fleetType?: FleetType;
@@ -76,6 +83,14 @@ export interface Template {
   readonly fleetRole?: string;
   readonly spotFleetRequestExpiry?: number;
   readonly poolsCount?: number;
+  /** An On-Demand Capacity Reservation to launch into (`cr-...`): targeted, used first. */
+  readonly capacityReservationId?: string;
+  /** A resource group of Capacity Reservations to launch into (its ARN). */
+  readonly capacityReservationResourceGroupArn?: string;
+  /** `open` (any open reservation that matches, then on-demand), `none`, or `capacity-reservations-only`. */
+  readonly capacityReservationPreference?: string;
+  /** A Capacity Block for ML (its `cr-...` id): instances launch into the block (market type `capacity-block`). */
+  readonly capacityBlockId?: string;
   /**
    * The template's settings for its provider, as the provider's {@link ProviderFactory.templateSettings}
    * schema defines them, checked when the configuration loads (absent for the AWS providers, whose
