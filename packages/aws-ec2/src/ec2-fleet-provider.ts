@@ -31,7 +31,7 @@ import {
   type PoolRefusal,
   type UnavailablePools,
 } from '@open-hostfactory/core';
-import { apiShape, unique } from '@open-hostfactory/aws-common';
+import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
@@ -47,7 +47,7 @@ import {
   fleetErrorsReason,
   fleetIdsOf,
 } from './ec2-fleet-api';
-import { availableOverrides, fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
+import { availableOverrides, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
 import { isPoolRefusal } from './errors';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
@@ -396,18 +396,8 @@ function overrides(
     }
   }
   // Attribute-based selection: one more override per subnet, with the requirements instead of a type.
-  if (template.instanceRequirements) {
-    const requirements = apiShape(template.instanceRequirements) as FleetLaunchTemplateOverridesRequest['InstanceRequirements'];
-    for (const subnetId of subnets) {
-      result.push({
-        InstanceRequirements: requirements,
-        ...(subnetId ? { SubnetId: subnetId } : {}),
-        ...(options.hasSpot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0
-          ? { MaxPrice: formatPrice(template.maxSpotPrice) }
-          : {}),
-      });
-    }
-  }
+  const price = options.hasSpot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0 ? formatPrice(template.maxSpotPrice) : undefined;
+  result.push(...requirementOverrides(template, 'MaxPrice', price));
   return result;
 }
 

@@ -14,6 +14,7 @@ import {
   type Request,
   type Template,
 } from '@open-hostfactory/core';
+import { apiShape } from '@open-hostfactory/aws-common';
 import type { Ec2Instances } from './ec2-instances';
 import { launchTags, tagValue } from './tags';
 
@@ -166,4 +167,27 @@ export async function availableOverrides<O extends PoolOverride>(
     );
   }
   return kept;
+}
+
+/**
+ * Attribute-based overrides of a template with `instanceRequirements`: one per subnet (one with
+ * none when it names no subnet), with EC2's `InstanceRequirements` (camelCase turned into the API
+ * shape) and, when given, the spot price under the API's own key. Empty without requirements.
+ */
+export function requirementOverrides<K extends 'MaxPrice' | 'SpotPrice'>(
+  template: Template,
+  priceKey: K,
+  price: string | undefined,
+): ({ InstanceRequirements: never; SubnetId?: string } & Partial<Record<K, string>>)[] {
+  if (!template.instanceRequirements) return [];
+  const requirements = apiShape(template.instanceRequirements) as never;
+  const subnets: (string | undefined)[] = template.subnetIds.length > 0 ? [...template.subnetIds] : [undefined];
+  return subnets.map(
+    (subnetId) =>
+      ({
+        InstanceRequirements: requirements,
+        ...(subnetId ? { SubnetId: subnetId } : {}),
+        ...(price !== undefined ? { [priceKey]: price } : {}),
+      }) as { InstanceRequirements: never; SubnetId?: string } & Partial<Record<K, string>>,
+  );
 }

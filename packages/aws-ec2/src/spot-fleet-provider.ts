@@ -23,14 +23,14 @@ import {
   noPoolMemory,
   type UnavailablePools,
 } from '@open-hostfactory/core';
-import { apiShape, unique } from '@open-hostfactory/aws-common';
+import { unique } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { Ec2Instances } from './ec2-instances';
 import { mapEc2Error } from './errors';
 import { dryRun } from './dry-run';
 import type { LaunchTemplateRef } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
-import { availableOverrides, fleetTags, formatPrice, mapStrategy, validUntil } from './fleet-common';
+import { availableOverrides, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import {
   SPOT_FLEET_INSTANCE_TAGS_KEY,
@@ -353,15 +353,6 @@ export function spotFleetOverrides(
     }
   }
   // Attribute-based selection: one more override per subnet, with the requirements instead of a type.
-  if (template.instanceRequirements) {
-    const requirements = apiShape(template.instanceRequirements) as LaunchTemplateOverrides['InstanceRequirements'];
-    for (const subnetId of subnets) {
-      result.push({
-        InstanceRequirements: requirements,
-        ...(subnetId ? { SubnetId: subnetId } : {}),
-        ...(price !== undefined ? { SpotPrice: formatPrice(price) } : {}),
-      });
-    }
-  }
+  result.push(...requirementOverrides(template, 'SpotPrice', price !== undefined ? formatPrice(price) : undefined));
   return result;
 }
