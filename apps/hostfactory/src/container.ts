@@ -21,6 +21,7 @@ import {
   TemplateValidator,
   portToken,
   systemClock,
+  type CapacityPool,
   type Template,
   type Token,
 } from '@open-hostfactory/core';
@@ -56,7 +57,7 @@ export async function createContainer(
   logger: Logger,
   overrides: Overrides = {},
   budget?: CallBudget,
-  observer?: AwsRequestObserver,
+  observer?: AwsRequestObserver & { readonly onRefusal?: (pool: CapacityPool) => void },
 ): Promise<Container> {
   const container = new Container({ defaultScope: 'Singleton' });
   const settings: ProviderSettings = toProviderSettings(config);
@@ -101,7 +102,19 @@ export async function createContainer(
   bindFactory(
     container,
     UnavailablePools,
-    (store: StateStore, clock: Clock, logger: Logger) => new StoredUnavailablePools(store, clock, config.provider.unavailableCapacityTtlSec, logger),
+    (store: StateStore, clock: Clock, logger: Logger): UnavailablePools => {
+      const pools = new StoredUnavailablePools(store, clock, config.provider.unavailableCapacityTtlSec, logger);
+      const count = observer?.onRefusal;
+      if (!count) return pools;
+      // Every refusal a launch reports is also counted in the metrics.
+      return {
+        find: (asked) => pools.find(asked),
+        remember: async (refusals) => {
+          for (const { pool } of refusals) count(pool);
+          await pools.remember(refusals);
+        },
+      };
+    },
     [StateStore, Clock, Logger],
   );
   bindClass(container, GetAvailableTemplates, GetAvailableTemplates, [
@@ -111,6 +124,7 @@ export async function createContainer(
     Logger,
     ProviderSettings,
     UnavailablePools,
+    Clock,
   ]);
   bindClass(container, RequestMachines, RequestMachines, [
     TemplateSource,

@@ -2,7 +2,7 @@
 // answers chosen RunInstances with EC2's own capacity error; the plugin remembers the pool for
 // AWS_UNAVAILABLE_CAPACITY_TTL_SEC in the state store, every later call (another process each)
 // skips it, and a template with no pool left offers nothing until the TTL ends.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hf, motoEndpoint, runOk, untilComplete, type HfEnvironment } from './hf';
@@ -58,6 +58,10 @@ describe('unavailable capacity pools through the scripts', () => {
     await untilComplete(second.requestId, environment.env);
     expect(launchesOf('t3.medium')).toBe(1);
     expect(launchesOf('t3.large')).toBe(2);
+    // The refusal is counted in the metrics file, by pool.
+    expect(readFileSync(join(environment.workDir, 'awsinst.prom'), 'utf8')).toMatch(
+      /open_hostfactory_capacity_refusals_total\{price_type="ondemand",instance_type="t3.medium",location="subnet-[0-9a-f]+"\} 1/,
+    );
   });
 
   it('a single-pool template: the request fails naming the pool, the template offers 0 (maxNumber kept) until the TTL ends, then EC2 is asked again', async () => {

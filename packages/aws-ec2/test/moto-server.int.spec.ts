@@ -25,7 +25,8 @@ describe('startMotoServer', () => {
     }
     expect(() => process.kill(moto.pid, 0)).toThrow();
     await expect(moto.stop()).resolves.toBeUndefined();
-  });
+    // A Python server starting on a busy 2-core machine can take several seconds.
+  }, 60_000);
 
   it('says how to install moto_server when it is not on PATH', async () => {
     const path = process.env['PATH'];

@@ -97,6 +97,8 @@ export { UnavailablePools, noPoolMemory } from './ports/unavailable-pools';
 export { describePool, poolKey } from './domain/capacity-pool';
 export type { CapacityPool, PoolRefusal } from './domain/capacity-pool';
 export { StoredUnavailablePools } from './application/stored-unavailable-pools';
+export { BootstrapGuard } from './application/bootstrap-guard';
+export type { BootstrapSettings } from './application/bootstrap-guard';
 export type { OrphanAction } from './ports/provider-settings';
 export { ProcessIdentity, unknownProcess } from './ports/process-identity';
 export { Logger, silentLogger } from './ports/logger';

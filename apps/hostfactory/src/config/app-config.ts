@@ -43,6 +43,10 @@ export interface ProviderConfig {
   spotTerminateOnReclaim: boolean;
   /** AWS_UNAVAILABLE_CAPACITY_TTL_SEC, default 180 (Karpenter's 3 minutes): how long a pool the cloud refused for capacity is skipped; 0 remembers nothing. */
   unavailableCapacityTtlSec: number;
+  /** AWS_BOOTSTRAP_FAILURE_LIMIT, default 10 (ParallelCluster's protected_failure_count); 0 = off. */
+  bootstrapFailureLimit: number;
+  /** AWS_BOOTSTRAP_COOL_OFF_SEC, default 900: how long a template is held back after that. */
+  bootstrapCoolOffSec: number;
   /** AWS_INSTANCE_PENDING_TIMEOUT_SEC, default 180. */
   pendingTimeoutSec: number;
   /** How long a request keeps seeking missing capacity, default 600 (AWS_CAPACITY_TIMEOUT_SEC). */
@@ -172,6 +176,8 @@ export const DEFAULT_PROVIDER_CONFIG: Readonly<ProviderConfig> = {
   spotTerminateOnReclaim: false,
   credentialRenewMarginSec: DEFAULT_CREDENTIAL_RENEW_MARGIN_SEC,
   unavailableCapacityTtlSec: 180,
+  bootstrapFailureLimit: 10,
+  bootstrapCoolOffSec: 900,
 };
 
 export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;

@@ -68,6 +68,8 @@ describe('loadConfig: defaults and directories', () => {
       maxRetries: 3,
       credentialRenewMarginSec: 1770,
       unavailableCapacityTtlSec: 180,
+      bootstrapFailureLimit: 10,
+      bootstrapCoolOffSec: 900,
       describeRetryAttempts: 3,
       describeIntervalMs: 0,
       pendingTimeoutSec: 180,
@@ -99,6 +101,8 @@ describe('loadConfig: defaults and directories', () => {
     expect(toProviderSettings(config)).toEqual({
       providerName: 'awsinst',
       pendingTimeoutSec: 180,
+      bootstrapFailureLimit: 10,
+      bootstrapCoolOffSec: 900,
       maxFailedLaunchAttempts: 3,
       capacityTimeoutSec: 600,
       catalogCacheTtlSec: 86400,

@@ -217,6 +217,8 @@ export function toProviderSettings(config: AppConfig): ProviderSettings {
     returnTimeoutSec: config.provider.returnTimeoutSec,
     retentionDays: config.storage.retentionDays,
     cpuCounting: config.provider.egoDefineNcpus,
+    bootstrapFailureLimit: config.provider.bootstrapFailureLimit,
+    bootstrapCoolOffSec: config.provider.bootstrapCoolOffSec,
   };
 }
 

@@ -168,6 +168,9 @@ export const SETTINGS = [
     'provider.aws.unavailable_capacity_ttl',
     'provider.unavailable_capacity_ttl',
   ]),
+  // Bootstrap protection: this many machines of a template failing in a row before they are ready hold it back.
+  setting('bootstrapFailureLimit', 'provider', int(0), ['AWS_BOOTSTRAP_FAILURE_LIMIT', 'provider.aws.bootstrap_failure_limit']),
+  setting('bootstrapCoolOffSec', 'provider', int(1), ['AWS_BOOTSTRAP_COOL_OFF_SEC', 'provider.aws.bootstrap_cool_off']),
   setting('pendingTimeoutSec', 'provider', int(1), ['AWS_INSTANCE_PENDING_TIMEOUT_SEC', 'provider.pending_timeout', 'provider.aws.pending_timeout']),
   setting('capacityTimeoutSec', 'provider', int(0), ['AWS_CAPACITY_TIMEOUT_SEC', 'provider.capacity_timeout', 'provider.aws.capacity_timeout']),
   setting('maxFailedLaunchAttempts', 'provider', int(1), [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CallMetrics, applyDelta, persistMetrics, pushUrl, renderMetrics, type MetricsState } from './metrics';
 
-const empty = (): MetricsState => ({ calls: {}, durations: {}, aws: {}, throttles: {}, machines: {}, updatedAt: 0 });
+const empty = (): MetricsState => ({ calls: {}, durations: {}, aws: {}, throttles: {}, machines: {}, refusals: {}, updatedAt: 0 });
 
 describe('metrics', () => {
   it('a call adds to the counters and the histogram; the machines gauge is replaced', () => {
@@ -28,6 +28,18 @@ describe('metrics', () => {
     expect(text).toContain('open_hostfactory_machines{template="T",state="pending"} 1\n');
     expect(text).toContain('open_hostfactory_aws_throttles_total{operation="DescribeInstances"} 2\n');
     expect(text).toContain('open_hostfactory_last_update_timestamp_seconds 200\n');
+  });
+
+  it('counts capacity refusals by pool, and reads a state file from before they existed', () => {
+    const call = new CallMetrics();
+    call.onRefusal({ priceType: 'spot', instanceType: 'm5.large', location: 'subnet-a' });
+    call.onRefusal({ priceType: 'spot', instanceType: 'm5.large', location: 'subnet-a' });
+    const { refusals: _none, ...older } = empty();
+    const state = applyDelta(older as MetricsState, call.delta('requestMachines', 'ok', 0.2), 100);
+    expect(state.refusals).toEqual({ 'spot|m5.large|subnet-a': 2 });
+    expect(renderMetrics(state)).toContain(
+      'open_hostfactory_capacity_refusals_total{price_type="spot",instance_type="m5.large",location="subnet-a"} 2',
+    );
   });
 
   it('escapes label values', () => {

@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { CapacityPool } from '@open-hostfactory/core';
 import { withLock } from '../file-lock';
 
 /** One AWS request as the SDK middleware saw it (aws-common's observer). */
@@ -25,11 +26,13 @@ export interface MetricsState {
   throttles: Record<string, number>;
   /** `template|state` -> machines HF holds or may hold, as the last call saw them. */
   machines: Record<string, number>;
+  /** `priceType|instanceType|location` -> capacity refusals of that pool. */
+  refusals: Record<string, number>;
   /** Epoch seconds of the last update. */
   updatedAt: number;
 }
 
-const emptyState = (): MetricsState => ({ calls: {}, durations: {}, aws: {}, throttles: {}, machines: {}, updatedAt: 0 });
+const emptyState = (): MetricsState => ({ calls: {}, durations: {}, aws: {}, throttles: {}, machines: {}, refusals: {}, updatedAt: 0 });
 
 /**
  * The metrics of one HF call, collected while it runs and added to the provider instance's
@@ -38,6 +41,13 @@ const emptyState = (): MetricsState => ({ calls: {}, durations: {}, aws: {}, thr
 export class CallMetrics {
   private readonly aws = new Map<string, number>();
   private readonly throttles = new Map<string, number>();
+  private readonly refusals = new Map<string, number>();
+
+  /** One capacity pool the cloud refused (see core's UnavailablePools). */
+  readonly onRefusal = (pool: CapacityPool): void => {
+    const key = `${pool.priceType}|${pool.instanceType}|${pool.location}`;
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
+  };
 
   /** The aws-common observer: one finished request. */
   readonly onRequest = (event: AwsRequestEvent): void => {
@@ -52,7 +62,15 @@ export class CallMetrics {
 
   /** The call's contribution: counters to add, and the machines gauge to set (when known). */
   delta(command: string, outcome: string, seconds: number, machines?: ReadonlyMap<string, number>): MetricsDelta {
-    return { command, outcome, seconds, aws: new Map(this.aws), throttles: new Map(this.throttles), ...(machines ? { machines } : {}) };
+    return {
+      command,
+      outcome,
+      seconds,
+      aws: new Map(this.aws),
+      throttles: new Map(this.throttles),
+      refusals: new Map(this.refusals),
+      ...(machines ? { machines } : {}),
+    };
   }
 }
 
@@ -63,6 +81,8 @@ export interface MetricsDelta {
   readonly seconds: number;
   readonly aws: ReadonlyMap<string, number>;
   readonly throttles: ReadonlyMap<string, number>;
+  /** Capacity refusals by pool (`priceType|instanceType|location`); absent counts none. */
+  readonly refusals?: ReadonlyMap<string, number>;
   readonly machines?: ReadonlyMap<string, number>;
 }
 
@@ -80,6 +100,8 @@ export function applyDelta(state: MetricsState, delta: MetricsDelta, nowSec: num
   histogram.count += 1;
   for (const [key, n] of delta.aws) next.aws[key] = (next.aws[key] ?? 0) + n;
   for (const [key, n] of delta.throttles) next.throttles[key] = (next.throttles[key] ?? 0) + n;
+  next.refusals ??= {};
+  for (const [key, n] of delta.refusals ?? []) next.refusals[key] = (next.refusals[key] ?? 0) + n;
   if (delta.machines) next.machines = Object.fromEntries(delta.machines);
   next.updatedAt = nowSec;
   return next;
@@ -162,6 +184,22 @@ export function renderMetrics(state: MetricsState): string {
   family('open_hostfactory_aws_throttles_total', 'counter', 'AWS API attempts answered with throttling (retried or not), by operation.');
   for (const [operation, n] of sorted(Object.entries(state.throttles))) {
     lines.push(`open_hostfactory_aws_throttles_total${labels([['operation', operation]])} ${n}`);
+  }
+  family(
+    'open_hostfactory_capacity_refusals_total',
+    'counter',
+    'Capacity pools the cloud refused (InsufficientInstanceCapacity and its relatives), by price type, instance type and location (subnet).',
+  );
+  for (const [key, n] of sorted(Object.entries(state.refusals ?? {}))) {
+    const [priceType, rest] = split(key);
+    const [instanceType, location] = split(rest);
+    lines.push(
+      `open_hostfactory_capacity_refusals_total${labels([
+        ['price_type', priceType],
+        ['instance_type', instanceType],
+        ['location', location],
+      ])} ${n}`,
+    );
   }
   family('open_hostfactory_last_update_timestamp_seconds', 'gauge', 'When a call last updated these metrics (Unix time).');
   lines.push(`open_hostfactory_last_update_timestamp_seconds ${state.updatedAt}`);

@@ -24,6 +24,8 @@ const EFFECTIVE: Readonly<Record<SettingKey, (config: AppConfig) => unknown>> = 
   describeIntervalMs: (c) => c.provider.describeIntervalMs,
   pendingTimeoutSec: (c) => c.provider.pendingTimeoutSec,
   unavailableCapacityTtlSec: (c) => c.provider.unavailableCapacityTtlSec,
+  bootstrapFailureLimit: (c) => c.provider.bootstrapFailureLimit,
+  bootstrapCoolOffSec: (c) => c.provider.bootstrapCoolOffSec,
   capacityTimeoutSec: (c) => c.provider.capacityTimeoutSec,
   maxFailedLaunchAttempts: (c) => c.provider.maxFailedLaunchAttempts,
   connectionPoolSize: (c) => c.provider.connectionPoolSize,

@@ -1,8 +1,8 @@
 import { createAwsClient, loadProxyAgents, mapAwsError } from '@open-hostfactory/aws-common';
-import { StateStore, silentLogger, toHostFactoryError } from '@open-hostfactory/core';
+import { BootstrapGuard, StateStore, silentLogger, systemClock, toHostFactoryError } from '@open-hostfactory/core';
 import { startCallBudget, withinBudget } from '../call-budget';
 import { awsClientOptions } from '../aws-capacity';
-import { loadConfig, type AppConfig } from '../config';
+import { loadConfig, toProviderSettings, type AppConfig } from '../config';
 import { resolve } from '../wiring';
 import { createContainer, storageFile, type Overrides } from '../container';
 import { table } from './table';
@@ -89,8 +89,10 @@ async function storageCheck(config: AppConfig, overrides: Overrides | undefined)
     const open = await store.listRequests({ open: true });
     const inspection = await store.inspect?.();
     const message = `${inspection?.summary ?? where}: readable and writable, ${open.length} open request(s)`;
-    if (inspection && inspection.warnings.length > 0)
-      return { name: 'storage', status: 'warn', message: `${message}; ${inspection.warnings.join('; ')}` };
+    // Templates held back by bootstrap protection: what the store knows of them.
+    const held = await new BootstrapGuard(store, systemClock, toProviderSettings(config)).held(config.templates.map((t) => t.templateId));
+    const warnings = [...(inspection?.warnings ?? []), ...[...held].map(([templateId, reason]) => `template ${templateId} held back: ${reason}`)];
+    if (warnings.length > 0) return { name: 'storage', status: 'warn', message: `${message}; ${warnings.join('; ')}` };
     return { name: 'storage', status: 'ok', message };
   } catch (error) {
     return { name: 'storage', status: 'fail', message: `${where}: ${toHostFactoryError(error).message}` };

@@ -2,6 +2,7 @@ import { newMachine, type Machine } from '../domain/machine/machine';
 import { maySeekCapacity, type Request } from '../domain/request/request';
 import type { Template } from '../domain/template/template';
 import { acquirePolicy, observationContext, withStatus } from './acquire-status';
+import { BootstrapGuard } from './bootstrap-guard';
 import { abandonOrWarn, applyCloudView, releaseOrWarn, type CloudView } from './cloud-view';
 import { retryOnConflict } from './conflict-retry';
 import { machineOwner } from './machine-owner';
@@ -22,11 +23,17 @@ export interface ReconciledAcquire {
  * stops filling it). Returns undefined when the request is not running.
  */
 export class AcquireReconciler {
-  constructor(private readonly deps: UseCaseContext) {}
+  private readonly bootstrap: BootstrapGuard;
+
+  constructor(private readonly deps: UseCaseContext) {
+    this.bootstrap = new BootstrapGuard(deps.store, deps.clock, deps.settings, deps.logger);
+  }
 
   async reconcile(requestId: string, view: CloudView, templates: ReadonlyMap<string, Template>): Promise<ReconciledAcquire | undefined> {
     const toRelease: Machine[] = [];
     let ended = false;
+    // The machines as they were before this poll's write, for the bootstrap outcomes it settled.
+    let settledBefore: { templateId: string; machines: readonly Machine[] } | undefined;
     const state = await retryOnConflict(async (): Promise<ReconciledAcquire | undefined> => {
       toRelease.length = 0;
       ended = false;
@@ -34,6 +41,7 @@ export class AcquireReconciler {
       if (!request || request.status !== 'running') return undefined;
       const template = request.templateId ? templates.get(request.templateId) : undefined;
       const stored = await this.deps.store.getMachines({ requestIds: [requestId] });
+      settledBefore = request.templateId ? { templateId: request.templateId, machines: stored } : undefined;
       const now = this.deps.clock.now();
       const context = observationContext(this.deps.settings, now);
       const { all, changed, observed } = applyCloudView(stored, view, context);
@@ -66,6 +74,7 @@ export class AcquireReconciler {
       ended = next.status !== 'running';
       return { request: written.requests[0] as Request, machines: all };
     });
+    if (settledBefore && state) await this.bootstrap.record(settledBefore.templateId, settledBefore.machines, state.machines);
     await releaseOrWarn(this.deps.store, this.deps.providers, this.deps.logger, toRelease, 'failed before it was ready');
     if (state && ended && state.request.status === 'complete_with_error') {
       await abandonOrWarn(this.deps.providers, this.deps.logger, state.request, state.machines);

@@ -7,6 +7,8 @@ import { HostFactoryError, toHostFactoryError } from '../errors';
 import type { InstanceTypeCatalog, InstanceTypeInfo } from '../ports/instance-type-catalog';
 import type { Logger } from '../ports/logger';
 import type { StateStore } from '../ports/state-store';
+import { systemClock, type Clock } from '../ports/clock';
+import { BootstrapGuard } from './bootstrap-guard';
 import type { TemplateSource } from '../ports/template-source';
 import type { AvailableTemplate } from './results';
 import { availableNumber, unitsInUseByTemplate } from './template-usage';
@@ -25,8 +27,9 @@ export class GetAvailableTemplates {
     private readonly catalog: InstanceTypeCatalog,
     private readonly store: StateStore,
     private readonly logger: Logger,
-    private readonly settings: Pick<ProviderSettings, 'cpuCounting'> = DEFAULT_PROVIDER_SETTINGS,
+    private readonly settings: Pick<ProviderSettings, 'cpuCounting' | 'bootstrapFailureLimit' | 'bootstrapCoolOffSec'> = DEFAULT_PROVIDER_SETTINGS,
     private readonly pools: UnavailablePools = noPoolMemory,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Every configured template with the machines it can still give and why not, in configured order. */
@@ -39,6 +42,7 @@ export class GetAvailableTemplates {
       templates.map((t) => t.templateId),
     );
     const blocked = await this.unavailableTemplates(templates);
+    const held = await new BootstrapGuard(this.store, this.clock, this.settings).held(templates.map((t) => t.templateId));
     return templates.map((template) => {
       const type = typeOf.get(template.templateId);
       const attributes = resolveTemplateAttributes(template, type ? infos.get(type) : undefined, this.settings.cpuCounting);
@@ -53,7 +57,7 @@ export class GetAvailableTemplates {
           problem,
         };
       }
-      const unavailable = blocked.get(template.templateId);
+      const unavailable = held.get(template.templateId) ?? blocked.get(template.templateId);
       if (unavailable) return { template, attributes, availableNumber: 0, problem: unavailable };
       return { template, attributes, availableNumber: availableNumber(template, used.get(template.templateId) ?? 0) };
     });

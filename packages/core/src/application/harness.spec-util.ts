@@ -50,7 +50,7 @@ export function harness(options: HarnessOptions = {}) {
     templates,
     catalog,
     settings,
-    getAvailableTemplates: new GetAvailableTemplates(templates, catalog, store, logger),
+    getAvailableTemplates: new GetAvailableTemplates(templates, catalog, store, logger, settings, undefined, clock),
     requestMachines: new RequestMachines(templates, store, providers, ids, clock, settings, logger, undefined, identity),
     getRequestStatus: new GetRequestStatus(store, providers, templates, clock, settings, logger, undefined, identity),
     requestReturnMachines: new RequestReturnMachines(store, providers, ids, clock, logger, templates),

@@ -12,6 +12,7 @@ import type { ProviderSettings } from '../ports/provider-settings';
 import type { StateStore } from '../ports/state-store';
 import type { TemplateSource } from '../ports/template-source';
 import { acceptTemplatesAsConfigured, type TemplateValidator } from '../ports/template-validator';
+import { BootstrapGuard } from './bootstrap-guard';
 import { findTemplate } from './find-template';
 import { machineOwner } from './machine-owner';
 import type { RequestMachinesInput, RequestMachinesOutput } from './results';
@@ -50,6 +51,13 @@ export class RequestMachines {
     }
     if (configured.maxNumber >= 0 && input.machineCount > configured.maxNumber) {
       throw exceeded(configured, input.machineCount, configured.maxNumber);
+    }
+    const [hold] = (await new BootstrapGuard(this.store, this.clock, this.settings, this.logger).held([configured.templateId])).values();
+    if (hold !== undefined) {
+      throw new HostFactoryError('INSUFFICIENT_CAPACITY', `Template '${configured.templateId}' is held back: ${hold}`, {
+        transient: true,
+        details: { templateId: configured.templateId },
+      });
     }
     const provider = this.providers.forApi(configured.providerApi);
     // Checked against the cloud before anything is stored: a template naming a subnet that does

@@ -36,6 +36,10 @@ export interface ProviderSettings {
   readonly retentionDays: number;
   /** How `ncpus` is derived from an instance type: as EGO counts CPUs (EGO_DEFINE_NCPUS, default `cores`). */
   readonly cpuCounting: CpuCounting;
+  /** Machines of a template failing in a row before they are ready that hold it back (default 10; 0 = never). */
+  readonly bootstrapFailureLimit: number;
+  /** How long a template is held back after that, seconds (default 900). */
+  readonly bootstrapCoolOffSec: number;
 }
 /** The injection token of {@link ProviderSettings}. */
 export const ProviderSettings: Token<ProviderSettings> = portToken<ProviderSettings>('ProviderSettings');
@@ -55,4 +59,6 @@ export const DEFAULT_PROVIDER_SETTINGS: ProviderSettings = {
   returnTimeoutSec: 600,
   retentionDays: 30,
   cpuCounting: 'cores',
+  bootstrapFailureLimit: 10,
+  bootstrapCoolOffSec: 900,
 };
