@@ -9,7 +9,7 @@ import {
   type FleetData,
   type TargetCapacitySpecificationRequest,
 } from '@aws-sdk/client-ec2';
-import { HostFactoryError, type Machine, type ProviderApi, type Request } from '@open-hostfactory/core';
+import { HostFactoryError, describePool, type Machine, type ProviderApi, type Request } from '@open-hostfactory/core';
 import { allItems, chunk, idsIn, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
@@ -248,7 +248,20 @@ export function fleetIdsOf(request: Request | undefined): string[] {
   return (request?.providerData[FLEET_IDS_KEY] ?? '').split(',').filter((id) => id !== '');
 }
 
-/** A fleet's launch errors as one line (`Code: message; ...`). */
+/** A fleet's launch errors as one line (`m5.large on-demand in subnet-a: Code: message; ...`, the pool when the error names one). */
 export function fleetErrorsReason(errors: readonly (CreateFleetError | DescribeFleetError)[]): string {
-  return unique(errors.map((error) => [error.ErrorCode, error.ErrorMessage].filter(Boolean).join(': '))).join('; ');
+  return unique(
+    errors.map((error) => {
+      const what = [error.ErrorCode, error.ErrorMessage].filter(Boolean).join(': ');
+      const override = error.LaunchTemplateAndOverrides?.Overrides;
+      if (!override?.InstanceType) return what;
+      // The pool the error is about, so that the message says which pools were tried.
+      const pool = {
+        instanceType: override.InstanceType,
+        location: override.SubnetId ?? '',
+        priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand',
+      } as const;
+      return `${describePool(pool)}: ${what}`;
+    }),
+  ).join('; ');
 }

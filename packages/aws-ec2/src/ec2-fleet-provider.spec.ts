@@ -450,6 +450,31 @@ describe('Ec2FleetProvider.acquire', () => {
     expect(client.calls('CreateFleetCommand')[2].LaunchTemplateConfigs[0].Overrides).toHaveLength(4);
   });
 
+  it('instant: the shortfall reason names the pool of each fleet error', async () => {
+    const client = fakeEc2([instance('i-1', { InstanceType: 'm5.xlarge' })]).on('CreateFleetCommand', () => ({
+      FleetId: 'fleet-1',
+      Instances: [{ InstanceIds: ['i-1'], InstanceType: 'm5.xlarge' }],
+      Errors: [
+        {
+          ErrorCode: 'InsufficientInstanceCapacity',
+          ErrorMessage: 'none left',
+          Lifecycle: 'spot',
+          LaunchTemplateAndOverrides: { Overrides: { InstanceType: 'm5.large', SubnetId: 'subnet-a' } },
+        },
+      ],
+    }));
+    const result = await provider(client).acquire({
+      request: anAcquireRequest(),
+      template: template({ priceType: 'spot' }),
+      count: 3,
+      attempt: 1,
+      deadline: DEADLINE,
+    });
+    expect(result.shortfallReason).toBe(
+      'EC2 Fleet fleet-1 launched 2 of 3 units: m5.large spot in subnet-a: InsufficientInstanceCapacity: none left',
+    );
+  });
+
   it('instant instances EC2 does not show yet are reported pending from the fleet answer', async () => {
     const client = fakeEc2([]).on('CreateFleetCommand', () => ({
       FleetId: 'fleet-1',
