@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsCredentials } from '@open-hostfactory/aws-common';
 import { HostFactoryError } from '@open-hostfactory/core';
+import { replaceFile } from './replace-file';
 
 /** IBM's default AWS_CREDENTIAL_RENEW_MARGIN: the script runs again once its output is this many seconds old. */
 export const DEFAULT_CREDENTIAL_RENEW_MARGIN_SEC = 1770;
@@ -49,7 +50,7 @@ export function credentialScriptProvider(options: CredentialScriptOptions): () =
         'printed no credentials: expected an AWS credentials file with a [default] profile (aws_access_key_id, aws_secret_access_key, aws_session_token) or credential_process JSON',
       );
     }
-    writePrivate(cache, output);
+    replaceFile(cache, output, 0o600);
     return credentials;
   };
   return () => {
@@ -136,27 +137,4 @@ function runScript(script: string): Promise<string> {
 
 function scriptError(script: string, what: string): HostFactoryError {
   return new HostFactoryError('AUTH_ERROR', `AWS_CREDENTIAL_SCRIPT '${script}' ${what}`, { details: { key: 'AWS_CREDENTIAL_SCRIPT', script } });
-}
-
-/** Writes `text` to `path` readable by the owner only, replacing it in one rename. */
-function writePrivate(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    unlinkSync(temporary); // left by a killed call: 'wx' makes a fresh file with our mode
-  } catch {
-    // none
-  }
-  const fd = openSync(temporary, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(temporary, path);
-  } catch (error) {
-    unlinkSync(temporary);
-    throw error;
-  }
 }

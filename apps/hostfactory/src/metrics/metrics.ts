@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CapacityPool } from '@open-hostfactory/core';
 import { withLock } from '../file-lock';
+import { replaceFile } from '../replace-file';
 
 /** One AWS request as the SDK middleware saw it (aws-common's observer). */
 export interface AwsRequestEvent {
@@ -233,19 +234,11 @@ export function persistMetrics(file: string, delta: MetricsDelta, nowSec: number
     }
     const next = applyDelta(state, delta, nowSec);
     text = renderMetrics(next);
-    replace(stateFile, JSON.stringify(next), 0o600);
+    replaceFile(stateFile, JSON.stringify(next), 0o600);
     // Readable by others: node_exporter's textfile collector usually runs as its own user.
-    replace(file, text, 0o644);
+    replaceFile(file, text, 0o644);
   });
   return done ? text : undefined;
-}
-
-function replace(file: string, content: string, mode: number): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content, { mode });
-  // The mode of a new file is masked by the umask: set it as meant.
-  chmodSync(temporary, mode);
-  renameSync(temporary, file);
 }
 
 /** The Pushgateway URL of the provider instance's group: job `open_hostfactory`, instance = provider name. */
