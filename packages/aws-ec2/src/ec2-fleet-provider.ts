@@ -16,7 +16,6 @@ import {
   instancePriority,
   instanceWeight,
   systemClock,
-  purchaseOf,
   type AcquireInput,
   type AcquireResult,
   type Clock,
@@ -47,7 +46,7 @@ import {
   fleetErrorsReason,
   fleetIdsOf,
 } from './ec2-fleet-api';
-import { availableOverrides, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
+import { availableOverrides, fleetPurchase, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
 import { isPoolRefusal } from './errors';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
@@ -261,17 +260,8 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     memory: UnavailablePools = noPoolMemory,
   ): Promise<CreateFleetCommandInput> {
     const { template, count } = input;
-    const purchase = purchaseOf(template, count, input.attempt);
+    const purchase = fleetPurchase(template, count, input.attempt, 'EC2 Fleet');
     const types = purchase.instanceTypes;
-    if (!template.launchTemplateId && types.length === 0 && !template.instanceRequirements) {
-      throw new HostFactoryError(
-        'TEMPLATE_INVALID',
-        `Template '${template.templateId}' needs vmType, vmTypes or instanceRequirements for EC2 Fleet`,
-        {
-          details: { templateId: template.templateId },
-        },
-      );
-    }
     // An explicit strategy on every fleet (never EC2's legacy default): AWS recommends
     // price-capacity-optimized for spot; on-demand defaults to lowest-price.
     // With vmTypesPriority the defaults are the prioritized strategies, which read the priorities.
@@ -286,8 +276,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
     const launchTemplate = await resolve();
     const prioritized = ranked || spotStrategy === 'capacity-optimized-prioritized' || onDemandStrategy === 'prioritized';
     const hasSpot = (target.SpotTargetCapacity ?? 0) > 0;
-    const buys = [...((target.OnDemandTargetCapacity ?? 0) > 0 ? ['ondemand' as const] : []), ...(hasSpot ? ['spot' as const] : [])];
-    const fleetOverrides = await availableOverrides(memory, template, overrides(template, types, { prioritized, hasSpot }), buys);
+    const fleetOverrides = await availableOverrides(memory, template, overrides(template, types, { prioritized, hasSpot }), purchase.buys);
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,

@@ -1,6 +1,7 @@
 import {
   HostFactoryError,
-  describePool,
+  describeRefusal,
+  purchaseOf,
   poolKey,
   type CapacityPool,
   type UnavailablePools,
@@ -158,15 +159,21 @@ export async function availableOverrides<O extends PoolOverride>(
     const pools = poolsOf(override);
     return pools.length === 0 || pools.some((pool) => !known.has(poolKey(pool)));
   });
-  if (kept.length === 0 && overrides.length > 0) {
-    const reasons = overrides.flatMap(poolsOf).map((pool) => `${describePool(pool)} (${known.get(poolKey(pool))})`);
-    throw new HostFactoryError(
-      'INSUFFICIENT_CAPACITY',
-      `Template '${template.templateId}': every capacity pool was refused lately, none asked: ${reasons.join('; ')}`,
-      { transient: true, details: { templateId: template.templateId } },
-    );
-  }
+  if (kept.length === 0 && overrides.length > 0) throw refusedLately(template, overrides.flatMap(poolsOf), known);
   return kept;
+}
+
+/** INSUFFICIENT_CAPACITY (transient) for a launch that asks nothing: every pool of `pools` was refused lately, each named with why. */
+export function refusedLately(template: Template, pools: readonly CapacityPool[], known: ReadonlyMap<string, string>): HostFactoryError {
+  const reasons = pools.map((pool) => describeRefusal(pool, known.get(poolKey(pool))));
+  return new HostFactoryError(
+    'INSUFFICIENT_CAPACITY',
+    `Template '${template.templateId}': every capacity pool was refused lately, none asked: ${reasons.join('; ')}`,
+    {
+      transient: true,
+      details: { templateId: template.templateId },
+    },
+  );
 }
 
 /**
@@ -190,4 +197,27 @@ export function requirementOverrides<K extends 'MaxPrice' | 'SpotPrice'>(
         ...(price !== undefined ? { [priceKey]: price } : {}),
       }) as { InstanceRequirements: never; SubnetId?: string } & Partial<Record<K, string>>,
   );
+}
+
+/** What one fleet attempt buys ({@link purchaseOf}), and the ways it buys (for the pools it may use). */
+export interface FleetPurchase extends Purchase {
+  readonly buys: readonly CapacityPool['priceType'][];
+}
+
+/**
+ * The purchase of one fleet attempt of `count` units. TEMPLATE_INVALID (`kind` names the API)
+ * when the template names nothing to launch: no instance type, no `instanceRequirements` and no
+ * launch template of its own.
+ */
+export function fleetPurchase(template: Template, count: number, attempt: number, kind: string): FleetPurchase {
+  const purchase = purchaseOf(template, count, attempt);
+  if (!template.launchTemplateId && purchase.instanceTypes.length === 0 && !template.instanceRequirements) {
+    throw new HostFactoryError('TEMPLATE_INVALID', `Template '${template.templateId}' needs vmType, vmTypes or instanceRequirements for ${kind}`, {
+      details: { templateId: template.templateId },
+    });
+  }
+  const buys: CapacityPool['priceType'][] = [];
+  if (purchase.onDemand > 0) buys.push('ondemand');
+  if (purchase.onDemand < count) buys.push('spot');
+  return { ...purchase, buys };
 }

@@ -3,6 +3,7 @@ import { RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/cli
 import {
   HostFactoryError,
   describePool,
+  describeRefusal,
   instanceWeight,
   noPoolMemory,
   poolKey,
@@ -30,6 +31,7 @@ import { launchSettings } from './launch-settings';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, isPoolRefusal, mapEc2Error, refusalReason } from './errors';
 import { Ec2Instances } from './ec2-instances';
+import { refusedLately } from './fleet-common';
 import { launchTags } from './tags';
 
 export interface RunInstancesProviderOptions {
@@ -98,16 +100,9 @@ export class RunInstancesProvider implements CapacityProvider {
     const order = runPools(template, input.attempt);
     const known = await memory.find(order.map((candidate) => candidate.pool));
     const open = order.filter((candidate) => !known.has(poolKey(candidate.pool))).slice(0, MAX_POOLS_PER_ATTEMPT);
-    const tried: string[] = order
-      .filter((candidate) => known.has(poolKey(candidate.pool)))
-      .map((candidate) => `${describePool(candidate.pool)}: refused lately (${known.get(poolKey(candidate.pool))})`);
-    if (open.length === 0) {
-      throw new HostFactoryError(
-        'INSUFFICIENT_CAPACITY',
-        `Template '${template.templateId}': every capacity pool was refused lately, none asked: ${tried.join('; ')}`,
-        { transient: true, details: { templateId: template.templateId } },
-      );
-    }
+    const skipped = order.filter((candidate) => known.has(poolKey(candidate.pool))).map((candidate) => candidate.pool);
+    if (open.length === 0) throw refusedLately(template, skipped, known);
+    const tried: string[] = skipped.map((pool) => describeRefusal(pool, known.get(poolKey(pool))));
     const firstKey = order[0] ? poolKey(order[0].pool) : '';
     let lastRefusal: unknown;
     for (const candidate of open) {
@@ -300,9 +295,8 @@ function runPools(template: Template, attempt: number): RunPool[] {
   const priceType = template.priceType === 'spot' ? 'spot' : 'ondemand';
   const types: (string | undefined)[] = templateInstanceTypes(template);
   if (types.length === 0) types.push(undefined);
-  const subnets = template.subnetIds;
-  const start = subnets.length === 0 ? 0 : (Math.max(1, Math.trunc(attempt)) - 1) % subnets.length;
-  const rotated: (string | undefined)[] = subnets.length === 0 ? [undefined] : [...subnets.slice(start), ...subnets.slice(0, start)];
+  const subnets = subnetsForAttempt(template.subnetIds, attempt);
+  const rotated: (string | undefined)[] = subnets.length === 0 ? [undefined] : subnets;
   return types.flatMap((instanceType) =>
     rotated.map((subnetId) => ({ instanceType, subnetId, pool: { instanceType: instanceType ?? '', location: subnetId ?? '', priceType } })),
   );
@@ -310,7 +304,12 @@ function runPools(template: Template, attempt: number): RunPool[] {
 
 /** Subnet of an attempt: round-robin over the template's subnets, so retries move across AZs. */
 export function subnetForAttempt(subnetIds: readonly string[], attempt: number): string | undefined {
-  if (subnetIds.length === 0) return undefined;
-  const index = (Math.max(1, Math.trunc(attempt)) - 1) % subnetIds.length;
-  return subnetIds[index];
+  return subnetsForAttempt(subnetIds, attempt)[0];
+}
+
+/** The template's subnets in the order an attempt tries them: its own first ({@link subnetForAttempt}), then the ones after it, wrapping. */
+function subnetsForAttempt(subnetIds: readonly string[], attempt: number): string[] {
+  if (subnetIds.length === 0) return [];
+  const start = (Math.max(1, Math.trunc(attempt)) - 1) % subnetIds.length;
+  return [...subnetIds.slice(start), ...subnetIds.slice(0, start)];
 }

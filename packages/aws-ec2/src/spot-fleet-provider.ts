@@ -12,7 +12,6 @@ import {
   instancePriority,
   instanceWeight,
   systemClock,
-  purchaseOf,
   type AcquireInput,
   type AcquireResult,
   type Clock,
@@ -30,7 +29,7 @@ import { mapEc2Error } from './errors';
 import { dryRun } from './dry-run';
 import type { LaunchTemplateRef } from './launch-templates';
 import { PREFLIGHT_REQUEST_ID, clientToken } from './run-instances-provider';
-import { availableOverrides, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
+import { availableOverrides, fleetPurchase, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import {
   SPOT_FLEET_INSTANCE_TAGS_KEY,
@@ -246,17 +245,8 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
         { details: { templateId: template.templateId, field: 'fleetRole' } },
       );
     }
-    const purchase = purchaseOf(template, count, input.attempt);
+    const purchase = fleetPurchase(template, count, input.attempt, 'Spot Fleet');
     const types = purchase.instanceTypes;
-    if (!template.launchTemplateId && types.length === 0 && !template.instanceRequirements) {
-      throw new HostFactoryError(
-        'TEMPLATE_INVALID',
-        `Template '${template.templateId}' needs vmType, vmTypes or instanceRequirements for Spot Fleet`,
-        {
-          details: { templateId: template.templateId },
-        },
-      );
-    }
     // An explicit strategy on every request (never EC2's legacy default): priceCapacityOptimized,
     // AWS's recommendation, unless poolsCount asks for pools, which only lowestPrice honours.
     // With vmTypesPriority the defaults are the prioritized strategies, which read the priorities.
@@ -274,8 +264,12 @@ export class SpotFleetProvider extends FleetCapacityProvider<SpotFleetRequestCon
     const onDemand = purchase.onDemand;
     const launchTemplate = await resolve();
     const prioritized = ranked || spotStrategy === 'capacityOptimizedPrioritized' || onDemandStrategy === 'prioritized';
-    const buys = [...(onDemand > 0 ? ['ondemand' as const] : []), ...(onDemand < count ? ['spot' as const] : [])];
-    const overrides = await availableOverrides(memory, template, spotFleetOverrides(template, types, { prioritized, spot: onDemand < count }), buys);
+    const overrides = await availableOverrides(
+      memory,
+      template,
+      spotFleetOverrides(template, types, { prioritized, spot: onDemand < count }),
+      purchase.buys,
+    );
     const tags = launchTags({
       providerName: this.options.providerName,
       providerApi: this.api,

@@ -94,7 +94,7 @@ export type {
 } from './ports/capacity-provider';
 export { DEFAULT_PROVIDER_SETTINGS, ProviderSettings } from './ports/provider-settings';
 export { UnavailablePools, noPoolMemory } from './ports/unavailable-pools';
-export { describePool, poolKey } from './domain/capacity-pool';
+export { describePool, describeRefusal, poolKey } from './domain/capacity-pool';
 export type { CapacityPool, PoolRefusal } from './domain/capacity-pool';
 export { StoredUnavailablePools } from './application/stored-unavailable-pools';
 export { BootstrapGuard } from './application/bootstrap-guard';

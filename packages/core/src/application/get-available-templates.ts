@@ -1,6 +1,6 @@
 import { DEFAULT_PROVIDER_SETTINGS, type ProviderSettings } from '../ports/provider-settings';
 import { templateInstanceTypes, templatePools, type Template } from '../domain/template/template';
-import { describePool, poolKey } from '../domain/capacity-pool';
+import { describeRefusal, poolKey } from '../domain/capacity-pool';
 import { noPoolMemory, type UnavailablePools } from '../ports/unavailable-pools';
 import { hasMandatoryAttributes, resolveTemplateAttributes } from '../domain/template/template-attributes';
 import { HostFactoryError, toHostFactoryError } from '../errors';
@@ -73,7 +73,7 @@ export class GetAvailableTemplates {
     const blocked = new Map<string, string>();
     for (const [templateId, pools] of poolsOf) {
       if (pools.length === 0 || !pools.every((pool) => known.has(poolKey(pool)))) continue;
-      const reasons = pools.map((pool) => `${describePool(pool)} (${known.get(poolKey(pool))})`);
+      const reasons = pools.map((pool) => describeRefusal(pool, known.get(poolKey(pool))));
       const problem = `every capacity pool was refused lately: ${reasons.join('; ')}`;
       this.logger.warn('template held back: no capacity pool available', { templateId, reason: problem });
       blocked.set(templateId, problem);

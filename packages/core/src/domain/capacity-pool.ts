@@ -24,3 +24,8 @@ export function poolKey(pool: CapacityPool): string {
 export function describePool(pool: CapacityPool): string {
   return `${pool.instanceType} ${pool.priceType === 'spot' ? 'spot' : 'on-demand'}${pool.location ? ` in ${pool.location}` : ''}`;
 }
+
+/** `m5.large spot in subnet-0abc (InsufficientInstanceCapacity: ...)`: a refused pool and why, for people. */
+export function describeRefusal(pool: CapacityPool, reason: string | undefined): string {
+  return `${describePool(pool)} (${reason ?? 'refused'})`;
+}
