@@ -9,10 +9,20 @@ import {
   type FleetData,
   type TargetCapacitySpecificationRequest,
 } from '@aws-sdk/client-ec2';
-import { HostFactoryError, describePool, type Machine, type ProviderApi, type Request } from '@open-hostfactory/core';
+import {
+  HostFactoryError,
+  describePool,
+  noPoolMemory,
+  type CapacityPool,
+  type Machine,
+  type PoolRefusal,
+  type ProviderApi,
+  type Request,
+  type UnavailablePools,
+} from '@open-hostfactory/core';
 import { allItems, chunk, idsIn, unique, withoutUnknownIds } from '@open-hostfactory/aws-common';
 import type { Ec2Client } from './ec2-client';
-import { awsErrorCode, mapEc2Error } from './errors';
+import { awsErrorCode, isPoolRefusal, mapEc2Error } from './errors';
 import { fleetTags } from './fleet-common';
 import type { FleetApi, FleetState } from './fleet-mechanism';
 
@@ -41,6 +51,7 @@ export class Ec2FleetApi implements FleetApi<FleetData> {
     private readonly client: Ec2Client,
     private readonly providerName: string,
     private readonly now: () => number,
+    private readonly memory: UnavailablePools = noPoolMemory,
   ) {}
 
   fleetIdsOf(request: Request | undefined): string[] {
@@ -122,11 +133,16 @@ export class Ec2FleetApi implements FleetApi<FleetData> {
     return this.activeInstances(fleet.FleetId as string);
   }
 
-  /** The launch errors of the request's fleets short of their target (their Errors, else DescribeFleetHistory, best effort). */
+  /**
+   * The launch errors of the request's fleets short of their target (their Errors, else
+   * DescribeFleetHistory, best effort). The pools those errors refuse for capacity are remembered
+   * as unavailable, so that the next attempts and other requests leave them out.
+   */
   async reason(request: Request, fleets: readonly FleetData[]): Promise<string> {
     const reasons: string[] = [];
     for (const fleet of fleets) {
       if ((fleet.FulfilledCapacity ?? 0) >= (fleet.TargetCapacitySpecification?.TotalTargetCapacity ?? 0)) continue;
+      await this.memory.remember(refusedPools(fleet.Errors ?? []));
       const reason = fleetErrorsReason(fleet.Errors ?? []) || (await this.historyReason(fleet));
       if (reason) reasons.push(reason);
     }
@@ -249,19 +265,33 @@ export function fleetIdsOf(request: Request | undefined): string[] {
 }
 
 /** A fleet's launch errors as one line (`m5.large on-demand in subnet-a: Code: message; ...`, the pool when the error names one). */
+/** The pool an error of a fleet names (its override's type and subnet, and its lifecycle); undefined when it names no type. */
+function poolOfError(error: CreateFleetError | DescribeFleetError): CapacityPool | undefined {
+  const override = error.LaunchTemplateAndOverrides?.Overrides;
+  if (!override?.InstanceType) return undefined;
+  return { instanceType: override.InstanceType, location: override.SubnetId ?? '', priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand' };
+}
+
+/** A fleet's errors for people: each with the pool it is about, so that the message says which pools were tried. */
 export function fleetErrorsReason(errors: readonly (CreateFleetError | DescribeFleetError)[]): string {
   return unique(
     errors.map((error) => {
       const what = [error.ErrorCode, error.ErrorMessage].filter(Boolean).join(': ');
-      const override = error.LaunchTemplateAndOverrides?.Overrides;
-      if (!override?.InstanceType) return what;
-      // The pool the error is about, so that the message says which pools were tried.
-      const pool = {
-        instanceType: override.InstanceType,
-        location: override.SubnetId ?? '',
-        priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand',
-      } as const;
-      return `${describePool(pool)}: ${what}`;
+      const pool = poolOfError(error);
+      return pool ? `${describePool(pool)}: ${what}` : what;
     }),
   ).join('; ');
+}
+
+/**
+ * The pools a fleet's errors refuse for capacity (see {@link isPoolRefusal}), by the override and
+ * lifecycle each names: an instant fleet's CreateFleet errors, a request/maintain fleet's
+ * DescribeFleets errors.
+ */
+export function refusedPools(errors: readonly (CreateFleetError | DescribeFleetError)[]): PoolRefusal[] {
+  return errors.flatMap((error) => {
+    const pool = poolOfError(error);
+    if (!pool || !isPoolRefusal(error.ErrorCode)) return [];
+    return [{ pool, reason: `${error.ErrorCode}: ${error.ErrorMessage ?? ''}`.slice(0, 200) }];
+  });
 }

@@ -606,6 +606,40 @@ describe('Ec2FleetProvider.describe', () => {
     }
   });
 
+  it('a request fleet short of its target: the pools its errors refuse are remembered, and the next attempt leaves them out', async () => {
+    const pools = new StoredUnavailablePools(new InMemoryStateStore(), new FixedClock(NOW), 180);
+    const client = fakeEc2()
+      .on('DescribeFleetsCommand', () => ({
+        Fleets: [
+          fleet({
+            Errors: [
+              {
+                ErrorCode: 'InsufficientInstanceCapacity',
+                ErrorMessage: 'no m5.large',
+                Lifecycle: 'on-demand',
+                LaunchTemplateAndOverrides: { Overrides: { InstanceType: 'm5.large', SubnetId: 'subnet-a' } },
+              },
+              { ErrorCode: 'InvalidLaunchTemplate', ErrorMessage: 'not a pool' },
+            ],
+          }),
+        ],
+      }))
+      .on('CreateFleetCommand', () => ({ FleetId: 'fleet-2' }));
+    const withPools = new Ec2FleetProvider(client, launchTemplates, { providerName: 'aws', clock, pools });
+    const view = await withPools.describe({ requests: [fleetRequest('request')], machines: [] });
+    expect(view.fulfilment?.get(REQ)?.reason).toContain('m5.large on-demand in subnet-a: InsufficientInstanceCapacity: no m5.large');
+    expect([...(await pools.find([{ instanceType: 'm5.large', location: 'subnet-a', priceType: 'ondemand' }])).values()]).toEqual([
+      'InsufficientInstanceCapacity: no m5.large',
+    ]);
+    await withPools.acquire({ request: anAcquireRequest(), template: template({ fleetType: 'request' }), count: 1, attempt: 2, deadline: DEADLINE });
+    const overrides = client.calls('CreateFleetCommand')[0].LaunchTemplateConfigs[0].Overrides;
+    expect(overrides.map((o: { InstanceType: string; SubnetId: string }) => `${o.InstanceType}@${o.SubnetId}`)).toEqual([
+      'm5.large@subnet-b',
+      'm5.xlarge@subnet-a',
+      'm5.xlarge@subnet-b',
+    ]);
+  });
+
   it('instant requests need no fleet call; missing lists only asked machines', async () => {
     const client = fakeEc2([instance('i-1', { Tags: [{ Key: 'hf:request-id', Value: REQ }] })]);
     const view = await provider(client).describe({

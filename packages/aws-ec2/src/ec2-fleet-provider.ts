@@ -1,7 +1,6 @@
 import {
   CreateFleetCommand,
   type CreateFleetCommandInput,
-  type CreateFleetError,
   type CreateFleetInstance,
   type FleetData,
   type FleetLaunchTemplateOverridesRequest,
@@ -27,7 +26,6 @@ import {
   type Template,
   templateProblemOf,
   noPoolMemory,
-  type PoolRefusal,
   type UnavailablePools,
 } from '@open-hostfactory/core';
 import { unique } from '@open-hostfactory/aws-common';
@@ -45,9 +43,9 @@ import {
   FLEET_TYPE_KEY,
   fleetErrorsReason,
   fleetIdsOf,
+  refusedPools,
 } from './ec2-fleet-api';
 import { availableOverrides, fleetPurchase, fleetTags, formatPrice, mapStrategy, requirementOverrides, validUntil } from './fleet-common';
-import { isPoolRefusal } from './errors';
 import { FleetCapacityProvider } from './fleet-mechanism';
 import { launchTags } from './tags';
 
@@ -123,7 +121,7 @@ export class Ec2FleetProvider extends FleetCapacityProvider<FleetData> {
   ) {
     const clock = options.clock ?? systemClock;
     super(
-      new Ec2FleetApi(client, options.providerName, () => clock.now()),
+      new Ec2FleetApi(client, options.providerName, () => clock.now(), options.pools),
       options.instances ?? new Ec2Instances(client, clock),
       options.providerName,
       clock,
@@ -388,18 +386,4 @@ function overrides(
   const price = options.hasSpot && template.maxSpotPrice !== undefined && template.maxSpotPrice > 0 ? formatPrice(template.maxSpotPrice) : undefined;
   result.push(...requirementOverrides(template, 'MaxPrice', price));
   return result;
-}
-
-/** The pools an instant fleet's errors refuse (capacity codes only; see {@link isPoolRefusal}), by the override and lifecycle each names. */
-export function refusedPools(errors: readonly CreateFleetError[]): PoolRefusal[] {
-  return errors.flatMap((error) => {
-    const override = error.LaunchTemplateAndOverrides?.Overrides;
-    if (!isPoolRefusal(error.ErrorCode) || !override?.InstanceType) return [];
-    return [
-      {
-        pool: { instanceType: override.InstanceType, location: override.SubnetId ?? '', priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand' },
-        reason: `${error.ErrorCode}: ${error.ErrorMessage ?? ''}`.slice(0, 200),
-      },
-    ];
-  });
 }

@@ -118,7 +118,7 @@ export type {
 export { CachedInstanceTypeCatalog } from './application/cached-instance-type-catalog';
 export { CachedTemplateValidator } from './application/cached-template-validator';
 export { retryOnConflict } from './application/conflict-retry';
-export { GetAvailableTemplates } from './application/get-available-templates';
+export { GetAvailableTemplates, attributeTypeOf } from './application/get-available-templates';
 export { GetRequestStatus } from './application/get-request-status';
 export { GetReturnRequests } from './application/get-return-requests';
 export { RequestMachines } from './application/request-machines';

@@ -4,8 +4,8 @@ import {
   GetReturnRequests,
   RequestMachines,
   RequestReturnMachines,
+  attributeTypeOf,
   resolveTemplateAttributes,
-  templateInstanceTypes,
   ProviderSettings,
   type RequestReport,
 } from '@open-hostfactory/core';
@@ -80,17 +80,23 @@ export const COMMANDS: Readonly<Record<CommandName, Command>> = {
 
 /**
  * The guide dialect gives each machine its template's attributes: resolved as getAvailableTemplates
- * shows them (ncpus, nram... derived from the instance type when not configured; cached).
+ * shows them (ncpus, nram... derived from the template's first instance type, or the smallest type
+ * its `instanceRequirements` match, when not configured; cached).
  */
 async function withResolvedAttributes(reports: readonly RequestReport[], container: Container): Promise<RequestReport[]> {
-  const types = [...new Set(reports.flatMap((r) => (r.template ? templateInstanceTypes(r.template).slice(0, 1) : [])))];
-  if (types.length === 0) return [...reports];
+  if (!reports.some((report) => report.template)) return [...reports];
   const catalog = await resolve(container, CachedCatalog);
   const { cpuCounting } = await resolve(container, ProviderSettings);
-  const infos = await catalog.describe(types).catch(() => new Map());
+  const typeOf = new Map<string, string | undefined>();
+  for (const { template } of reports) {
+    if (template && !typeOf.has(template.templateId))
+      typeOf.set(template.templateId, await attributeTypeOf(template, catalog).catch(() => undefined));
+  }
+  const types = [...new Set([...typeOf.values()].filter((type): type is string => type !== undefined))];
+  const infos = types.length > 0 ? await catalog.describe(types).catch(() => new Map()) : new Map();
   return reports.map((report) => {
     if (!report.template) return report;
-    const type = templateInstanceTypes(report.template)[0];
+    const type = typeOf.get(report.template.templateId);
     const attributes = resolveTemplateAttributes(report.template, type ? infos.get(type) : undefined, cpuCounting);
     return { ...report, template: { ...report.template, attributes } };
   });

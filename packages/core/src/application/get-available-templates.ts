@@ -88,13 +88,7 @@ export class GetAvailableTemplates {
    */
   private async attributeTypes(templates: readonly Template[]): Promise<Map<string, string | undefined>> {
     const types = new Map<string, string | undefined>();
-    for (const template of templates) {
-      let type: string | undefined = templateInstanceTypes(template)[0];
-      if (!type && template.instanceRequirements && !statesAttributes(template) && this.catalog.smallestMatching) {
-        type = await this.catalog.smallestMatching(template.instanceRequirements, architectureOf(template));
-      }
-      types.set(template.templateId, type);
-    }
+    for (const template of templates) types.set(template.templateId, await attributeTypeOf(template, this.catalog));
     return types;
   }
 
@@ -120,6 +114,17 @@ export class GetAvailableTemplates {
       });
     }
   }
+}
+
+/**
+ * The instance type a template's HF attributes come from: its first type; for a template that
+ * selects types by attributes only (`instanceRequirements`) and does not state its attributes,
+ * the smallest type that matches (asked of the catalog, which caches it); undefined when neither.
+ */
+export async function attributeTypeOf(template: Template, catalog: InstanceTypeCatalog): Promise<string | undefined> {
+  const type = templateInstanceTypes(template)[0];
+  if (type || !template.instanceRequirements || statesAttributes(template) || !catalog.smallestMatching) return type;
+  return catalog.smallestMatching(template.instanceRequirements, architectureOf(template));
 }
 
 /** True when the template states every attribute HF needs (no instance type is asked). */

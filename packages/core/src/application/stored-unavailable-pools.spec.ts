@@ -5,7 +5,7 @@ import { silentLogger } from '../ports/logger';
 import { DEFAULT_PROVIDER_SETTINGS } from '../ports/provider-settings';
 import { templatePools } from '../domain/template/template';
 import { CachedInstanceTypeCatalog } from './cached-instance-type-catalog';
-import { GetAvailableTemplates } from './get-available-templates';
+import { GetAvailableTemplates, attributeTypeOf } from './get-available-templates';
 import { StoredUnavailablePools } from './stored-unavailable-pools';
 
 const spotA = { instanceType: 'm5.large', location: 'subnet-a', priceType: 'spot' } as const;
@@ -102,5 +102,15 @@ describe('getAvailableTemplates with instanceRequirements', () => {
     expect(offered?.attributes).toMatchObject({ ncpus: ['Numeric', '1'], nram: ['Numeric', '4096'] });
     await useCase.execute();
     expect(asked).toEqual(['x86_64']);
+  });
+
+  it("attributeTypeOf (also used by the guide dialect's status): the first named type, else the smallest match, else none", async () => {
+    const catalog = Object.assign(new StaticInstanceTypeCatalog([]), { smallestMatching: async () => 'c5.large' });
+    const requirements = { vCpuCount: { min: 2 } };
+    expect(await attributeTypeOf(aTemplate({ vmType: 'm5.large', instanceRequirements: requirements }), catalog)).toBe('m5.large');
+    expect(await attributeTypeOf(aTemplate({ vmType: undefined, attributes: {}, instanceRequirements: requirements }), catalog)).toBe('c5.large');
+    const stated = { type: ['String', 'X86_64'], ncpus: ['Numeric', '2'], nram: ['Numeric', '4096'] } as const;
+    expect(await attributeTypeOf(aTemplate({ vmType: undefined, attributes: stated, instanceRequirements: requirements }), catalog)).toBeUndefined();
+    expect(await attributeTypeOf(aTemplate({ vmType: undefined, attributes: {} }), catalog)).toBeUndefined();
   });
 });
