@@ -23,6 +23,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   moduleNameMapper: {
+    // Relative ESM specifiers name the emitted file (`import('./x.js')`); jest runs the TypeScript.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@open-hostfactory/core$': path.join(root, 'packages/core/src/index.ts'),
     '^@open-hostfactory/core/testing$': path.join(root, 'packages/core/src/testing/index.ts'),
     '^@open-hostfactory/storage-sqlite$': path.join(root, 'packages/storage-sqlite/src/index.ts'),

@@ -1,22 +1,33 @@
-// Benchmark (figures, never assertions): cold start and cost of each HF call through the real
-// scripts, on SQLite and a moto_server on loopback. HF spawns one process per call, so the
-// wall time of a whole call is what matters.
+// Benchmark (figures, never assertions): what each HF call costs as HF pays it, a whole process
+// started through the real script, on SQLite and a moto_server on loopback behind a counting proxy
+// (tools/moto/ec2-proxy.js, which also times every AWS round trip).
 //
-//   npm run bench [-- --runs 15 --requests 50 --history 100000]
+//   npm run bench [-- --runs 11 --history 100000 --scale 1000 --no-write]
 //
-// Prints, per call: median and p90 wall time (ms) over --runs runs, and the process's peak RSS;
-// plus bare `node -e 0` for reference and one status poll over --requests requests at once.
-// The history case runs getAvailableTemplates and requestMachines, interleaved, on an empty store
-// and on one holding --history finished requests (0 skips it), and prints the ratio.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+// * The five calls, interleaved round by round with `node -e 0` spawned in the very same
+//   environment as the scripts (HF's variables, plus NODE_EXTRA_CA_CERTS when this shell sets it,
+//   since it costs every node start ~30 ms): median and p90 wall ms, the ratio to `node -e 0`,
+//   peak RSS, AWS calls per call and the median of their round trips. Beside them the Python
+//   peer's figures measured in issue 13, and whether each target holds.
+// * Scale: 100 requests x 10 machines (instant EC2 Fleets) polled at once, 1 request x --scale
+//   machines (one instant EC2 Fleet), and getReturnRequests with every one of those machines held.
+//   DescribeInstances calls are counted against the target (one per 1,000 instances, plus one).
+// * History: the same calls on an empty store and on one holding --history finished requests.
+//
+// Writes the tables to bench/results.md (newest run first, earlier runs kept below it) unless
+// --no-write.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import os, { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { startMotoServer } = require('./moto/moto-server.js');
+const { startEc2Proxy } = require('./moto/ec2-proxy.js');
 const hfTools = require('./hf/hf-environment.js');
 
 const args = process.argv.slice(2);
@@ -24,110 +35,283 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const RUNS = option('runs', 15);
-const REQUESTS = option('requests', 50);
+const RUNS = Math.max(10, option('runs', 11));
 const HISTORY = option('history', 100_000);
+const SCALE = option('scale', 1000);
+const WRITE = !args.includes('--no-write');
 
-spawnSync(process.execPath, [join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'setup.mjs')], { stdio: 'inherit' });
+/** Issue 13's interleaved measurement of the Python peer (finos/open-resource-broker) on this machine class: ms and peak MB. */
+const PEER = {
+  getAvailableTemplates: { ms: 1041, mb: 103 },
+  requestMachines: { ms: 1317, mb: 141 },
+  getRequestStatus: { ms: 1315, mb: 136 },
+  requestReturnMachines: { ms: 1303, mb: 136 },
+  getReturnRequests: { ms: 1264, mb: 135 },
+};
 
-const quantile = (values, q) => {
+const setup = spawnAndWait(process.execPath, [join(here, 'setup.mjs')], process.env, 'inherit');
+if ((await setup).status !== 0) throw new Error('setup failed');
+
+const median = (values) => quantile(values, 0.5);
+function quantile(values, q) {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-};
-const rows = [];
-const historyRows = [];
-const record = (name, samples, rss = []) =>
-  rows.push({
-    call: name,
-    runs: samples.length,
-    'median ms': Math.round(quantile(samples, 0.5)),
-    'p90 ms': Math.round(quantile(samples, 0.9)),
-    'peak RSS MiB': rss.length ? (Math.max(...rss) / 1024).toFixed(1) : '',
-  });
-
-const bare = [];
-for (let i = 0; i < RUNS; i++) {
-  const t = process.hrtime.bigint();
-  spawnSync(process.execPath, ['-e', '0']);
-  bare.push(Number(process.hrtime.bigint() - t) / 1e6);
 }
-record('node -e 0 (reference)', bare);
+const mib = (kb) => (kb / 1024).toFixed(1);
 
-const moto = await startMotoServer();
-try {
-  const root = mkdtempSync(join(tmpdir(), 'ohf-bench-'));
-  const network = await hfTools.createNetwork(moto.endpoint);
-  const hf = hfTools.hfEnvironment({ root, endpoint: moto.endpoint, extraEnv: { OPEN_HOSTFACTORY_BENCH: '1' } });
-  hfTools.writeProviderFiles(hf.confDir, {
-    config: { AWS_REGION: 'us-east-1' },
-    templates: [hfTools.ondemandTemplate(network, { templateId: 'Bench', maxNumber: -1 })],
+/** Spawns and waits; wall ms by hrtime, from spawn to exit. */
+function spawnAndWait(command, argv, env, stdio = 'pipe') {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, argv, { env, stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk) => (stdout += chunk));
+    child.stderr?.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
   });
-  const call = async (script, input) => {
-    const result = await hfTools.runScript(script, input, hf.env);
-    if (result.status !== 0) throw new Error(`${script}: ${result.stdout}`);
-    const line = result.stderr.split('\n').find((l) => l.includes('"bench"'));
-    return { ...result, rssKb: line ? JSON.parse(line).bench.maxRssKb : undefined };
+}
+
+// --endpoint: a moto_server already running (its log at hand); else one of our own.
+const external = args.includes('--endpoint') ? args[args.indexOf('--endpoint') + 1] : undefined;
+const moto = external ? { endpoint: external, stop: async () => undefined } : await startMotoServer();
+const proxy = await startEc2Proxy(moto.endpoint);
+const lines = [];
+const out = (text = '') => {
+  lines.push(text);
+  console.log(text);
+};
+try {
+  const network = await largeNetwork(moto.endpoint);
+  const install = (name, templates) => {
+    const hf = hfTools.hfEnvironment({ root: mkdtempSync(join(tmpdir(), `ohf-bench-${name}-`)), endpoint: proxy.endpoint });
+    hf.env.OPEN_HOSTFACTORY_BENCH = '1';
+    if (process.env.NODE_EXTRA_CA_CERTS) hf.env.NODE_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+    hfTools.writeProviderFiles(hf.confDir, { config: { AWS_REGION: 'us-east-1' }, templates });
+    return hf;
   };
-  const measure = async (name, script, inputFor) => {
-    const times = [];
-    const rss = [];
-    for (let i = 0; i < RUNS; i++) {
-      const r = await call(script, await inputFor(i));
-      times.push(r.ms);
-      if (r.rssKb) rss.push(r.rssKb);
+  const hf = install('calls', [
+    hfTools.ondemandTemplate(network, { templateId: 'Bench', maxNumber: -1 }),
+    hfTools.ondemandTemplate(network, { templateId: 'Fleet', providerApi: 'EC2Fleet', maxNumber: -1 }),
+  ]);
+
+  /** One call through its script; its wall ms, peak RSS (the process's own report) and the AWS requests it made. */
+  const call = async (script, input, env = hf.env) => {
+    const before = proxy.journal().length;
+    const file = join(mkdtempSync(join(tmpdir(), 'hf_in_')), 'input.json');
+    writeFileSync(file, JSON.stringify(input, null, '\t'));
+    const result = await spawnAndWait(join(hfTools.SCRIPTS_DIR, `${script}.sh`), ['-f', file], env);
+    if (result.status !== 0) throw new Error(`${script} failed (${result.status}): ${result.stdout}${result.stderr}`);
+    const aws = proxy.journal().slice(before);
+    const line = result.stderr.split('\n').find((l) => l.includes('"bench"'));
+    return {
+      json: JSON.parse(result.stdout),
+      ms: result.ms,
+      rssKb: line ? JSON.parse(line).bench.maxRssKb : NaN,
+      awsCalls: aws.length,
+      awsMs: aws.reduce((sum, entry) => sum + entry.ms, 0),
+      describes: aws.filter((entry) => entry.action === 'DescribeInstances').length,
+      actions: aws.map((entry) => entry.action),
+    };
+  };
+  const bare = async () => (await spawnAndWait(process.execPath, ['-e', '0'], hf.env)).ms;
+  const untilComplete = async (requestId, env = hf.env) => {
+    for (let i = 0; i < 120; i++) {
+      const status = await call('getRequestStatus', { requests: [{ requestId }] }, env);
+      const request = status.json.requests[0];
+      if (request.status !== 'running') return request;
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    record(name, times, rss);
+    throw new Error(`request ${requestId} did not complete`);
   };
 
+  // ---- the five calls, interleaved -------------------------------------------------------------
   await call('getAvailableTemplates', {}); // fills the instance-type cache, as a long-lived install has
-  await measure('getAvailableTemplates (cached types)', 'getAvailableTemplates', () => ({}));
-  const requestIds = [];
-  await measure('requestMachines (1 machine)', 'requestMachines', async () => ({ template: { templateId: 'Bench', machineCount: 1 } }));
-  for (let i = 0; i < REQUESTS; i++) {
-    requestIds.push((await call('requestMachines', { template: { templateId: 'Bench', machineCount: 1 } })).json.requestId);
+  const held = [];
+  for (let i = 0; i < 10; i++) {
+    const made = await call('requestMachines', { template: { templateId: 'Bench', machineCount: 1 } });
+    const done = await untilComplete(made.json.requestId);
+    held.push(...done.machines.map((m) => ({ name: m.name, machineId: m.machineId })));
   }
-  await measure('getRequestStatus (1 request)', 'getRequestStatus', () => ({ requests: [{ requestId: requestIds[0] }] }));
-  await measure(`getRequestStatus (${REQUESTS} requests at once)`, 'getRequestStatus', () => ({
-    requests: requestIds.map((requestId) => ({ requestId })),
-  }));
-  const status = await call('getRequestStatus', { requests: requestIds.map((requestId) => ({ requestId })) });
-  const machines = status.json.requests.flatMap((r) => r.machines.map((m) => ({ name: m.name, machineId: m.machineId })));
-  await measure('getReturnRequests (all held)', 'getReturnRequests', () => ({}));
-  await measure('requestReturnMachines (1 machine)', 'requestReturnMachines', (i) => ({ machines: [machines[i % machines.length]] }));
-  if (HISTORY > 0) await historyCase(moto.endpoint, network);
+  const names = [
+    'node -e 0',
+    'getAvailableTemplates',
+    'requestMachines',
+    'getRequestStatus',
+    'getRequestStatus (finished)',
+    'requestReturnMachines',
+    'getReturnRequests',
+  ];
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  let finished;
+  for (let round = 0; round < RUNS; round++) {
+    samples['node -e 0'].push({ ms: await bare() });
+    samples.getAvailableTemplates.push(await call('getAvailableTemplates', {}));
+    const made = await call('requestMachines', { template: { templateId: 'Bench', machineCount: 1 } });
+    samples.requestMachines.push(made);
+    const first = await call('getRequestStatus', { requests: [{ requestId: made.json.requestId }] });
+    samples.getRequestStatus.push(first);
+    const request = first.json.requests[0];
+    if (request.status !== 'complete') throw new Error(`first poll: ${JSON.stringify(request)}`);
+    if (finished) samples['getRequestStatus (finished)'].push(await call('getRequestStatus', { requests: [{ requestId: finished }] }));
+    finished = made.json.requestId;
+    held.push(...request.machines.map((m) => ({ name: m.name, machineId: m.machineId })));
+    samples.requestReturnMachines.push(await call('requestReturnMachines', { machines: [held.shift()] }));
+    samples.getReturnRequests.push(await call('getReturnRequests', { machines: held }));
+  }
+  const floor = median(samples['node -e 0'].map((s) => s.ms));
+  const rows = names.map((name) => {
+    const runs = samples[name];
+    const ms = median(runs.map((s) => s.ms));
+    const awsMs = median(runs.map((s) => s.awsMs ?? 0));
+    const awsCalls = median(runs.map((s) => s.awsCalls ?? 0));
+    const rss = Math.max(...runs.map((s) => s.rssKb ?? NaN));
+    const peer = PEER[name];
+    const reachesAws = awsCalls > 0;
+    // Targets (issue 13): no AWS -> 1.5x node -e 0; AWS -> 2x node -e 0 + its round trips; 10x the peer; < 70 MiB.
+    const budget = name === 'node -e 0' ? undefined : reachesAws ? 2 * floor + awsMs : 1.5 * floor;
+    const misses = [];
+    if (budget !== undefined && ms > budget) misses.push(`${Math.round(ms - budget)} ms over ${Math.round(budget)}`);
+    if (peer && peer.ms / ms < 10) misses.push(`${(peer.ms / ms).toFixed(1)}x the peer`);
+    if (Number.isFinite(rss) && rss / 1024 >= 70) misses.push(`${mib(rss)} MiB`);
+    return {
+      call: name,
+      runs: runs.length,
+      'median ms': Math.round(ms),
+      'p90 ms': Math.round(
+        quantile(
+          runs.map((s) => s.ms),
+          0.9,
+        ),
+      ),
+      'x node -e 0': (ms / floor).toFixed(2),
+      'AWS calls': name === 'node -e 0' ? '' : awsCalls,
+      'AWS ms': name === 'node -e 0' ? '' : Math.round(awsMs),
+      'peak MiB': Number.isFinite(rss) ? mib(rss) : '',
+      'peer ms': peer?.ms ?? '',
+      'peer/ours': peer ? (peer.ms / ms).toFixed(1) : '',
+      target: budget === undefined ? '' : misses.length === 0 ? 'met' : `missed: ${misses.join(', ')}`,
+    };
+  });
+
+  // ---- scale --------------------------------------------------------------------------------------
+  const scaleRows = [];
+  const describeTarget = (instances) => Math.ceil(instances / 1000) + 1;
+  const scaleRow = (name, instances, result) =>
+    scaleRows.push({
+      case: name,
+      instances,
+      ms: Math.round(result.ms),
+      'peak MiB': mib(result.rssKb),
+      'AWS calls': result.awsCalls,
+      DescribeInstances: result.describes,
+      target: `${result.describes <= describeTarget(instances) ? 'met' : 'missed'} (<= ${describeTarget(instances)} describes${instances <= 100 ? ', < 70 MiB' : ', < 150 MiB'})`,
+    });
+  if (SCALE > 0) {
+    const many = [];
+    for (let i = 0; i < 100; i++) {
+      many.push((await call('requestMachines', { template: { templateId: 'Fleet', machineCount: 10 } })).json.requestId);
+    }
+    const requests = many.map((requestId) => ({ requestId }));
+    const firstPoll = await call('getRequestStatus', { requests });
+    scaleRow('getRequestStatus, first poll: 100 requests x 10', 1000, firstPoll);
+    const polls = [];
+    for (let i = 0; i < 3; i++) polls.push(await call('getRequestStatus', { requests }));
+    scaleRow('getRequestStatus, later poll: 100 requests x 10', 1000, polls.sort((a, b) => a.ms - b.ms)[1]);
+    const big = await call('requestMachines', { template: { templateId: 'Fleet', machineCount: SCALE } });
+    scaleRow(`requestMachines: 1 x ${SCALE} (instant EC2 Fleet)`, SCALE, big);
+    const bigPoll = await call('getRequestStatus', { requests: [{ requestId: big.json.requestId }] });
+    scaleRow(`getRequestStatus, first poll: 1 x ${SCALE}`, SCALE, bigPoll);
+    const all = [...firstPoll.json.requests, ...bigPoll.json.requests].flatMap((r) =>
+      r.machines.map((m) => ({ name: m.name, machineId: m.machineId })),
+    );
+    const returns = await call('getReturnRequests', { machines: all });
+    scaleRow(`getReturnRequests: ${all.length} held`, all.length, returns);
+  }
+
+  // ---- history ------------------------------------------------------------------------------------
+  const historyRows = HISTORY > 0 ? await historyCase(install, network, call) : [];
+
+  // ---- report -------------------------------------------------------------------------------------
+  const cpus = os.cpus();
+  out(`## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  out();
+  out(
+    `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, ` +
+      `node ${process.version}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'} (the same for every process below); ` +
+      `moto_server on loopback; ${RUNS} interleaved rounds; medians.`,
+  );
+  out();
+  out(table(rows));
+  if (scaleRows.length > 0) {
+    out();
+    out('Scale (one run each; the later poll is the median of three):');
+    out();
+    out(table(scaleRows));
+  }
+  if (historyRows.length > 0) {
+    out();
+    out(`History: the same calls on an empty store and on one with ${HISTORY} finished requests (interleaved, ${RUNS} runs each):`);
+    out();
+    out(table(historyRows));
+  }
 } finally {
+  await proxy.close();
   await moto.stop();
 }
 
-console.log(`\nopen-hostfactory bench: ${RUNS} runs per call, node ${process.version}, moto_server on loopback\n`);
-console.table(rows);
-if (historyRows.length > 0) {
-  console.log(`\nhistory: the same calls on an empty store and on one with ${HISTORY} finished requests (interleaved, ${RUNS} runs each)\n`);
-  console.table(historyRows);
+if (WRITE) {
+  const file = join(here, '..', 'bench', 'results.md');
+  mkdirSync(dirname(file), { recursive: true });
+  const header =
+    '# Benchmark results\n\n`npm run bench` on a clean clone prepends its run here (newest first), so a change can be compared with the runs before it.\n\n';
+  const earlier = existsSync(file) ? readFileSync(file, 'utf8').replace(/^# Benchmark results\n\n[^\n]*\n\n/, '') : '';
+  writeFileSync(file, `${header}${lines.join('\n')}\n\n${earlier}`.trimEnd() + '\n');
+  console.log(`\nwritten to ${file}`);
+}
+
+/** A VPC with two /18 subnets (thousands of addresses: the scale cases launch over 2,000 instances) and a security group. */
+async function largeNetwork(endpoint) {
+  const ec2 = require('@aws-sdk/client-ec2');
+  const client = new ec2.EC2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    const vpcId = (await client.send(new ec2.CreateVpcCommand({ CidrBlock: '10.60.0.0/16' }))).Vpc.VpcId;
+    const subnetIds = [];
+    for (const [index, zone] of ['us-east-1a', 'us-east-1b'].entries()) {
+      const subnet = await client.send(new ec2.CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.60.${index * 64}.0/18`, AvailabilityZone: zone }));
+      subnetIds.push(subnet.Subnet.SubnetId);
+    }
+    const group = await client.send(new ec2.CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: `hf-bench-${Date.now()}`, Description: 'bench' }));
+    return { vpcId, subnetIds, securityGroupId: group.GroupId };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** A markdown table of rows (objects with the same keys). */
+function table(rows) {
+  const keys = Object.keys(rows[0]);
+  return [
+    `| ${keys.join(' | ')} |`,
+    `|${keys.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${keys.map((key) => String(row[key])).join(' | ')} |`),
+  ].join('\n');
 }
 
 /**
- * getAvailableTemplates and requestMachines on two installations, interleaved: an empty store, and
- * one seeded with HISTORY finished requests of the same template (each with a returned, terminated
- * machine), written straight into its SQLite file as years of use would leave it.
+ * getAvailableTemplates, requestMachines and a poll of a finished request on two installations,
+ * interleaved: an empty store, and one seeded with HISTORY finished requests of the same template
+ * (each with a returned, terminated machine), written straight into its SQLite file as years of
+ * use would leave it.
  */
-async function historyCase(endpoint, network) {
+async function historyCase(install, network, call) {
   const Database = require('better-sqlite3');
-  const install = (name) => {
-    const env = hfTools.hfEnvironment({
-      root: mkdtempSync(join(tmpdir(), `ohf-bench-${name}-`)),
-      endpoint,
-      extraEnv: { OPEN_HOSTFACTORY_BENCH: '1' },
-    });
-    hfTools.writeProviderFiles(env.confDir, {
-      config: { AWS_REGION: 'us-east-1' },
-      templates: [hfTools.ondemandTemplate(network, { templateId: 'History', maxNumber: 1_000_000 })],
-    });
-    return env;
-  };
-  const empty = install('empty');
-  const full = install('history');
-  for (const env of [empty, full]) await hfTools.runScript('getAvailableTemplates', {}, env.env); // creates the store, fills the type cache
+  const template = [hfTools.ondemandTemplate(network, { templateId: 'History', maxNumber: 1_000_000 })];
+  const empty = install('empty', template);
+  const full = install('history', template);
+  for (const env of [empty, full]) await call('getAvailableTemplates', {}, env.env); // creates the store, fills the type cache
   const db = new Database(join(full.workDir, 'awsinst.db'));
   const started = Date.now();
   db.transaction(() => {
@@ -160,34 +344,44 @@ async function historyCase(endpoint, network) {
   db.close();
   process.stderr.write(`[bench] seeded ${HISTORY} finished requests in ${Date.now() - started} ms\n`);
 
+  const finishedOf = { empty: undefined, full: undefined };
   const cases = [
-    ['getAvailableTemplates', () => ({})],
-    ['requestMachines (1 machine)', () => ({ template: { templateId: 'History', machineCount: 1 } })],
+    ['getAvailableTemplates', () => ['getAvailableTemplates', {}]],
+    ['requestMachines (1 machine)', () => ['requestMachines', { template: { templateId: 'History', machineCount: 1 } }]],
+    ['getRequestStatus (finished request)', (key) => ['getRequestStatus', { requests: [{ requestId: finishedOf[key] }] }]],
   ];
+  const rows = [];
   for (const [name, input] of cases) {
-    const script = name.split(' ')[0];
-    const samples = { empty: [], full: [], emptyRss: [], fullRss: [] };
+    const samples = { empty: [], full: [] };
+    if (name.startsWith('getRequestStatus')) {
+      // The first poll completes the request: the runs below poll it finished.
+      for (const [key, env] of [
+        ['empty', empty],
+        ['full', full],
+      ])
+        await call(...input(key), env.env);
+    }
     for (let i = 0; i < RUNS; i++) {
       for (const [key, env] of [
         ['empty', empty],
         ['full', full],
       ]) {
-        const result = await hfTools.runScript(script, input(), env.env);
-        if (result.status !== 0) throw new Error(`${script}: ${result.stdout}`);
-        samples[key].push(result.ms);
-        const line = result.stderr.split('\n').find((l) => l.includes('"bench"'));
-        if (line) samples[`${key}Rss`].push(JSON.parse(line).bench.maxRssKb);
+        const [script, body] = input(key);
+        const result = await call(script, body, env.env);
+        if (script === 'requestMachines') finishedOf[key] = result.json.requestId;
+        samples[key].push(result);
       }
     }
-    const emptyMs = quantile(samples.empty, 0.5);
-    const fullMs = quantile(samples.full, 0.5);
-    historyRows.push({
+    const emptyMs = median(samples.empty.map((s) => s.ms));
+    const fullMs = median(samples.full.map((s) => s.ms));
+    rows.push({
       call: name,
       'empty ms': Math.round(emptyMs),
       [`${HISTORY} finished ms`]: Math.round(fullMs),
       ratio: (fullMs / emptyMs).toFixed(2),
-      'empty MiB': (Math.max(...samples.emptyRss) / 1024).toFixed(1),
-      [`${HISTORY} finished MiB`]: (Math.max(...samples.fullRss) / 1024).toFixed(1),
+      'empty MiB': mib(Math.max(...samples.empty.map((s) => s.rssKb))),
+      [`${HISTORY} finished MiB`]: mib(Math.max(...samples.full.map((s) => s.rssKb))),
     });
   }
+  return rows;
 }

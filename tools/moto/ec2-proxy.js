@@ -31,6 +31,7 @@ async function startEc2Proxy(target, options = {}) {
   const faults = new Map(); // action -> { kind: 'error', code, message, status } | { kind: 'swallow', body }
   const refusals = []; // { action, when(params), code, message, status }: errors for the matching calls only
   const sent = new Map(); // action -> params of every call seen (launches and Auto Scaling changes)
+  const journal = []; // { action, ms }: every request answered, in order (the benchmark's AWS calls and round trips)
   let hold = options.hold ?? (() => 0);
   const pending = new Set();
 
@@ -88,7 +89,9 @@ async function startEc2Proxy(target, options = {}) {
       if (action) sent.set(action, [...(sent.get(action) || []), params]);
       seen.total += 1;
       if (incoming.headers.via) seen.via += 1;
+      const started = process.hrtime.bigint();
       const send = (status, headers, payload) => {
+        journal.push({ action: action || String(incoming.headers['x-amz-target'] || ''), ms: Number(process.hrtime.bigint() - started) / 1e6 });
         if (reply.destroyed) return;
         const { connection: _c, 'transfer-encoding': _t, 'content-length': _l, ...rest } = headers;
         reply.writeHead(status, { ...rest, 'content-length': payload.length });
@@ -171,6 +174,8 @@ async function startEc2Proxy(target, options = {}) {
     },
     /** Answers the `action` calls whose parameters `when` matches with EC2's error XML, until cleared (capacity refusals of one pool). */
     refuse: (action, when, code, message = code, status = 400) => refusals.push({ action, when, code, message, status }),
+    /** Every request answered so far, in order: its action and how long the answer took (ms, hold included). */
+    journal: () => [...journal],
     /** The parameters of every `action` call seen, in order. */
     sent: (action) => [...(sent.get(action) || [])],
     /** Waits for every request in flight to be answered. */

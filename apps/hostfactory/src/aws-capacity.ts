@@ -113,7 +113,7 @@ export class AwsAdapters {
           providerName: this.config.providerName,
           terminateOnReclaim: provider.spotTerminateOnReclaim,
           pools: await resolve(this.container, UnavailablePools),
-          ...(queueUrl ? { events: { queueUrl, sqs: () => this.bounded(ec2.createSqsClient(options), 'SQS') } } : {}),
+          ...(queueUrl ? { events: { queueUrl, sqs: async () => this.bounded(await ec2.createSqsClient(options), 'SQS') } } : {}),
         }),
       );
       const providers = new Map<ProviderApi, CapacityProvider>([
@@ -121,7 +121,7 @@ export class AwsAdapters {
         ['EC2Fleet', await this.container.getAsync(ec2.Ec2FleetProvider)],
         ['SpotFleet', await this.container.getAsync(ec2.SpotFleetProvider)],
       ]);
-      const validator = new ec2.Ec2TemplateValidator(client, () => this.bounded(ec2.createSsmClient(options), 'SSM'));
+      const validator = new ec2.Ec2TemplateValidator(client, async () => this.bounded(await ec2.createSsmClient(options), 'SSM'));
       return {
         providers,
         catalog: await this.container.getAsync(ec2.Ec2InstanceTypeCatalog),

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   CachedInstanceTypeCatalog,
   CachedTemplateValidator,
@@ -69,7 +68,8 @@ export async function createContainer(
   bindValue(container, Clock, overrides.clock ?? systemClock);
   bindValue(container, ProcessIdentity, overrides.identity ?? localProcessIdentity());
   bindValue(container, Logger, logger);
-  bindValue<IdGenerator>(container, IdGenerator, { next: (prefix) => `${prefix}${randomUUID()}` });
+  // Web Crypto's randomUUID: node:crypto loads only when an id is made (not on every call's start-up).
+  bindValue<IdGenerator>(container, IdGenerator, { next: (prefix) => `${prefix}${globalThis.crypto.randomUUID()}` });
   bindValue<TemplateSource>(container, TemplateSource, { list: async () => templates });
   await container.loadAsync(await storageModule(config, budget, observer));
   const context = { providerName: config.providerName, workDir: config.workDir, logger, clock: overrides.clock ?? systemClock };

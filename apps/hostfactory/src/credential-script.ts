@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsCredentials } from '@open-hostfactory/aws-common';
@@ -116,7 +115,9 @@ export function parseCredentials(output: string): AwsCredentials | undefined {
   return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
 }
 
-function runScript(script: string): Promise<string> {
+async function runScript(script: string): Promise<string> {
+  // Imported here: child_process (with net, dgram and streams) costs every call's start-up otherwise.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(script, [], { timeout: SCRIPT_TIMEOUT_MS, maxBuffer: 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (!error) {

@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { createAwsClient, type AwsClientOptions, type DescribeRetry } from '@open-hostfactory/aws-common';
 
 /**
@@ -16,7 +17,18 @@ export function createEc2Client(options: Ec2ClientOptions, describeRetry?: Descr
   return createAwsClient((config) => new EC2Client(config), 'ec2', options, describeRetry);
 }
 
-/** The SSM client of a region, for resolving `imageId` parameters; same options as EC2's. */
-export function createSsmClient(options: Ec2ClientOptions): SSMClient {
-  return createAwsClient((config) => new SSMClient(config), 'ssm', options);
+/**
+ * The SSM client of a region, for resolving `imageId` parameters; same options as EC2's. Its
+ * module loads here, when a template first names a parameter, not with the EC2 adapters.
+ */
+export async function createSsmClient(options: Ec2ClientOptions): Promise<SSMClient> {
+  return (await import('./ssm-client.js')).newSsmClient(options);
+}
+
+/**
+ * The SQS client of a region, for reading EC2 events (see `Ec2EventNotices`); same options as
+ * EC2's. Its module loads here, only in installations with an events queue.
+ */
+export async function createSqsClient(options: Ec2ClientOptions): Promise<SQSClient> {
+  return (await import('./sqs-client.js')).newSqsClient(options);
 }

@@ -4,10 +4,10 @@ import { FixedClock } from '@open-hostfactory/core/testing';
 import { MOTO_AMI, motoClient } from '../test/moto';
 import { Ec2EventNotices, REBALANCE_RECOMMENDATION } from './ec2-event-notices';
 import { Ec2Instances } from './ec2-instances';
-import { createSqsClient } from './sqs-client';
+import { createSqsClient } from './ec2-client';
 import { TAG_REQUEST_ID } from '@open-hostfactory/core';
 
-function motoSqsClient(): SQSClient {
+function motoSqsClient(): Promise<SQSClient> {
   const endpoint = process.env['MOTO_ENDPOINT'];
   if (!endpoint) throw new Error('MOTO_ENDPOINT is not set: run with packages/aws-ec2/jest.config.js');
   return createSqsClient({
@@ -35,9 +35,9 @@ describe('Ec2EventNotices against moto_server', () => {
   let ec2: EC2Client;
   let sqs: SQSClient;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     ec2 = motoClient();
-    sqs = motoSqsClient();
+    sqs = await motoSqsClient();
   });
 
   afterAll(() => {

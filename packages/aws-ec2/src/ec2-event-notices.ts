@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { HostFactoryError, isHostFactoryError, systemClock, type Clock, type LifecycleNotice } from '@open-hostfactory/core';
 import { chunk } from '@open-hostfactory/aws-common';
 import { awsErrorCode, mapEc2Error } from './errors';
@@ -87,8 +87,11 @@ export class Ec2EventNotices implements EventNoticeSource {
   /** Received, not yet deleted, by message id. */
   private readonly pending = new Map<string, PendingMessage>();
 
+  /** The client, made on first use (`sqs` may be a factory, so that the SQS module loads only then). */
+  private client?: Promise<SqsClient>;
+
   constructor(
-    private readonly sqs: SqsClient,
+    private readonly sqs: SqsClient | (() => SqsClient | Promise<SqsClient>),
     private readonly options: Ec2EventNoticesOptions,
   ) {
     this.clock = options.clock ?? systemClock;
@@ -109,7 +112,8 @@ export class Ec2EventNotices implements EventNoticeSource {
       const want = Math.min(SQS_BATCH, this.maxMessages - received);
       let page;
       try {
-        page = await this.sqs.send(
+        const [sqs, { ReceiveMessageCommand }] = await Promise.all([this.sqsClient(), import('./sqs-client.js')]);
+        page = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: want,
@@ -152,6 +156,11 @@ export class Ec2EventNotices implements EventNoticeSource {
     this.pending.set(messageId, { messageId, receiptHandle: message.ReceiptHandle, ...parseEvent(message.Body, this.clock) });
   }
 
+  private sqsClient(): Promise<SqsClient> {
+    this.client ??= Promise.resolve(typeof this.sqs === 'function' ? this.sqs() : this.sqs);
+    return this.client;
+  }
+
   private tooOld(message: PendingMessage, nowSec: number): boolean {
     return message.time !== undefined && nowSec - message.time > this.maxAgeSec;
   }
@@ -160,7 +169,8 @@ export class Ec2EventNotices implements EventNoticeSource {
     for (const batch of chunk(messages, SQS_BATCH)) {
       try {
         // Failed entries are left alone: such a message comes back and is read again.
-        await this.sqs.send(
+        const [sqs, { DeleteMessageBatchCommand }] = await Promise.all([this.sqsClient(), import('./sqs-client.js')]);
+        await sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.options.queueUrl,
             Entries: batch.map((m, index) => ({ Id: String(index), ReceiptHandle: m.receiptHandle })),

@@ -20,7 +20,7 @@ export interface Ec2CapacityModuleOptions {
    * warnings (AWS_EVENTS_QUEUE_URL), and how to make its client; without it, interruption notices
    * come from the spot request status only.
    */
-  readonly events?: { readonly queueUrl: string; readonly sqs: () => SqsClient };
+  readonly events?: { readonly queueUrl: string; readonly sqs: () => SqsClient | Promise<SqsClient> };
   /** AWS_SPOT_TERMINATE_ON_RECLAIM: terminate a returned spot instance EC2 is reclaiming instead of leaving it to EC2. */
   readonly terminateOnReclaim?: boolean;
   /** The pools the cloud refused lately, shared through the store (AWS_UNAVAILABLE_CAPACITY_TTL_SEC); none known without it. */
@@ -39,7 +39,7 @@ export function ec2CapacityModule(options: Ec2CapacityModuleOptions): ContainerM
   return new ContainerModule(({ bind }) => {
     bind(Ec2Instances)
       .toDynamicValue(() => {
-        const notices = options.events ? new Ec2EventNotices(options.events.sqs(), { queueUrl: options.events.queueUrl, clock }) : undefined;
+        const notices = options.events ? new Ec2EventNotices(options.events.sqs, { queueUrl: options.events.queueUrl, clock }) : undefined;
         return new Ec2Instances(options.client, clock, notices, options.terminateOnReclaim ?? false);
       })
       .inSingletonScope();

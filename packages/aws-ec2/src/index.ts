@@ -1,5 +1,5 @@
 // Public API of @open-hostfactory/aws-ec2. Explicit re-exports only.
-export { createEc2Client, createSsmClient } from './ec2-client';
+export { createEc2Client, createSqsClient, createSsmClient } from './ec2-client';
 export { ec2CapacityModule } from './ec2-module';
 export { Ec2InstanceTypeCatalog } from './instance-type-catalog';
 export { RunInstancesProvider } from './run-instances-provider';
@@ -10,4 +10,3 @@ export type { TemplateCheckResult } from './template-check';
 export { LaunchTemplates } from './launch-templates';
 export { Ec2FleetProvider } from './ec2-fleet-provider';
 export { SpotFleetProvider } from './spot-fleet-provider';
-export { createSqsClient } from './sqs-client';

@@ -6,7 +6,7 @@ import {
   DescribeSubnetsCommand,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { HostFactoryError, templateInstanceTypes, type Template, type TemplateValidator } from '@open-hostfactory/core';
 import type { Ec2Client } from './ec2-client';
 import { awsErrorCode, mapEc2Error } from './errors';
@@ -30,11 +30,11 @@ export function isSsmImageParameter(imageId: string): boolean {
  * `details: { templateId, field, value }`. Caching is the caller's (core's CachedTemplateValidator).
  */
 export class Ec2TemplateValidator implements TemplateValidator {
-  private ssm?: SsmClient;
+  private ssm?: Promise<SsmClient>;
 
   constructor(
     private readonly client: Ec2Client,
-    private readonly makeSsmClient: () => SsmClient,
+    private readonly makeSsmClient: () => SsmClient | Promise<SsmClient>,
   ) {}
 
   async prepare(template: Template): Promise<Template> {
@@ -89,10 +89,12 @@ export class Ec2TemplateValidator implements TemplateValidator {
   private async resolveImage(template: Template): Promise<string> {
     if (!isSsmImageParameter(template.imageId)) return template.imageId;
     const name = template.imageId.startsWith(SSM_PREFIX) ? template.imageId.slice(SSM_PREFIX.length) : template.imageId;
-    this.ssm ??= this.makeSsmClient();
+    this.ssm ??= Promise.resolve(this.makeSsmClient());
     let value: string | undefined;
     try {
-      value = (await this.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+      // The SSM module loads with the first SSM image parameter, not with every call.
+      const [ssm, { GetParameterCommand }] = await Promise.all([this.ssm, import('./ssm-client.js')]);
+      value = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
     } catch (error) {
       if (awsErrorCode(error) === 'ParameterNotFound') throw invalid(template, 'imageId', template.imageId, 'SSM parameter not found', error);
       throw mapEc2Error(error, 'GetParameter');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import { configError } from './config-error';
 
 /** A parsed config document: a plain object (an empty file reads as `{}`). */
@@ -42,8 +42,16 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
+/**
+ * The YAML parser, loaded on first use: most installations have JSON files only, and the parser
+ * is a quarter of what a call would load (the bundle ships it apart, see tools/build-app.mjs).
+ */
+function yaml(): typeof Yaml {
+  return require('yaml') as typeof Yaml;
+}
+
 function parseYaml(file: string, text: string): unknown {
-  const document = parseDocument(text);
+  const document = yaml().parseDocument(text);
   const first = document.errors[0];
   if (first) {
     const position = first.linePos?.[0];
