@@ -39,6 +39,7 @@ const RUNS = Math.max(10, option('runs', 11));
 const HISTORY = option('history', 100_000);
 const SCALE = option('scale', 1000);
 const WRITE = !args.includes('--no-write');
+const ROUNDS = !args.includes('--scale-only');
 
 /** Issue 13's interleaved measurement of the Python peer (finos/open-resource-broker) on this machine class: ms and peak MB. */
 const PEER = {
@@ -76,7 +77,16 @@ function spawnAndWait(command, argv, env, stdio = 'pipe') {
 
 // --endpoint: a moto_server already running (its log at hand); else one of our own.
 const external = args.includes('--endpoint') ? args[args.indexOf('--endpoint') + 1] : undefined;
-const moto = external ? { endpoint: external, stop: async () => undefined } : await startMotoServer();
+const moto = external
+  ? {
+      endpoint: external,
+      stop: async () => undefined,
+      reset: async () => {
+        const answer = await fetch(`${external}/moto-api/reset`, { method: 'POST' });
+        if (!answer.ok) throw new Error(`moto reset answered HTTP ${answer.status}`);
+      },
+    }
+  : await startMotoServer();
 const proxy = await startEc2Proxy(moto.endpoint);
 const lines = [];
 const out = (text = '') => {
@@ -146,7 +156,7 @@ try {
   ];
   const samples = Object.fromEntries(names.map((name) => [name, []]));
   let finished;
-  for (let round = 0; round < RUNS; round++) {
+  for (let round = 0; round < (ROUNDS ? RUNS : 1); round++) {
     samples['node -e 0'].push({ ms: await bare() });
     samples.getAvailableTemplates.push(await call('getAvailableTemplates', {}));
     const made = await call('requestMachines', { template: { templateId: 'Bench', machineCount: 1 } });
@@ -204,31 +214,47 @@ try {
       case: name,
       instances,
       ms: Math.round(result.ms),
+      'AWS ms': Math.round(result.awsMs),
+      'ms less AWS': Math.round(result.ms - result.awsMs),
       'peak MiB': mib(result.rssKb),
       'AWS calls': result.awsCalls,
       DescribeInstances: result.describes,
       target: `${result.describes <= describeTarget(instances) ? 'met' : 'missed'} (<= ${describeTarget(instances)} describes${instances <= 100 ? ', < 70 MiB' : ', < 150 MiB'})`,
     });
   if (SCALE > 0) {
+    // Each case on an emptied moto, a network and an installation of its own: moto's describes slow
+    // down with every instance it holds (seconds at 2,000), which would be moto's time, not ours.
+    const fresh = async (name) => {
+      await moto.reset();
+      const net = await largeNetwork(moto.endpoint);
+      return install(name, [hfTools.ondemandTemplate(net, { templateId: 'Fleet', providerApi: 'EC2Fleet', maxNumber: -1 })]);
+    };
+    const machinesOf = (status) => status.json.requests.flatMap((r) => r.machines.map((m) => ({ name: m.name, machineId: m.machineId })));
+    let env = (await fresh('scale-many')).env;
     const many = [];
     for (let i = 0; i < 100; i++) {
-      many.push((await call('requestMachines', { template: { templateId: 'Fleet', machineCount: 10 } })).json.requestId);
+      many.push((await call('requestMachines', { template: { templateId: 'Fleet', machineCount: 10 } }, env)).json.requestId);
     }
     const requests = many.map((requestId) => ({ requestId }));
-    const firstPoll = await call('getRequestStatus', { requests });
+    const firstPoll = await call('getRequestStatus', { requests }, env);
     scaleRow('getRequestStatus, first poll: 100 requests x 10', 1000, firstPoll);
     const polls = [];
-    for (let i = 0; i < 3; i++) polls.push(await call('getRequestStatus', { requests }));
+    for (let i = 0; i < 3; i++) polls.push(await call('getRequestStatus', { requests }, env));
     scaleRow('getRequestStatus, later poll: 100 requests x 10', 1000, polls.sort((a, b) => a.ms - b.ms)[1]);
-    const big = await call('requestMachines', { template: { templateId: 'Fleet', machineCount: SCALE } });
-    scaleRow(`requestMachines: 1 x ${SCALE} (instant EC2 Fleet)`, SCALE, big);
-    const bigPoll = await call('getRequestStatus', { requests: [{ requestId: big.json.requestId }] });
-    scaleRow(`getRequestStatus, first poll: 1 x ${SCALE}`, SCALE, bigPoll);
-    const all = [...firstPoll.json.requests, ...bigPoll.json.requests].flatMap((r) =>
-      r.machines.map((m) => ({ name: m.name, machineId: m.machineId })),
+    const heldMany = machinesOf(firstPoll);
+    scaleRow(
+      `getReturnRequests: ${heldMany.length} held (100 requests)`,
+      heldMany.length,
+      await call('getReturnRequests', { machines: heldMany }, env),
     );
-    const returns = await call('getReturnRequests', { machines: all });
-    scaleRow(`getReturnRequests: ${all.length} held`, all.length, returns);
+
+    env = (await fresh('scale-one')).env;
+    const big = await call('requestMachines', { template: { templateId: 'Fleet', machineCount: SCALE } }, env);
+    scaleRow(`requestMachines: 1 x ${SCALE} (instant EC2 Fleet)`, SCALE, big);
+    const bigPoll = await call('getRequestStatus', { requests: [{ requestId: big.json.requestId }] }, env);
+    scaleRow(`getRequestStatus, first poll: 1 x ${SCALE}`, SCALE, bigPoll);
+    const heldOne = machinesOf(bigPoll);
+    scaleRow(`getReturnRequests: ${heldOne.length} held (1 request)`, heldOne.length, await call('getReturnRequests', { machines: heldOne }, env));
   }
 
   // ---- history ------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ import { tagValue } from './tags';
 export const FILTER_VALUES_LIMIT = 200;
 /** Instance ids per TerminateInstances call. */
 export const TERMINATE_BATCH = 1000;
+/** Instance ids per DescribeInstances by `InstanceIds` (the page size of a filtered describe). */
+export const DESCRIBE_IDS_BATCH = 1000;
 /** Page size of DescribeInstances (filters allow MaxResults 5..1000). */
 const DESCRIBE_PAGE_SIZE = 1000;
 /** What EC2 gives a spot instance between its interruption notice and the interruption. */
@@ -96,13 +98,9 @@ export class Ec2Instances {
   async describe(requestIds: readonly string[], machineIds: readonly string[]): Promise<InstancesView> {
     const ids = unique(machineIds);
     const found = new Map<string, MachineObservation>();
-    const filters: Filter[] = [
-      ...chunk(unique(requestIds), FILTER_VALUES_LIMIT).map((values) => ({ Name: `tag:${TAG_REQUEST_ID}`, Values: values })),
-      ...chunk(ids, FILTER_VALUES_LIMIT).map((values) => ({ Name: 'instance-id', Values: values })),
-    ];
     const spotRequests = new Map<string, string>();
-    for (const filter of filters) {
-      for (const instance of await this.describeInstances([filter])) {
+    const take = (instances: readonly Instance[]): void => {
+      for (const instance of instances) {
         const observation = this.toObservation(instance);
         if (!observation) continue;
         found.set(observation.machineId, observation);
@@ -110,7 +108,13 @@ export class Ec2Instances {
           spotRequests.set(instance.SpotInstanceRequestId, observation.machineId);
         }
       }
+    };
+    // Each instance is described once: the request tags first (one query for up to 200 requests,
+    // pages of 1,000), then by id only the machines those did not return.
+    for (const values of chunk(unique(requestIds), FILTER_VALUES_LIMIT)) {
+      take(await this.describeInstances([{ Name: `tag:${TAG_REQUEST_ID}`, Values: values }]));
     }
+    take(await this.describeIds(ids.filter((id) => !found.has(id))));
     for (const [machineId, deadline] of await this.interruptionNotices(spotRequests)) {
       const observation = found.get(machineId) as MachineObservation;
       found.set(machineId, { ...observation, notice: { kind: 'spot-interruption', deadline } });
@@ -289,6 +293,38 @@ export class Ec2Instances {
       }
     }
     return existing;
+  }
+
+  /**
+   * Instances by id: up to 200 ids with an `instance-id` filter (one call; unknown ids are simply
+   * not returned); more with `InstanceIds`, 1,000 a call, where an id EC2 no longer knows fails
+   * the call, which is repeated without the ids EC2 names.
+   */
+  private async describeIds(ids: readonly string[]): Promise<Instance[]> {
+    if (ids.length === 0) return [];
+    if (ids.length <= FILTER_VALUES_LIMIT) return this.describeInstances([{ Name: 'instance-id', Values: [...ids] }]);
+    const instances: Instance[] = [];
+    for (const batch of chunk(ids, DESCRIBE_IDS_BATCH)) {
+      const { results } = await withoutUnknownIds(
+        batch,
+        (part) => this.describeInstancesById(part),
+        (error) => UNKNOWN_INSTANCE.test(awsErrorCode(error)),
+        (error) => idsIn(error, /i-[0-9a-zA-Z]+/g),
+      ).catch((error: unknown) => {
+        throw mapEc2Error(error, 'DescribeInstances');
+      });
+      instances.push(...results.flat());
+    }
+    return instances;
+  }
+
+  /** One DescribeInstances by `InstanceIds` (which takes no MaxResults: one answer holds them all); SDK errors are thrown raw. */
+  private async describeInstancesById(ids: readonly string[]): Promise<Instance[]> {
+    const reservations = await allItems(
+      (NextToken) => this.client.send(new DescribeInstancesCommand({ InstanceIds: [...ids], NextToken })),
+      (page) => page.Reservations,
+    );
+    return reservations.flatMap((reservation): Instance[] => reservation.Instances ?? []);
   }
 
   private async describeInstances(filters: Filter[]): Promise<Instance[]> {

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { aMachine, aTemplate, anAcquireRequest } from '@open-hostfactory/core/testing';
 import type { Template } from '@open-hostfactory/core';
 import { MOTO_AMI, createNetwork, motoClient, type MotoNetwork } from '../test/moto';
@@ -100,6 +100,35 @@ describe('RunInstancesProvider against moto_server', () => {
     const observed = byId.observations.find((o) => o.machineId === theirs!.machineId)!;
     expect(observed).toMatchObject({ requestId: other.requestId, instanceType: 't3.medium' });
     expect(observed.name).toMatch(/ec2\.internal$/);
+  });
+
+  it('over 200 ids the tag query does not return: described by InstanceIds, an id moto no longer knows left out', async () => {
+    const ids: string[] = [];
+    for (const subnetId of network.subnetIds) {
+      const launched = await client.send(
+        new RunInstancesCommand({ ImageId: MOTO_AMI, InstanceType: 't3.micro', MinCount: 105, MaxCount: 105, SubnetId: subnetId }),
+      );
+      ids.push(...(launched.Instances ?? []).map((instance) => instance.InstanceId!));
+    }
+    const actions: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        actions.push(`${context.commandName}${(args.input as { InstanceIds?: string[] }).InstanceIds ? ':ids' : ':filter'}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countDescribes' },
+    );
+    try {
+      const unknown = 'i-0fedcba9876543210';
+      const view = await provider.describe({ requests: [newRequest(1)], machines: [...ids, unknown].map((machineId) => aMachine({ machineId })) });
+      expect(view.observations).toHaveLength(210);
+      expect(view.missing).toEqual([unknown]);
+      // The tag query, then InstanceIds: refused for the unknown id, asked again without it.
+      expect(actions).toEqual(['DescribeInstancesCommand:filter', 'DescribeInstancesCommand:ids', 'DescribeInstancesCommand:ids']);
+    } finally {
+      client.middlewareStack.remove('countDescribes');
+      await client.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+    }
   });
 
   it('finds nothing for a request that launched nothing', async () => {

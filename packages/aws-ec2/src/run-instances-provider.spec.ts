@@ -425,7 +425,7 @@ describe('RunInstancesProvider.describe', () => {
     expect(result.missing).toEqual([]);
   });
 
-  it('looks machines up by instance-id filter, de-duplicates and reports missing ids', async () => {
+  it('describes each instance once: ids the tag query returned are not asked again; missing ids reported', async () => {
     const client = new FakeAwsClient().on('DescribeInstancesCommand', (input) => {
       const filter = input.Filters[0];
       if (filter.Name === 'tag:hf:request-id') return { Reservations: [{ Instances: [ec2Instance('i-1')] }] };
@@ -440,9 +440,40 @@ describe('RunInstancesProvider.describe', () => {
     });
     const calls = client.calls('DescribeInstancesCommand');
     expect(calls).toHaveLength(2);
-    expect(calls[1].Filters).toEqual([{ Name: 'instance-id', Values: ['i-1', 'i-2', 'i-gone'] }]);
+    expect(calls[1].Filters).toEqual([{ Name: 'instance-id', Values: ['i-2', 'i-gone'] }]);
     expect(result.observations.map((o) => o.machineId)).toEqual(['i-1', 'i-2']);
     expect(result.missing).toEqual(['i-gone']);
+  });
+
+  it('a poll of one machine of its request makes one call; 1,000 machines of one request too', async () => {
+    for (const count of [1, 1000]) {
+      const ids = Array.from({ length: count }, (_, i) => `i-${String(i).padStart(4, '0')}`);
+      const client = new FakeAwsClient().on('DescribeInstancesCommand', () => ({ Reservations: [{ Instances: ids.map((id) => ec2Instance(id)) }] }));
+      const result = await new RunInstancesProvider(client, { providerName: 'awsinst' }).describe({
+        requests: [anAcquireRequest({ requestId: REQUEST_ID })],
+        machines: ids.map((machineId) => aMachine({ machineId })),
+      });
+      expect(client.calls('DescribeInstancesCommand')).toHaveLength(1);
+      expect(result.observations).toHaveLength(count);
+    }
+  });
+
+  it('more than 200 ids the tag query did not return: InstanceIds, 1,000 a call, repeated without the ids EC2 no longer knows', async () => {
+    const ids = Array.from({ length: 1500 }, (_, i) => `i-${String(i).padStart(4, '0')}`);
+    const client = new FakeAwsClient().on('DescribeInstancesCommand', (input) => {
+      if (input.Filters) return { Reservations: [] };
+      const asked: string[] = input.InstanceIds;
+      if (asked.includes('i-0007')) throw Object.assign(new Error("The instance ID 'i-0007' does not exist"), { name: 'InvalidInstanceID.NotFound' });
+      return { Reservations: [{ Instances: asked.map((id) => ec2Instance(id)) }] };
+    });
+    const result = await new RunInstancesProvider(client, { providerName: 'awsinst' }).describe({
+      requests: [anAcquireRequest({ requestId: REQUEST_ID })],
+      machines: ids.map((machineId) => aMachine({ machineId })),
+    });
+    const calls = client.calls('DescribeInstancesCommand');
+    expect(calls.map((call) => (call.InstanceIds ? call.InstanceIds.length : 'tags'))).toEqual(['tags', 1000, 999, 500]);
+    expect(result.observations).toHaveLength(1499);
+    expect(result.missing).toEqual(['i-0007']);
   });
 
   it('makes no call when nothing is asked', async () => {
