@@ -137,6 +137,15 @@ try {
     throw new Error(`request ${requestId} did not complete`);
   };
 
+  const cpus = os.cpus();
+  out(`## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+  out();
+  out(
+    `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, ` +
+      `node ${process.version}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'} (the same for every process below); ` +
+      `moto_server on loopback; ${RUNS} interleaved rounds; medians.`,
+  );
+  out();
   // ---- the five calls, interleaved -------------------------------------------------------------
   await call('getAvailableTemplates', {}); // fills the instance-type cache, as a long-lived install has
   const held = [];
@@ -206,6 +215,8 @@ try {
     };
   });
 
+  out(table(rows));
+
   // ---- scale --------------------------------------------------------------------------------------
   const scaleRows = [];
   const describeTarget = (instances) => Math.ceil(instances / 1000) + 1;
@@ -257,27 +268,19 @@ try {
     scaleRow(`getReturnRequests: ${heldOne.length} held (1 request)`, heldOne.length, await call('getReturnRequests', { machines: heldOne }, env));
   }
 
-  // ---- history ------------------------------------------------------------------------------------
-  const historyRows = HISTORY > 0 ? await historyCase(install, network, call) : [];
-
-  // ---- report -------------------------------------------------------------------------------------
-  const cpus = os.cpus();
-  out(`## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-  out();
-  out(
-    `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, ` +
-      `node ${process.version}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'} (the same for every process below); ` +
-      `moto_server on loopback; ${RUNS} interleaved rounds; medians.`,
-  );
-  out();
-  out(table(rows));
   if (scaleRows.length > 0) {
     out();
-    out('Scale (one run each; the later poll is the median of three):');
+    out(
+      'Scale (each case on an emptied moto; one run each, the later poll the median of three; moto answers slowly with 1,000 instances, hence ms less AWS):',
+    );
     out();
     out(table(scaleRows));
   }
-  if (historyRows.length > 0) {
+
+  // ---- history ------------------------------------------------------------------------------------
+  if (HISTORY > 0) {
+    await moto.reset();
+    const historyRows = await historyCase(install, await largeNetwork(moto.endpoint), call);
     out();
     out(`History: the same calls on an empty store and on one with ${HISTORY} finished requests (interleaved, ${RUNS} runs each):`);
     out();

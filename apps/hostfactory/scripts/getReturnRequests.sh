@@ -1,3 +1,6 @@
 #!/usr/bin/env bash
 # Host Factory calls: getReturnRequests.sh -f <input-file>
-exec "$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/invoke.sh" getReturnRequests "$@"
+# invoke.sh is read into this shell (no second bash, no subshell: each costs every call).
+here="${BASH_SOURCE[0]%/*}"
+[ "$here" != "${BASH_SOURCE[0]}" ] || here=.
+. "$here/invoke.sh" getReturnRequests "$@"

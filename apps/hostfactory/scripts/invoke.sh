@@ -5,8 +5,10 @@
 # where the installation is, and the node binary on PATH unless OPEN_HOSTFACTORY_NODE names one.
 # stdout carries exactly the JSON answer; the exit status is the command's.
 set -u
-here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
-home="${OPEN_HOSTFACTORY_HOME:-$(dirname -- "$here")}"
+# Run directly or read in by the call scripts. Paths by parameter expansion: no subshell, no dirname.
+here="${BASH_SOURCE[0]%/*}"
+[ "$here" != "${BASH_SOURCE[0]}" ] || here=.
+home="${OPEN_HOSTFACTORY_HOME:-$here/..}"
 node_bin="${OPEN_HOSTFACTORY_NODE:-node}"
 main="$home/dist/main.mjs"
 
