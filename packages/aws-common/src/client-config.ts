@@ -4,10 +4,6 @@ import { Agent as HttpsAgent } from 'node:https';
 import { classifyAwsError } from './errors';
 import { proxyAgents, type ProxySettings } from './proxy';
 
-/**
- * The settings every AWS SDK client of the plugin is built from (EC2, SSM, SQS, Auto Scaling,
- * DynamoDB): one place, so that a timeout, a proxy or a pool limit is the same on every client.
- */
 /** Credentials as the SDK takes them. */
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -16,6 +12,10 @@ export interface AwsCredentials {
   readonly expiration?: Date;
 }
 
+/**
+ * The settings every AWS SDK client of the plugin is built from (EC2, SSM, SQS, Auto Scaling,
+ * DynamoDB): one place, so that a timeout, a proxy or a pool limit is the same on every client.
+ */
 export interface AwsClientOptions {
   readonly region: string;
   /** Another endpoint (moto_server in tests, a VPC endpoint in production). */

@@ -264,7 +264,6 @@ export function fleetIdsOf(request: Request | undefined): string[] {
   return (request?.providerData[FLEET_IDS_KEY] ?? '').split(',').filter((id) => id !== '');
 }
 
-/** A fleet's launch errors as one line (`m5.large on-demand in subnet-a: Code: message; ...`, the pool when the error names one). */
 /** The pool an error of a fleet names (its override's type and subnet, and its lifecycle); undefined when it names no type. */
 function poolOfError(error: CreateFleetError | DescribeFleetError): CapacityPool | undefined {
   const override = error.LaunchTemplateAndOverrides?.Overrides;
@@ -272,7 +271,10 @@ function poolOfError(error: CreateFleetError | DescribeFleetError): CapacityPool
   return { instanceType: override.InstanceType, location: override.SubnetId ?? '', priceType: error.Lifecycle === 'spot' ? 'spot' : 'ondemand' };
 }
 
-/** A fleet's errors for people: each with the pool it is about, so that the message says which pools were tried. */
+/**
+ * A fleet's launch errors as one line (`m5.large on-demand in subnet-a: Code: message; ...`): each
+ * with the pool it is about when it names one, so that the message says which pools were tried.
+ */
 export function fleetErrorsReason(errors: readonly (CreateFleetError | DescribeFleetError)[]): string {
   return unique(
     errors.map((error) => {

@@ -60,8 +60,6 @@ export class RequestMachines {
       });
     }
     const provider = this.providers.forApi(configured.providerApi);
-    // Checked against the cloud before anything is stored: a template naming a subnet that does
-    // not exist fails here, naming the field, instead of as a failed request.
     if (input.rcAccount !== undefined && !RC_ACCOUNT_PATTERN.test(input.rcAccount)) {
       throw new HostFactoryError(
         'INVALID_INPUT',
@@ -69,6 +67,8 @@ export class RequestMachines {
         { details: { field: 'rc_account' } },
       );
     }
+    // Checked against the cloud before anything is stored: a template naming a subnet that does
+    // not exist fails here, naming the field, instead of as a failed request.
     const template = await this.validator.prepare(configured);
     const request = await this.admit(template, input.machineCount, input.rcAccount);
     this.logger.info('request stored', { requestId: request.requestId, templateId: template.templateId, machineCount: input.machineCount });

@@ -155,11 +155,19 @@ export function purchaseOf(template: Template, count: number, attempt: number): 
   const types = templateInstanceTypes(template);
   if (template.priceType === 'ondemand') return { onDemand: count, instanceTypes: types, phase: 'single' };
   if (template.priceType === 'heterogeneous' && attempt > 1) {
-    const onDemandTypes = Object.keys(template.vmTypesOnDemand ?? {});
-    return { onDemand: count, instanceTypes: onDemandTypes.length > 0 ? onDemandTypes : types, phase: 'on-demand-rest' };
+    return { onDemand: count, instanceTypes: onDemandInstanceTypes(template), phase: 'on-demand-rest' };
   }
   const share = Math.min(count, Math.max(0, Math.round((count * (template.percentOnDemand ?? 0)) / 100)));
   return { onDemand: share, instanceTypes: types, phase: template.priceType === 'heterogeneous' ? 'spot-first' : 'single' };
+}
+
+/**
+ * The instance types a template buys on-demand: for `heterogeneous`, `vmTypesOnDemand` when it names
+ * any (the on-demand rest after spot); otherwise the template's own types.
+ */
+function onDemandInstanceTypes(template: Template): string[] {
+  const onDemand = template.priceType === 'heterogeneous' ? Object.keys(template.vmTypesOnDemand ?? {}) : [];
+  return onDemand.length > 0 ? onDemand : templateInstanceTypes(template);
 }
 
 /** `{"team": "hpc", "project": "risk"}` -> `"team=hpc;project=risk"` (HF's tag string). */
@@ -195,10 +203,7 @@ export function parseInstanceTags(text: string | undefined): Record<string, stri
 export function templatePools(template: Template): CapacityPool[] {
   const locations = template.subnetIds.length > 0 ? template.subnetIds : [''];
   const types = templateInstanceTypes(template);
-  const onDemandTypes =
-    template.priceType === 'heterogeneous' && Object.keys(template.vmTypesOnDemand ?? {}).length > 0
-      ? Object.keys(template.vmTypesOnDemand ?? {})
-      : types;
+  const onDemandTypes = onDemandInstanceTypes(template);
   const pools: CapacityPool[] = [];
   const add = (list: readonly string[], priceType: CapacityPool['priceType']): void => {
     for (const instanceType of list) for (const location of locations) pools.push({ instanceType, location, priceType });
