@@ -2,7 +2,10 @@
 // started through the real script, on SQLite and a moto_server on loopback behind a counting proxy
 // (tools/moto/ec2-proxy.js, which also times every AWS round trip).
 //
-//   npm run bench [-- --runs 11 --history 100000 --scale 1000 --no-write]
+//   npm run bench [-- --runs 11 --history 100000 --scale 1000 --no-write --endpoint URL]
+//
+// (`--endpoint`: a moto_server already running, whose log is then at hand; by default the bench
+// starts one of its own.)
 //
 // * The five calls, interleaved round by round with `node -e 0` spawned in the very same
 //   environment as the scripts (HF's variables, plus NODE_EXTRA_CA_CERTS when this shell sets it,
@@ -17,7 +20,7 @@
 // Writes the tables to bench/results.md (newest run first, earlier runs kept below it) unless
 // --no-write.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,7 +42,6 @@ const RUNS = Math.max(10, option('runs', 11));
 const HISTORY = option('history', 100_000);
 const SCALE = option('scale', 1000);
 const WRITE = !args.includes('--no-write');
-const ROUNDS = !args.includes('--scale-only');
 
 /** Issue 13's interleaved measurement of the Python peer (finos/open-resource-broker) on this machine class: ms and peak MB. */
 const PEER = {
@@ -110,9 +112,11 @@ try {
   /** One call through its script; its wall ms, peak RSS (the process's own report) and the AWS requests it made. */
   const call = async (script, input, env = hf.env) => {
     const before = proxy.journal().length;
-    const file = join(mkdtempSync(join(tmpdir(), 'hf_in_')), 'input.json');
+    const inputDir = mkdtempSync(join(tmpdir(), 'hf_in_'));
+    const file = join(inputDir, 'input.json');
     writeFileSync(file, JSON.stringify(input, null, '\t'));
     const result = await spawnAndWait(join(hfTools.SCRIPTS_DIR, `${script}.sh`), ['-f', file], env);
+    rmSync(inputDir, { recursive: true, force: true });
     if (result.status !== 0) throw new Error(`${script} failed (${result.status}): ${result.stdout}${result.stderr}`);
     const aws = proxy.journal().slice(before);
     const line = result.stderr.split('\n').find((l) => l.includes('"bench"'));
@@ -123,7 +127,6 @@ try {
       awsCalls: aws.length,
       awsMs: aws.reduce((sum, entry) => sum + entry.ms, 0),
       describes: aws.filter((entry) => entry.action === 'DescribeInstances').length,
-      actions: aws.map((entry) => entry.action),
     };
   };
   const bare = async () => (await spawnAndWait(process.execPath, ['-e', '0'], hf.env)).ms;
@@ -165,7 +168,7 @@ try {
   ];
   const samples = Object.fromEntries(names.map((name) => [name, []]));
   let finished;
-  for (let round = 0; round < (ROUNDS ? RUNS : 1); round++) {
+  for (let round = 0; round < RUNS; round++) {
     samples['node -e 0'].push({ ms: await bare() });
     samples.getAvailableTemplates.push(await call('getAvailableTemplates', {}));
     const made = await call('requestMachines', { template: { templateId: 'Bench', machineCount: 1 } });

@@ -22,6 +22,8 @@ export interface Ec2Proxy {
   refuse(action: string, when: (params: URLSearchParams) => boolean, code: string, message?: string, status?: number): void;
   /** The parameters of every `action` call seen, in order. */
   sent(action: string): URLSearchParams[];
+  /** Every request answered so far, in order: its action (or JSON target) and how long its answer took, in ms. */
+  journal(): { action: string; ms: number }[];
   /** Waits until every request in flight is answered. */
   drain(): Promise<void>;
   close(): Promise<void>;

@@ -30,7 +30,7 @@ async function startEc2Proxy(target, options = {}) {
   const groupDesired = new Map(); // ASG group name -> highest desired capacity set
   const faults = new Map(); // action -> { kind: 'error', code, message, status } | { kind: 'swallow', body }
   const refusals = []; // { action, when(params), code, message, status }: errors for the matching calls only
-  const sent = new Map(); // action -> params of every call seen (launches and Auto Scaling changes)
+  const sent = new Map(); // action -> the params of every call of it seen, in order
   const journal = []; // { action, ms }: every request answered, in order (the benchmark's AWS calls and round trips)
   let hold = options.hold ?? (() => 0);
   const pending = new Set();
@@ -86,7 +86,10 @@ async function startEc2Proxy(target, options = {}) {
       const params = form ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
       const action = params.get('Action') || '';
       if (action) counts.set(action, (counts.get(action) || 0) + 1);
-      if (action) sent.set(action, [...(sent.get(action) || []), params]);
+      if (action) {
+        if (!sent.has(action)) sent.set(action, []);
+        sent.get(action).push(params);
+      }
       seen.total += 1;
       if (incoming.headers.via) seen.via += 1;
       const started = process.hrtime.bigint();
