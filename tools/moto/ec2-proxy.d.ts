@@ -16,7 +16,9 @@ export interface Ec2Proxy {
   fail(action: string, code: string, message?: string, status?: number): void;
   /** Answers `action` with `body(params)` without forwarding it, until cleared. */
   swallow(action: string, body: (params: URLSearchParams) => string): void;
-  /** Clears `action`'s fault and refusals. */
+  /** Edits moto's successful answers to `action` with `edit(xml, params)` until cleared. */
+  amend(action: string, edit: (xml: string, params: URLSearchParams) => string): void;
+  /** Clears `action`'s fault, refusals and amendment. */
   clear(action: string): void;
   /** Answers the `action` calls `when` matches with EC2's error XML (one pool's capacity refusal), until cleared. */
   refuse(action: string, when: (params: URLSearchParams) => boolean, code: string, message?: string, status?: number): void;

@@ -6,7 +6,8 @@
 //  - holding: answers of chosen actions are held for a while, so that a test can kill a caller in
 //    the middle of a call (or see overlapping calls);
 //  - faults: chosen actions are answered with EC2's error XML, or swallowed (answered as if done
-//    and not forwarded: "the cloud accepted it but never carried it out");
+//    and not forwarded: "the cloud accepted it but never carried it out"), or moto's answer is
+//    amended (fields EC2 reports that moto leaves out, such as a fleet's launch errors);
 //  - a ledger of what was launched for which request (capacity per `hf:request-id`), and counts
 //    per action, for the tests' assertions.
 //
@@ -31,6 +32,7 @@ async function startEc2Proxy(target, options = {}) {
   const faults = new Map(); // action -> { kind: 'error', code, message, status } | { kind: 'swallow', body }
   const refusals = []; // { action, when(params), code, message, status }: errors for the matching calls only
   const sent = new Map(); // action -> the params of every call of it seen, in order
+  const amendments = new Map(); // action -> (xml, params) => xml: moto's answer edited (what EC2 says that moto does not)
   const journal = []; // { action, ms }: every request answered, in order (the benchmark's AWS calls and round trips)
   let hold = options.hold ?? (() => 0);
   const pending = new Set();
@@ -138,7 +140,8 @@ async function startEc2Proxy(target, options = {}) {
           );
         const answer = await answering;
         account(action, params, answer);
-        send(answer.status, answer.headers, answer.body);
+        const amend = answer.status < 300 ? amendments.get(action) : undefined;
+        send(answer.status, answer.headers, amend ? Buffer.from(amend(answer.body.toString('utf8'), params)) : answer.body);
       })().catch((error) => send(502, {}, Buffer.from(String(error))));
       pending.add(job);
       job.finally(() => pending.delete(job));
@@ -171,8 +174,11 @@ async function startEc2Proxy(target, options = {}) {
     fail: (action, code, message = code, status = 400) => faults.set(action, { kind: 'error', code, message, status }),
     /** Answers `action` with `body(params)` without forwarding it, until cleared. */
     swallow: (action, body) => faults.set(action, { kind: 'swallow', body }),
+    /** Edits moto's successful answers to `action` with `edit(xml, params)` until cleared (fields EC2 reports and moto leaves out). */
+    amend: (action, edit) => amendments.set(action, edit),
     clear: (action) => {
       faults.delete(action);
+      amendments.delete(action);
       for (let i = refusals.length - 1; i >= 0; i--) if (refusals[i].action === action) refusals.splice(i, 1);
     },
     /** Answers the `action` calls whose parameters `when` matches with EC2's error XML, until cleared (capacity refusals of one pool). */

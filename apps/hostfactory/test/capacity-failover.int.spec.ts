@@ -1,7 +1,8 @@
 // Unavailable capacity pools through the real scripts: a loopback proxy in front of moto_server
 // answers chosen RunInstances with EC2's own capacity error; the plugin remembers the pool for
 // AWS_UNAVAILABLE_CAPACITY_TTL_SEC in the state store, every later call (another process each)
-// skips it, and a template with no pool left offers nothing until the TTL ends.
+// skips it, and a template with no pool left offers nothing until the TTL ends. A request EC2
+// Fleet's launch errors (which moto leaves out of DescribeFleets) are added by the proxy.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const TTL_SEC = 4;
 describe('unavailable capacity pools through the scripts', () => {
   let proxy: Awaited<ReturnType<typeof startEc2Proxy>>;
   let environment: HfEnvironment;
+  let fleetSubnet: string;
   const launchesOf = (type: string): number => proxy.sent('RunInstances').filter((params) => params.get('InstanceType') === type).length;
   const available = async (): Promise<Map<string, { availableNumber: number; maxNumber: number }>> => {
     const answer = await runOk('getAvailableTemplates', {}, environment.env);
@@ -24,6 +26,7 @@ describe('unavailable capacity pools through the scripts', () => {
     proxy = await startEc2Proxy(motoEndpoint());
     const network = await hf.createNetwork(motoEndpoint());
     const subnet = network.subnetIds[0] as string;
+    fleetSubnet = subnet;
     environment = hf.hfEnvironment({ root: mkdtempSync(join(tmpdir(), 'hf failover ')), endpoint: proxy.endpoint });
     hf.writeProviderFiles(environment.confDir, {
       config: { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: proxy.endpoint, AWS_UNAVAILABLE_CAPACITY_TTL_SEC: TTL_SEC },
@@ -33,6 +36,16 @@ describe('unavailable capacity pools through the scripts', () => {
           { templateId: 'TwoTypes', vmType: 't3.medium', vmTypes: { 't3.medium': 1, 't3.large': 1 } },
         ),
         hf.ondemandTemplate({ ...network, subnetIds: [subnet] }, { templateId: 'Single', vmType: 'm5.large' }),
+        hf.ondemandTemplate(
+          { ...network, subnetIds: [subnet] },
+          {
+            templateId: 'FleetRequest',
+            providerApi: 'EC2Fleet',
+            fleetType: 'request',
+            vmType: 'm5.xlarge',
+            vmTypes: { 'm5.xlarge': 1, 'c5.large': 1 },
+          },
+        ),
       ],
     });
     const noCapacity = (type: string) => (params: URLSearchParams) => params.get('InstanceType') === type;
@@ -85,5 +98,33 @@ describe('unavailable capacity pools through the scripts', () => {
     const later = await runOk('requestMachines', { template: { templateId: 'Single', machineCount: 1 } }, environment.env);
     await untilComplete(later.requestId, environment.env);
     expect(launchesOf('m5.large')).toBe(2);
+  });
+
+  it('a request EC2 Fleet short of its target: the pool its DescribeFleets errors refuse is left out of the next fleet', async () => {
+    const fleetTypes = (params: URLSearchParams): string[] =>
+      [...params].filter(([name]) => /^LaunchTemplateConfigs\.1\.Overrides\.\d+\.InstanceType$/.test(name)).map(([, value]) => value);
+    const first = await runOk('requestMachines', { template: { templateId: 'FleetRequest', machineCount: 1 } }, environment.env);
+    expect(fleetTypes(proxy.sent('CreateFleet')[0]!)).toEqual(['m5.xlarge', 'c5.large']);
+    // What EC2 reports for a fleet that could not launch in a pool, and moto leaves out.
+    const refusal =
+      '<errorSet><item><launchTemplateAndOverrides><overrides><instanceType>m5.xlarge</instanceType>' +
+      `<subnetId>${fleetSubnet}</subnetId></overrides></launchTemplateAndOverrides><lifecycle>on-demand</lifecycle>` +
+      '<errorCode>InsufficientInstanceCapacity</errorCode><errorMessage>There is no m5.xlarge capacity.</errorMessage></item></errorSet>';
+    proxy.amend('DescribeFleets', (xml) =>
+      xml
+        .replace(/<errorSet\s*\/>|<errorSet>[\s\S]*?<\/errorSet>/g, '')
+        .replace(/<fulfilledCapacity>[^<]*<\/fulfilledCapacity>/g, '<fulfilledCapacity>0.0</fulfilledCapacity>')
+        .replace(/(<fleetId>fleet-[^<]+<\/fleetId>)/g, `$1${refusal}`),
+    );
+    try {
+      const described = proxy.count('DescribeFleets');
+      await runOk('getRequestStatus', { requests: [{ requestId: first.requestId }] }, environment.env);
+      expect(proxy.count('DescribeFleets')).toBeGreaterThan(described);
+    } finally {
+      proxy.clear('DescribeFleets');
+    }
+    // Another process, another request: the pool is known from the store, and not asked.
+    await runOk('requestMachines', { template: { templateId: 'FleetRequest', machineCount: 1 } }, environment.env);
+    expect(fleetTypes(proxy.sent('CreateFleet')[1]!)).toEqual(['c5.large']);
   });
 });
